@@ -1,0 +1,49 @@
+import TOMLKit
+
+/// Everything `backstop serve` runs on, read from a TOML file such as
+/// config/backstop.toml. Keys left out of the file keep their `embeddedDefaults` value;
+/// unknown keys and sections, wrong types and out-of-range values are errors, so that a
+/// typo never silently falls back to a default.
+public struct BackstopConfiguration: Equatable, Sendable {
+    public var server: ServerSettings
+    public var tls: TLSSettings
+    public var relay: RelaySettings
+    public var spool: SpoolSettings
+    public var log: LogSettings
+
+    /// The sections of the file, in file order. A new section is a settings type with a
+    /// `ConfigSection`, a property above, its defaults, and one line here.
+    static var sections: [SectionBinding] {
+        [
+            SectionBinding(ServerSettings.section, at: \.server),
+            SectionBinding(TLSSettings.section, at: \.tls),
+            SectionBinding(RelaySettings.section, at: \.relay),
+            SectionBinding(SpoolSettings.section, at: \.spool),
+            SectionBinding(LogSettings.section, at: \.log),
+        ]
+    }
+
+    /// Reads, parses and validates the file at `file`, including the files it names
+    /// (TLS certificate and key, recipients file).
+    public static func load(file: String) throws(ConfigError) -> BackstopConfiguration {
+        let text: String
+        do throws(ValueError) {
+            text = try TextFile.contents(of: file)
+        } catch {
+            throw ConfigError(file: file, location: .file, problem: "cannot read file: \(error.problem)")
+        }
+        return try parse(toml: text, file: file)
+    }
+
+    /// Parses and validates `toml`; `file` names it in errors. Files the configuration
+    /// names are checked too, relative to the working directory.
+    public static func parse(toml: String, file: String) throws(ConfigError) -> BackstopConfiguration {
+        try ConfigReader(file: file).read(toml)
+    }
+
+    /// The effective configuration as TOML, every key in file order, for
+    /// `backstop check-config`. Unset optional keys appear as comments.
+    public func rendered() -> String {
+        Self.sections.map { $0.render(self).joined(separator: "\n") }.joined(separator: "\n\n") + "\n"
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Every default Backstop runs with, in one place. config/backstop.toml repeats these
+// values with their explanations, and a test keeps the two equal.
+
+extension BackstopConfiguration {
+    /// What `backstop serve` runs on when no configuration file is given.
+    public static let embeddedDefaults = BackstopConfiguration(
+        server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, log: .defaults)
+}
+
+extension ServerSettings {
+    public static let defaults = ServerSettings(
+        listen: [ListenAddress(host: "127.0.0.1", port: 2525)],
+        hostname: machineHostname(),
+        maxMessageSize: 52_428_800,
+        maxRecipients: 100,
+        maxConnections: 1000,
+        maxConnectionsPerIP: 20,
+        maxErrors: 20,
+        maxLineLength: 1000,
+        commandTimeout: .seconds(5 * 60),
+        dataInitiationTimeout: .seconds(2 * 60),
+        dataBlockTimeout: .seconds(3 * 60),
+        shutdownGrace: .seconds(30),
+        memoryBodyLimit: 262_144)
+
+    /// This machine's name, lowercased; "localhost" when it has none that is a valid
+    /// domain name, so that the defaults always pass their own validation.
+    static func machineHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let name = String(decoding: bytes, as: UTF8.self)
+        return (try? DomainName.validate(name)) ?? "localhost"
+    }
+}
+
+extension TLSSettings {
+    /// Plaintext only until a certificate is configured.
+    public static let defaults = TLSSettings(certificate: nil, privateKey: nil)
+}
+
+extension RelaySettings {
+    /// A reserved name (RFC 2606), so that an unconfigured Backstop relays nobody's mail.
+    public static let defaults = RelaySettings(domains: ["example.test"], recipients: nil)
+}
+
+extension SpoolSettings {
+    public static let defaults = SpoolSettings(path: "spool/backstop.sqlite")
+}
+
+extension LogSettings {
+    public static let defaults = LogSettings(level: .info, format: .text)
+}

@@ -1,0 +1,47 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Spool
+import Synchronization
+
+/// What every session of a listener shares. The reloadable part (policy, TLS) is swapped
+/// whole on SIGHUP; a session keeps the snapshot it started with.
+public final class ListenerEnvironment: Sendable {
+    public struct Reloadable: Sendable {
+        public var policy: RelayPolicy
+        public var tls: NIOSSLContext?
+
+        public init(policy: RelayPolicy, tls: NIOSSLContext?) {
+            self.policy = policy
+            self.tls = tls
+        }
+    }
+
+    public let settings: SessionSettings
+    public let spool: Spool
+    /// Where large message bodies are written while they arrive.
+    public let incomingDirectory: String
+    public let threadPool: NIOThreadPool
+    public let logger: Logger
+    public let limits: ConnectionLimits
+    public let sessions = SessionRegistry()
+    private let reloadable: Mutex<Reloadable>
+
+    public init(settings: SessionSettings, reloadable: Reloadable, spool: Spool, incomingDirectory: String,
+                threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger) {
+        self.settings = settings
+        self.reloadable = Mutex(reloadable)
+        self.spool = spool
+        self.incomingDirectory = incomingDirectory
+        self.threadPool = threadPool
+        self.limits = limits
+        self.logger = logger
+    }
+
+    public var current: Reloadable { reloadable.withLock { $0 } }
+
+    public func reload(_ new: Reloadable) {
+        reloadable.withLock { $0 = new }
+    }
+}

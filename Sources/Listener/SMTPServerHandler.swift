@@ -1,0 +1,348 @@
+import Logging
+import NIOCore
+import NIOSSL
+import SMTPProtocol
+import Spool
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one SMTP session on a channel: frames input, feeds the state machine, carries out its
+/// actions. It stops reading while the spool commits or a large body is being written, so a
+/// pipelining client can never get ahead of what has been stored.
+final class SMTPServerHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = Never
+    typealias OutboundIn = Never
+    typealias OutboundOut = ByteBuffer
+
+    private let environment: ListenerEnvironment
+    private let clientAddress: String
+    private var machine: SessionStateMachine
+    private var framer: InboundFramer
+    private var inbound: ByteBuffer?
+    private var assembler: MessageAssembler?
+    private var logger: Logger
+    /// Waiting for the spool: input is kept but not processed, and no more is read.
+    private var awaitingCommit = false
+    private var readPending = false
+    private var shutdownRequested = false
+    private var timeout: Scheduled<Void>?
+    private var receivedTLS = false
+
+    init(environment: ListenerEnvironment, clientAddress: String) {
+        self.environment = environment
+        self.clientAddress = clientAddress
+        let snapshot = environment.current
+        self.machine = SessionStateMachine(settings: environment.settings, policy: snapshot.policy,
+                                           tlsAvailable: snapshot.tls != nil)
+        self.framer = InboundFramer(maxCommandLength: environment.settings.maxCommandLength,
+                                    maxTextLineLength: environment.settings.maxLineLength)
+        var logger = environment.logger
+        logger[metadataKey: "client"] = "\(clientAddress)"
+        self.logger = logger
+    }
+
+    // MARK: - Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        environment.sessions.add(context.channel)
+        logger.info("connect from [\(clientAddress)]")
+        send(SMTPReply(220, nil, "\(environment.settings.hostname) ESMTP Backstop"), context: context)
+        context.flush()
+        armTimeout(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        environment.sessions.remove(context.channel)
+        timeout?.cancel()
+        assembler?.discard()
+        assembler = nil
+        logger.info("disconnect from [\(clientAddress)]")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if machine.isClosed { return }
+        if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
+        armTimeout(context: context)
+        process(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if awaitingCommit || assembler?.needsBackpressure == true {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ShutdownRequested {
+            shutdownRequested = true
+            if !machine.isReceivingMessage { closeForShutdown(context: context) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.info("lost connection: \(error)")
+        context.close(promise: nil)
+    }
+
+    // MARK: - Input
+
+    private func process(context: ChannelHandlerContext) {
+        while !awaitingCommit, !machine.isClosed, var buffer = inbound {
+            inbound = nil
+            let event = framer.next(&buffer)
+            inbound = buffer.readableBytes > 0 ? buffer : nil
+            guard let event else {
+                if var rest = inbound { rest.discardReadBytes(); inbound = rest }
+                break
+            }
+            handle(event, context: context)
+        }
+    }
+
+    private func handle(_ event: InboundEvent, context: ChannelHandlerContext) {
+        switch event {
+        case .command(let line):
+            switch CommandParser.parse(line) {
+            case .success(let command): perform(machine.receive(command), context: context)
+            case .failure(let reply): perform(machine.refuse(reply), context: context)
+            }
+        case .commandTooLong:
+            perform(machine.refuse(Replies.lineTooLong), context: context)
+        case .commandBadLineEnding:
+            perform(machine.refuse(Replies.bareLineEnding), context: context)
+        case .content(let content):
+            assembler?.append(content)
+        case .dataEnd(let violation):
+            perform(machine.messageComplete(rejection: rejection(violation, final: true)), context: context)
+        case .chunkEnd(let violation):
+            let last: Bool
+            if case .receivingChunk(_, let isLast) = machine.phase { last = isLast } else { last = false }
+            let rejection = rejection(violation, final: last)
+            if rejection != nil { dropAssembler() }
+            perform(machine.chunkComplete(rejection: rejection, last: last), context: context)
+        }
+    }
+
+    /// Why a finished message (or chunk) must be refused, if it must.
+    private func rejection(_ violation: ContentViolation?, final: Bool) -> SMTPReply? {
+        if let violation { return violation.reply }
+        guard let assembler else { return nil }
+        if assembler.isOverSize { return Replies.messageTooBig }
+        if final, assembler.headers.receivedCount > environment.settings.maxHops { return Replies.tooManyHops }
+        return nil
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [SessionStateMachine.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .reply(let reply):
+                if !reply.isPositive, reply.code != 354 { dropAssemblerIfIdle() }
+                send(reply, context: context)
+            case .replyAndClose(let reply):
+                send(reply, context: context)
+                close(context: context)
+            case .close:
+                close(context: context)
+            case .beginData:
+                framer.beginData()
+                startAssembler(context: context)
+            case let .beginChunk(size, first, last, discard):
+                framer.beginChunk(size: size, first: first, last: last)
+                if discard { dropAssembler() } else if first { startAssembler(context: context) }
+            case .startTLS(let reply):
+                startTLS(reply, context: context)
+            case .commit(let transaction):
+                commit(transaction, context: context)
+            }
+        }
+        if shutdownRequested, !machine.isReceivingMessage, !machine.isClosed { closeForShutdown(context: context) }
+    }
+
+    private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        if !reply.isPositive { logger.debug("reply: \(reply)") }
+        context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)), promise: nil)
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: nil)
+        context.close(promise: nil)
+    }
+
+    private func closeForShutdown(context: ChannelHandlerContext) {
+        guard !machine.isClosed, !awaitingCommit else { return }
+        send(Replies.shuttingDown, context: context)
+        close(context: context)
+    }
+
+    private func startAssembler(context: ChannelHandlerContext) {
+        let assembler = MessageAssembler(maxSize: environment.settings.maxMessageSize,
+                                         memoryLimit: environment.settings.memoryBodyLimit,
+                                         incomingDirectory: environment.incomingDirectory,
+                                         threadPool: environment.threadPool, eventLoop: context.eventLoop)
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        assembler.onDrained = { [weak self] in self?.resumeReading(context: loopBound.value) }
+        self.assembler = assembler
+    }
+
+    private func dropAssembler() {
+        assembler?.discard()
+        assembler = nil
+    }
+
+    /// A refused transaction leaves nothing behind; a refused command inside it changes nothing.
+    private func dropAssemblerIfIdle() {
+        if machine.transaction == nil { dropAssembler() }
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readPending, !awaitingCommit, assembler?.needsBackpressure != true else { return }
+        readPending = false
+        context.read()
+    }
+
+    // MARK: - Timeouts
+
+    private func armTimeout(context: ChannelHandlerContext) {
+        timeout?.cancel()
+        let settings = environment.settings
+        let limit = framer.isReadingCommands ? settings.commandTimeout
+            : (assembler?.size ?? 0) == 0 ? settings.dataInitiationTimeout : settings.dataTimeout
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000
+                                                        + limit.components.attoseconds / 1_000_000_000)) {
+            let (handler, context) = loopBound.value
+            guard !handler.awaitingCommit, !handler.machine.isClosed else { return }
+            handler.logger.info("timeout after \(limit)")
+            handler.send(Replies.timeout, context: context)
+            handler.close(context: context)
+        }
+    }
+
+    // MARK: - STARTTLS
+
+    /// The reply goes out in plaintext; everything the client sent after STARTTLS in the same
+    /// stream is thrown away, never executed (CVE-2011-0411).
+    private func startTLS(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        guard let tls = environment.current.tls else {
+            perform(machine.refuse(Replies.tlsNotAvailable), context: context)
+            return
+        }
+        send(reply, context: context)
+        context.flush()
+        if let dropped = inbound?.readableBytes, dropped > 0 {
+            logger.notice("discarded \(dropped) bytes pipelined after STARTTLS")
+        }
+        inbound = nil
+        framer = InboundFramer(maxCommandLength: environment.settings.maxCommandLength,
+                               maxTextLineLength: environment.settings.maxLineLength)
+        do {
+            try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+        } catch {
+            logger.error("TLS setup failed: \(error)")
+            close(context: context)
+            return
+        }
+        machine.tlsEstablished()
+    }
+
+    // MARK: - Commit
+
+    private func commit(_ transaction: MailTransaction, context: ChannelHandlerContext) {
+        guard let assembler else {
+            perform(machine.committed(Replies.spoolError), context: context)
+            return
+        }
+        self.assembler = nil
+        awaitingCommit = true
+        let queueID = QueueID.generate()
+        let envelope = makeEnvelope(transaction, queueID: queueID, messageID: assembler.headers.messageID)
+        let header = ReceivedHeader.make(
+            clientHelo: machine.clientHelo ?? "unknown", clientAddress: clientAddress,
+            hostname: environment.settings.hostname, queueID: queueID.rawValue, esmtp: machine.esmtp,
+            tls: machine.tlsActive, smtpUTF8: transaction.parameters.smtpUTF8,
+            recipients: transaction.recipients.map(\.mailbox.text), at: Int(envelope.receivedAt.timeIntervalSince1970))
+        let spool = environment.spool
+        let size = assembler.size
+        let eventLoop = context.eventLoop
+        let stored = assembler.finish().flatMap { body in
+            let promise = eventLoop.makePromise(of: StoredReceipt.self)
+            promise.completeWithTask {
+                try await spool.store(IncomingMessage(envelope: envelope, receivedHeader: header, body: body))
+            }
+            return promise.futureResult.flatMapErrorThrowing { error in
+                if case .file(let path) = body { unlinkQuietly(path) }
+                throw error
+            }
+        }
+        stored.assumeIsolated().whenComplete { result in
+            self.awaitingCommit = false
+            let reply: SMTPReply
+            switch result {
+            case .success(let receipt):
+                self.logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
+                reply = Replies.queued(receipt.queueID.rawValue)
+            case .failure(let error):
+                self.logger.error("message refused with a tempfail, spool error: \(error)")
+                reply = Self.reply(for: error)
+            }
+            self.perform(self.machine.committed(reply), context: context)
+            context.flush()
+            self.armTimeout(context: context)
+            self.process(context: context)
+            if self.readPending, !self.awaitingCommit {
+                self.readPending = false
+                context.read()
+            }
+        }
+    }
+
+    private func makeEnvelope(_ transaction: MailTransaction, queueID: QueueID, messageID: String?) -> Envelope {
+        let recipients = transaction.recipients.map { recipient in
+            EnvelopeRecipient(address: recipient.mailbox.text,
+                              orcpt: recipient.parameters.originalRecipient,
+                              notify: recipient.parameters.notify.map(Self.notify) ?? .unspecified)
+        }
+        return Envelope(
+            queueID: queueID, sender: transaction.sender.address, recipients: recipients,
+            bodyType: transaction.parameters.body == .eightBitMIME ? .eightBitMIME : .sevenBit,
+            smtpUTF8: transaction.parameters.smtpUTF8,
+            dsnReturn: transaction.parameters.ret.map { $0 == .full ? .full : .headers },
+            envelopeID: transaction.parameters.envelopeID,
+            clientAddress: clientAddress, clientHelo: machine.clientHelo ?? "",
+            messageID: messageID, receivedAt: .now)
+    }
+
+    private static func notify(_ request: NotifyRequest) -> DSNNotifyRequest {
+        switch request {
+        case .never: return .never
+        case let .on(success, failure, delay):
+            var events: DSNNotify = []
+            if success { events.insert(.success) }
+            if failure { events.insert(.failure) }
+            if delay { events.insert(.delay) }
+            return .on(events)
+        }
+    }
+
+    /// Any doubt about durability is a tempfail: the sender keeps the message and retries.
+    static func reply(for error: any Error) -> SMTPReply {
+        if let spoolError = error as? SpoolError, case .diskFull = spoolError { return Replies.spoolFull }
+        if let ioError = error as? IOError, ioError.errnoCode == ENOSPC { return Replies.spoolFull }
+        return Replies.spoolError
+    }
+}

@@ -1,0 +1,35 @@
+/// What one SMTP session needs to know about the server it belongs to.
+public struct SessionSettings: Sendable {
+    public var hostname: String
+    public var maxMessageSize: Int
+    public var maxRecipients: Int
+    public var maxErrors: Int
+    /// RFC 5321 §6.3 loop guard: more `Received:` fields than this is a loop.
+    public var maxHops: Int
+    public var maxCommandLength: Int
+    public var maxLineLength: Int
+    /// Message bytes kept in memory before the rest goes to a temporary file.
+    public var memoryBodyLimit: Int
+    public var commandTimeout: Duration
+    /// From the 354 reply to the first content.
+    public var dataInitiationTimeout: Duration
+    /// Between blocks of content.
+    public var dataTimeout: Duration
+
+    public init(hostname: String, maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 20,
+                maxHops: Int = 100, maxCommandLength: Int = 512, maxLineLength: Int = 1000,
+                memoryBodyLimit: Int = 262_144, commandTimeout: Duration = .seconds(300),
+                dataInitiationTimeout: Duration = .seconds(120), dataTimeout: Duration = .seconds(180)) {
+        self.hostname = hostname
+        self.maxMessageSize = maxMessageSize
+        self.maxRecipients = maxRecipients
+        self.maxErrors = maxErrors
+        self.maxHops = maxHops
+        self.maxCommandLength = maxCommandLength
+        self.maxLineLength = maxLineLength
+        self.memoryBodyLimit = memoryBodyLimit
+        self.commandTimeout = commandTimeout
+        self.dataInitiationTimeout = dataInitiationTimeout
+        self.dataTimeout = dataTimeout
+    }
+}

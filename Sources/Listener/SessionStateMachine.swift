@@ -1,0 +1,261 @@
+import SMTPProtocol
+
+/// The SMTP server session as a value-type state machine: commands in, actions out.
+///
+/// It checks each command against the session state and the relay policy, then says what to
+/// do; the channel handler only carries actions out. No I/O here, so every rule is testable
+/// without sockets.
+public struct SessionStateMachine: Sendable {
+    public enum Action: Equatable, Sendable {
+        case reply(SMTPReply)
+        /// Reply, then close the connection.
+        case replyAndClose(SMTPReply)
+        /// Close without a word (cross-protocol attacks).
+        case close
+        /// Switch the framer to DATA content.
+        case beginData
+        /// Switch the framer to read `size` octets of BDAT content. `discard`: read and drop.
+        case beginChunk(size: Int, first: Bool, last: Bool, discard: Bool)
+        /// Send this reply, then start the TLS handshake; input already buffered is dropped.
+        case startTLS(SMTPReply)
+        /// The message is complete and clean: commit it to the spool, then call `committed`.
+        case commit(MailTransaction)
+    }
+
+    enum Phase: Equatable, Sendable {
+        case awaitingHello
+        case ready
+        case inTransaction
+        case receivingData
+        case receivingChunk(discard: Bool, last: Bool)
+        /// A BDAT chunk was refused: further chunks are read and refused until RSET.
+        case chunkingFailed
+        case committing
+        case closed
+    }
+
+    public let settings: SessionSettings
+    public let policy: RelayPolicy
+    public let tlsAvailable: Bool
+    public private(set) var tlsActive = false
+    public private(set) var clientHelo: String?
+    public private(set) var esmtp = false
+    public private(set) var transaction: MailTransaction?
+    public private(set) var errorCount = 0
+    private(set) var phase: Phase = .awaitingHello
+
+    public init(settings: SessionSettings, policy: RelayPolicy, tlsAvailable: Bool) {
+        self.settings = settings
+        self.policy = policy
+        self.tlsAvailable = tlsAvailable
+    }
+
+    public var isClosed: Bool { phase == .closed }
+    /// True while message content is arriving: a shutdown lets such sessions finish.
+    public var isReceivingMessage: Bool {
+        switch phase {
+        case .receivingData, .receivingChunk, .committing: return true
+        default: return transaction?.usesChunking == true
+        }
+    }
+
+    // MARK: - Commands
+
+    public mutating func receive(_ command: SMTPCommand) -> [Action] {
+        switch command {
+        case .ehlo(let name): return hello(name, extended: true)
+        case .helo(let name): return hello(name, extended: false)
+        case let .mail(path, parameters): return mail(path, parameters)
+        case let .rcpt(mailbox, parameters): return recipient(mailbox, parameters)
+        case .data: return data()
+        case let .bdat(size, last): return chunk(size: size, last: last)
+        case .rset:
+            transaction = nil
+            if phase != .awaitingHello { phase = .ready }
+            return [.reply(Replies.resetOk)]
+        case .noop: return [.reply(Replies.ok)]
+        case .quit:
+            phase = .closed
+            return [.replyAndClose(SMTPReply(221, .init(2, 0, 0), "\(settings.hostname) closing connection"))]
+        case .vrfy(let argument):
+            if argument.isEmpty { return refuse(SMTPReply(501, .init(5, 5, 4), "Syntax: VRFY <address>")) }
+            return [.reply(Replies.cannotVerify)]
+        case .expn: return refuse(Replies.notImplemented)
+        case .help: return [.reply(Replies.help)]
+        case .startTLS: return startTLS()
+        case .auth: return refuse(Replies.authNotOffered)
+        case .forbidden:
+            phase = .closed
+            return [.close]
+        }
+    }
+
+    /// A line the framer or parser refused.
+    public mutating func refuse(_ reply: SMTPReply) -> [Action] {
+        errorCount += 1
+        if errorCount >= settings.maxErrors {
+            phase = .closed
+            return [.reply(reply), .replyAndClose(Replies.tooManyErrors)]
+        }
+        return [.reply(reply)]
+    }
+
+    private mutating func hello(_ name: String, extended: Bool) -> [Action] {
+        clientHelo = name
+        esmtp = extended
+        transaction = nil
+        phase = .ready
+        let greeting = "\(settings.hostname) greets \(name)"
+        guard extended else { return [.reply(SMTPReply(250, nil, greeting))] }
+        var lines = [greeting, "PIPELINING", "SIZE \(settings.maxMessageSize)", "8BITMIME", "SMTPUTF8",
+                     "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"]
+        if tlsAvailable, !tlsActive { lines.append("STARTTLS") }
+        lines.append("HELP")
+        return [.reply(SMTPReply(250, nil, lines))]
+    }
+
+    private mutating func mail(_ path: ReversePath, _ parameters: MailParameters) -> [Action] {
+        switch phase {
+        case .awaitingHello: return refuse(Replies.needHelo)
+        case .ready: break
+        default: return refuse(Replies.nestedMail)
+        }
+        if let size = parameters.size, size > settings.maxMessageSize { return refuse(Replies.messageTooBig) }
+        if case .mailbox(let mailbox) = path, mailbox.isInternationalized, !parameters.smtpUTF8 {
+            return refuse(Replies.needSMTPUTF8)
+        }
+        transaction = MailTransaction(sender: path, parameters: parameters)
+        phase = .inTransaction
+        return [.reply(Replies.senderOk)]
+    }
+
+    private mutating func recipient(_ mailbox: Mailbox, _ parameters: RecipientParameters) -> [Action] {
+        guard phase == .inTransaction, var current = transaction else {
+            return refuse(phase == .awaitingHello ? Replies.needHelo : Replies.needMail)
+        }
+        if current.usesChunking { return refuse(Replies.dataAfterBDAT) }
+        if mailbox.isInternationalized, !current.parameters.smtpUTF8 { return refuse(Replies.needSMTPUTF8) }
+        if let refusal = policy.decide(mailbox) {
+            current.refusedRecipients += 1
+            transaction = current
+            return refuse(refusal)
+        }
+        if current.recipients.contains(where: { $0.mailbox.normalized == mailbox.normalized }) {
+            return [.reply(Replies.recipientOk)]
+        }
+        guard current.recipients.count < settings.maxRecipients else { return refuse(Replies.tooManyRecipients) }
+        current.recipients.append(.init(mailbox: mailbox, parameters: parameters))
+        transaction = current
+        return [.reply(Replies.recipientOk)]
+    }
+
+    private mutating func data() -> [Action] {
+        switch phase {
+        case .awaitingHello: return refuse(Replies.needHelo)
+        case .inTransaction: break
+        case .chunkingFailed: return refuse(Replies.dataAfterBDAT)
+        default: return refuse(Replies.needMail)
+        }
+        guard let current = transaction else { return refuse(Replies.needMail) }
+        if current.usesChunking { return refuse(Replies.dataAfterBDAT) }
+        guard !current.recipients.isEmpty else {
+            return refuse(current.refusedRecipients > 0
+                ? SMTPReply(554, .init(5, 5, 1), "No valid recipients") : Replies.needRecipient)
+        }
+        phase = .receivingData
+        return [.reply(Replies.startData), .beginData]
+    }
+
+    /// BDAT content always follows the command, so it is read even when the command is refused
+    /// (RFC 3030 §4.2); only sizes we would refuse anyway end the connection instead.
+    private mutating func chunk(size: Int, last: Bool) -> [Action] {
+        let failed: SMTPReply?
+        switch phase {
+        case .awaitingHello: failed = Replies.needHelo
+        case .ready: failed = Replies.needMail
+        case .chunkingFailed: failed = Replies.bdatFailed
+        case .inTransaction:
+            failed = transaction?.recipients.isEmpty == false ? nil : Replies.needRecipient
+        default: failed = Replies.needMail
+        }
+        let already = transaction?.chunkedBytes ?? 0
+        if size > settings.maxMessageSize - already {
+            phase = .closed
+            return [.replyAndClose(Replies.messageTooBig)]
+        }
+        if let failed {
+            // Remember the refusal; it is sent once the chunk's bytes have been read.
+            pendingChunkRefusal = failed
+            phase = .receivingChunk(discard: true, last: last)
+            return [.beginChunk(size: size, first: false, last: last, discard: true)]
+        }
+        let first = transaction?.usesChunking != true
+        transaction?.usesChunking = true
+        transaction?.chunkedBytes = already + size
+        phase = .receivingChunk(discard: false, last: last)
+        return [.beginChunk(size: size, first: first, last: last, discard: false)]
+    }
+
+    private var pendingChunkRefusal: SMTPReply?
+
+    private mutating func startTLS() -> [Action] {
+        guard tlsAvailable else { return refuse(Replies.tlsNotAvailable) }
+        guard !tlsActive else { return refuse(Replies.tlsAlreadyActive) }
+        guard phase == .ready else {
+            return refuse(phase == .awaitingHello ? Replies.needHelo
+                : SMTPReply(503, .init(5, 5, 1), "STARTTLS not allowed during a mail transaction"))
+        }
+        return [.startTLS(Replies.readyForTLS)]
+    }
+
+    /// RFC 3207 §4.2: after the handshake the session starts over, as if just connected.
+    public mutating func tlsEstablished() {
+        tlsActive = true
+        clientHelo = nil
+        esmtp = false
+        transaction = nil
+        phase = .awaitingHello
+    }
+
+    // MARK: - Message content
+
+    /// The end of DATA, or of the last BDAT chunk. `rejection` is a content problem found on
+    /// the way (bad line endings, size, loops); without one, the message goes to the spool.
+    public mutating func messageComplete(rejection: SMTPReply?) -> [Action] {
+        guard let current = transaction else { return refuse(Replies.needMail) }
+        if let rejection {
+            transaction = nil
+            phase = .ready
+            return refuse(rejection)
+        }
+        phase = .committing
+        return [.commit(current)]
+    }
+
+    /// The end of a BDAT chunk that is not the last one.
+    public mutating func chunkComplete(rejection: SMTPReply?, last: Bool) -> [Action] {
+        guard case .receivingChunk(let discard, _) = phase else { return [] }
+        if discard {
+            let refusal = pendingChunkRefusal ?? Replies.bdatFailed
+            pendingChunkRefusal = nil
+            if transaction != nil { phase = .chunkingFailed }
+            else { phase = clientHelo == nil ? .awaitingHello : .ready }
+            return refuse(refusal)
+        }
+        if let rejection {
+            phase = .chunkingFailed
+            return refuse(rejection)
+        }
+        if last { return messageComplete(rejection: nil) }
+        phase = .inTransaction
+        return [.reply(SMTPReply(250, .init(2, 0, 0), "\(transaction?.chunkedBytes ?? 0) octets received"))]
+    }
+
+    /// The spool's answer to `.commit`: the reply for the client ends the transaction.
+    public mutating func committed(_ reply: SMTPReply) -> [Action] {
+        transaction = nil
+        phase = .ready
+        if reply.isPositive { return [.reply(reply)] }
+        return refuse(reply)
+    }
+}

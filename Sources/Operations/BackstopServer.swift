@@ -1,0 +1,91 @@
+import BackstopConfig
+import Foundation
+import Listener
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Spool
+
+extension RecipientTable: RecipientDirectory {}
+
+/// `backstop serve`: everything built from one configuration, checked before anything starts,
+/// then run as services of one `ServiceGroup` until SIGTERM or SIGINT.
+public final class BackstopServer: Sendable {
+    public let configuration: BackstopConfiguration
+    public let spool: Spool
+    public let listener: SMTPListener
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+
+    /// Loads TLS material and the recipients file, opens the spool and binds the listen
+    /// addresses; throws before anything runs if any of it fails.
+    public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
+        let tls = try TLSContextLoader.load(configuration.tls, file: configFile)
+        let directory = try configuration.relay.recipients.map { path throws(ConfigError) in try RecipientTable.load(path: path) }
+        let spool = try Spool(path: configuration.spool.path, logger: logger)
+        let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
+        let server = configuration.server
+        let settings = SessionSettings(
+            hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
+            maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, memoryBodyLimit: server.memoryBodyLimit,
+            commandTimeout: server.commandTimeout, dataInitiationTimeout: server.dataInitiationTimeout,
+            dataTimeout: server.dataBlockTimeout)
+        let environment = ListenerEnvironment(
+            settings: settings,
+            reloadable: .init(policy: RelayPolicy(domains: configuration.relay.domains, directory: directory), tls: tls),
+            spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
+            limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
+            logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let listener = SMTPListener(
+            addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
+            environment: environment, group: group, shutdownGrace: server.shutdownGrace)
+        do {
+            try await listener.bind()
+        } catch {
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
+        }
+        self.configuration = configuration
+        self.spool = spool
+        self.listener = listener
+        self.group = group
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: listener)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await services.run()
+        try await group.shutdownGracefully()
+        try spool.close()
+        logger.info("stopped")
+    }
+
+    /// Bodies of large messages are written here while they arrive. Whatever is left from a
+    /// crash was never acknowledged, so it is removed.
+    static func prepareIncomingDirectory(forSpoolAt path: String) throws -> String {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("incoming").path
+        let files = FileManager.default
+        try files.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for name in (try? files.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".tmp") {
+            try? files.removeItem(atPath: "\(directory)/\(name)")
+        }
+        return directory
+    }
+}
+
+public enum StartupError: Error, CustomStringConvertible {
+    case cannotListen(String, String)
+
+    public var description: String {
+        switch self {
+        case let .cannotListen(addresses, why):
+            return "cannot listen on \(addresses): \(why) (is another server using the port? see [server] listen)"
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/// Turns one command line (without its CRLF) into an `SMTPCommand`, or the reply that refuses it.
+///
+/// Checks grammar only. Whether a command is allowed now (sequence, policy, limits) is the
+/// session's business.
+public enum CommandParser {
+    /// Verbs that mean a web client or proxy is talking to us: close at once (Postfix's
+    /// `smtpd_forbidden_commands`).
+    static let forbiddenVerbs: Set<String> = ["GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE", "PATCH"]
+
+    public static func parse(_ line: [UInt8]) -> Result<SMTPCommand, SMTPReply> {
+        if line.contains(0) { return .failure(Replies.nulInCommand) }
+        guard let text = String(validating: line, as: UTF8.self) else { return .failure(Replies.invalidUTF8) }
+        let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
+        let verb = text[..<verbEnd].uppercased()
+        let argument = text[verbEnd...].drop { $0 == " " }
+        switch verb {
+        case "EHLO", "HELO":
+            guard !argument.isEmpty, argument.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
+                return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: \(verb) <your hostname>"))
+            }
+            let name = String(argument)
+            return .success(verb == "EHLO" ? .ehlo(name) : .helo(name))
+        case "MAIL": return parseMail(argument)
+        case "RCPT": return parseRecipient(argument)
+        case "DATA": return noArgument(argument, .data, verb)
+        case "BDAT": return parseBDAT(argument)
+        case "RSET": return noArgument(argument, .rset, verb)
+        case "NOOP": return .success(.noop)
+        case "QUIT": return noArgument(argument, .quit, verb)
+        case "STARTTLS": return noArgument(argument, .startTLS, verb)
+        case "VRFY": return .success(.vrfy(String(argument)))
+        case "EXPN": return .success(.expn(String(argument)))
+        case "HELP": return .success(.help(argument.isEmpty ? nil : String(argument)))
+        case "AUTH": return .success(.auth)
+        default:
+            if forbiddenVerbs.contains(verb) { return .success(.forbidden(verb: verb)) }
+            return .failure(Replies.unrecognized)
+        }
+    }
+
+    private static func noArgument(_ argument: Substring, _ command: SMTPCommand, _ verb: String) -> Result<SMTPCommand, SMTPReply> {
+        argument.isEmpty ? .success(command) : .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: \(verb) takes no argument"))
+    }
+
+    /// `MAIL FROM:<path> [params]`. One space after the colon is tolerated, as Postfix does,
+    /// because widespread clients send it.
+    private static func parseMail(_ argument: Substring) -> Result<SMTPCommand, SMTPReply> {
+        guard let rest = stripKeyword("FROM:", from: argument) else {
+            return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: MAIL FROM:<address> [parameters]"))
+        }
+        let path: ReversePath
+        let tail: Substring
+        do {
+            (path, tail) = try PathParser.parseReversePath(rest, allowUTF8: true)
+        } catch {
+            return .failure(addressReply(error, sender: true))
+        }
+        switch MailParameterParser.parseMail(tail) {
+        case .success(let parameters): return .success(.mail(path, parameters))
+        case .failure(let reply): return .failure(reply)
+        }
+    }
+
+    private static func parseRecipient(_ argument: Substring) -> Result<SMTPCommand, SMTPReply> {
+        guard let rest = stripKeyword("TO:", from: argument) else {
+            return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: RCPT TO:<address> [parameters]"))
+        }
+        let mailbox: Mailbox
+        let tail: Substring
+        do {
+            (mailbox, tail) = try PathParser.parsePath(rest, allowUTF8: true)
+        } catch {
+            return .failure(addressReply(error, sender: false))
+        }
+        switch MailParameterParser.parseRecipient(tail) {
+        case .success(let parameters): return .success(.rcpt(mailbox, parameters))
+        case .failure(let reply): return .failure(reply)
+        }
+    }
+
+    private static func parseBDAT(_ argument: Substring) -> Result<SMTPCommand, SMTPReply> {
+        let words = argument.split(separator: " ")
+        guard (1...2).contains(words.count),
+              words[0].allSatisfy(\.isASCIIDigit), words[0].count <= 18, let size = Int(words[0]),
+              words.count == 1 || words[1].uppercased() == "LAST"
+        else { return .failure(Replies.badBDATSyntax) }
+        return .success(.bdat(size: size, last: words.count == 2))
+    }
+
+    private static func stripKeyword(_ keyword: String, from argument: Substring) -> Substring? {
+        guard argument.count >= keyword.count,
+              argument.prefix(keyword.count).uppercased() == keyword else { return nil }
+        var rest = argument.dropFirst(keyword.count)
+        if rest.first == " " { rest = rest.dropFirst() }
+        return rest
+    }
+
+    private static func addressReply(_ failure: PathParser.Failure, sender: Bool) -> SMTPReply {
+        let detail = sender ? 7 : 3
+        switch failure {
+        case .missingAngleBrackets:
+            return SMTPReply(501, .init(5, 1, detail), "Address must be enclosed in <>")
+        case .badSyntax(let why):
+            return SMTPReply(501, .init(5, 1, detail), "Bad address syntax: \(why)")
+        case .tooLong(let why):
+            return SMTPReply(501, .init(5, 1, detail), "Address too long: \(why)")
+        case .needsSMTPUTF8:
+            return Replies.needSMTPUTF8
+        }
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,62 @@
+/// The replies Backstop's server gives, in one place so codes stay consistent.
+///
+/// Codes follow RFC 5321 §4.2; enhanced codes follow RFC 3463 and RFC 5248.
+public enum Replies {
+    // Syntax and sequence
+    public static let unrecognized = SMTPReply(500, .init(5, 5, 2), "Command not recognized")
+    public static let lineTooLong = SMTPReply(500, .init(5, 5, 2), "Line too long")
+    public static let bareLineEnding = SMTPReply(500, .init(5, 5, 2), "Bare CR or LF in command; lines must end with CRLF")
+    public static let nulInCommand = SMTPReply(500, .init(5, 5, 2), "NUL byte in command")
+    public static let invalidUTF8 = SMTPReply(500, .init(5, 5, 2), "Command is not valid UTF-8")
+    public static let badBDATSyntax = SMTPReply(501, .init(5, 5, 4), "Syntax: BDAT <size> [LAST]")
+    public static let needHelo = SMTPReply(503, .init(5, 5, 1), "Send EHLO or HELO first")
+    public static let needMail = SMTPReply(503, .init(5, 5, 1), "Send MAIL first")
+    public static let needRecipient = SMTPReply(503, .init(5, 5, 1), "Send RCPT first")
+    public static let nestedMail = SMTPReply(503, .init(5, 5, 1), "MAIL already given; send RSET to start over")
+    public static let dataAfterBDAT = SMTPReply(503, .init(5, 5, 1), "DATA not allowed after BDAT in the same transaction")
+    public static let bdatFailed = SMTPReply(503, .init(5, 5, 1), "Transaction failed earlier; send RSET")
+    public static let notImplemented = SMTPReply(502, .init(5, 5, 1), "Command not implemented")
+    public static let authNotOffered = SMTPReply(502, .init(5, 5, 1), "AUTH not offered: this is a backup MX, not a submission server")
+    public static let tlsNotAvailable = SMTPReply(502, .init(5, 5, 1), "STARTTLS not offered")
+    public static let tlsAlreadyActive = SMTPReply(503, .init(5, 5, 1), "TLS already active")
+    public static let needSMTPUTF8 = SMTPReply(553, .init(5, 6, 7), "Non-ASCII address requires the SMTPUTF8 parameter on MAIL")
+
+    // Positive
+    public static let ok = SMTPReply(250, .init(2, 0, 0), "Ok")
+    public static let senderOk = SMTPReply(250, .init(2, 1, 0), "Sender ok")
+    public static let recipientOk = SMTPReply(250, .init(2, 1, 5), "Recipient ok")
+    public static let resetOk = SMTPReply(250, .init(2, 0, 0), "Reset ok")
+    public static let startData = SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>")
+    public static let readyForTLS = SMTPReply(220, .init(2, 0, 0), "Ready to start TLS")
+    public static let cannotVerify = SMTPReply(252, .init(2, 5, 0), "Cannot VRFY user, but will accept message and attempt delivery")
+    public static let help = SMTPReply(214, .init(2, 0, 0), [
+        "Backstop backup MX. Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS",
+        "See RFC 5321",
+    ])
+
+    // Policy
+    public static let relayDenied = SMTPReply(550, .init(5, 7, 1), "Relaying denied")
+    public static let unknownUser = SMTPReply(550, .init(5, 1, 1), "Recipient address rejected: user unknown")
+    public static let tooManyRecipients = SMTPReply(452, .init(4, 5, 3), "Too many recipients")
+    public static let messageTooBig = SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed maximum message size")
+    public static let tooManyHops = SMTPReply(554, .init(5, 4, 6), "Too many Received: headers: mail loop detected")
+    public static let badLineEndingInData = SMTPReply(550, .init(5, 6, 0), "Message contains a bare CR or LF; lines must end with CRLF")
+    public static let nulInData = SMTPReply(550, .init(5, 6, 0), "Message contains a NUL byte")
+    public static let dataLineTooLong = SMTPReply(550, .init(5, 6, 0), "Message has a line longer than the limit (RFC 5321 §4.5.3.1.6)")
+
+    // Connection
+    public static let tooManyErrors = SMTPReply(421, .init(4, 7, 0), "Too many errors, closing connection")
+    public static let tooManyConnections = SMTPReply(421, .init(4, 7, 0), "Too many connections, try again later")
+    public static let tooManyConnectionsFromYou = SMTPReply(421, .init(4, 7, 0), "Too many connections from your address, try again later")
+    public static let timeout = SMTPReply(421, .init(4, 4, 2), "Timeout exceeded, closing connection")
+    public static let shuttingDown = SMTPReply(421, .init(4, 3, 2), "Service shutting down, try again later")
+    public static let forbiddenCommand = SMTPReply(521, .init(5, 5, 1), "This is an SMTP server, closing connection")
+
+    // Spool
+    public static let spoolFull = SMTPReply(452, .init(4, 3, 1), "Insufficient system storage, try again later")
+    public static let spoolError = SMTPReply(451, .init(4, 3, 0), "Local error in processing, try again later")
+
+    public static func queued(_ queueID: String) -> SMTPReply {
+        SMTPReply(250, .init(2, 0, 0), "Ok: queued as \(queueID)")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The body type a client declared with `MAIL FROM ... BODY=` (RFC 6152).
+public enum BodyType: String, Sendable, Codable, CaseIterable {
+    case sevenBit = "7BIT"
+    case eightBitMIME = "8BITMIME"
+}
+
+/// What a DSN should return of the message (`RET=`, RFC 3461).
+public enum DSNReturn: String, Sendable, Codable, CaseIterable {
+    case full = "FULL"
+    case headers = "HDRS"
+}
+
+/// One recipient of the envelope, with its RFC 3461 parameters.
+public struct EnvelopeRecipient: Sendable, Equatable, Codable {
+    /// The forward-path as received, without angle brackets.
+    public var address: String
+    /// `ORCPT=` exactly as received (`addr-type;xtext`), if any.
+    public var orcpt: String?
+    public var notify: DSNNotifyRequest
+
+    public init(address: String, orcpt: String? = nil, notify: DSNNotifyRequest = .unspecified) {
+        self.address = address
+        self.orcpt = orcpt
+        self.notify = notify
+    }
+}
+
+/// Everything the SMTP transaction said about a message, apart from its content.
+public struct Envelope: Sendable, Equatable, Codable {
+    public var queueID: QueueID
+    /// The reverse-path without angle brackets; empty for the null reverse-path `<>`.
+    public var sender: String
+    /// In the order of the RCPT commands.
+    public var recipients: [EnvelopeRecipient]
+    public var bodyType: BodyType
+    public var smtpUTF8: Bool
+    public var dsnReturn: DSNReturn?
+    /// `ENVID=` as received, already xtext-decoded by the listener.
+    public var envelopeID: String?
+    public var clientAddress: String
+    public var clientHelo: String
+    /// The `Message-ID:` header value, kept to recognise duplicates later.
+    public var messageID: String?
+    /// Stored with millisecond precision.
+    public var receivedAt: Date
+
+    public init(
+        queueID: QueueID,
+        sender: String,
+        recipients: [EnvelopeRecipient],
+        bodyType: BodyType = .sevenBit,
+        smtpUTF8: Bool = false,
+        dsnReturn: DSNReturn? = nil,
+        envelopeID: String? = nil,
+        clientAddress: String,
+        clientHelo: String,
+        messageID: String? = nil,
+        receivedAt: Date
+    ) {
+        self.queueID = queueID
+        self.sender = sender
+        self.recipients = recipients
+        self.bodyType = bodyType
+        self.smtpUTF8 = smtpUTF8
+        self.dsnReturn = dsnReturn
+        self.envelopeID = envelopeID
+        self.clientAddress = clientAddress
+        self.clientHelo = clientHelo
+        self.messageID = messageID
+        self.receivedAt = receivedAt
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// The content of a message as the listener hands it over.
+public enum MessageBody: Sendable {
+    /// Small messages kept in memory.
+    case bytes([UInt8])
+    /// A temporary file the listener wrote. The spool reads it in chunks and
+    /// deletes it once the message is committed; after a failure the file is
+    /// left for the caller to remove.
+    case file(path: String)
+}
+
+/// A message ready to be committed: envelope plus the exact bytes to forward.
+public struct IncomingMessage: Sendable {
+    public var envelope: Envelope
+    /// The `Received:` header Backstop prepends, CRLF-terminated.
+    public var receivedHeader: [UInt8]
+    /// The message as received after DATA or BDAT, byte for byte.
+    public var body: MessageBody
+
+    public init(envelope: Envelope, receivedHeader: [UInt8], body: MessageBody) {
+        self.envelope = envelope
+        self.receivedHeader = receivedHeader
+        self.body = body
+    }
+}
+
+/// Proof that a message is durably committed: only now may the listener say 250.
+public struct StoredReceipt: Sendable, Equatable {
+    public var queueID: QueueID
+    /// Bytes stored: received header plus body.
+    public var size: Int
+    public var chunkCount: Int
+    public var committedAt: Date
+    /// How many messages shared this commit's fsync.
+    public var batchSize: Int
+}

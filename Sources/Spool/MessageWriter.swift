@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+/// Writes one message (row, recipients, content chunks) on the writer
+/// connection. The group committer wraps each call in its own savepoint.
+enum MessageWriter {
+    /// The most a chunk holds, and the most of a body held in memory at once.
+    static let chunkSize = 1 << 20
+
+    struct Written {
+        var queueID: QueueID
+        var size: Int
+        var chunkCount: Int
+    }
+
+    static func write(_ message: IncomingMessage, to db: Database) throws -> Written {
+        let envelope = message.envelope
+        guard !envelope.recipients.isEmpty else {
+            throw SpoolError.other("message \(envelope.queueID) has no recipients; nothing to store")
+        }
+        let now = Date().unixMilliseconds
+        try db.cachedStatement(sql: """
+            INSERT INTO message (queue_id, received_at, sender, body_type, smtputf8, dsn_ret, envid,
+                                 client_address, client_helo, message_id_header, size)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+            """).execute(arguments: [
+                envelope.queueID.rawValue, envelope.receivedAt.unixMilliseconds, envelope.sender,
+                envelope.bodyType.rawValue, envelope.smtpUTF8, envelope.dsnReturn?.rawValue, envelope.envelopeID,
+                envelope.clientAddress, envelope.clientHelo, envelope.messageID,
+            ])
+        let messageRowID = db.lastInsertedRowID
+
+        let insertRecipient = try db.cachedStatement(sql: """
+            INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for (position, recipient) in envelope.recipients.enumerated() {
+            try insertRecipient.execute(arguments: [
+                messageRowID, position, recipient.address, recipient.orcpt, recipient.notify.rfc3461, now,
+            ])
+        }
+
+        var chunks = try ChunkWriter(messageRowID: messageRowID, db: db)
+        try chunks.append(message.receivedHeader[...])
+        switch message.body {
+        case .bytes(let body):
+            try chunks.append(body[...])
+        case .file(let path):
+            try BodyFile.readChunks(of: path, chunkSize: chunkSize) { try chunks.append($0) }
+        }
+        try chunks.finish()
+
+        try db.cachedStatement(sql: "UPDATE message SET size = ? WHERE id = ?")
+            .execute(arguments: [chunks.size, messageRowID])
+        return Written(queueID: envelope.queueID, size: chunks.size, chunkCount: chunks.count)
+    }
+}
+
+/// Cuts the message's byte stream into chunks of exactly `chunkSize` (the last
+/// one shorter), whatever the sizes of the pieces it is fed.
+private struct ChunkWriter {
+    private let messageRowID: Int64
+    private let insert: Statement
+    private var pending = Data()
+    private(set) var count = 0
+    private(set) var size = 0
+
+    init(messageRowID: Int64, db: Database) throws {
+        self.messageRowID = messageRowID
+        self.insert = try db.cachedStatement(sql: "INSERT INTO message_chunk (message_id, seq, data) VALUES (?, ?, ?)")
+        pending.reserveCapacity(MessageWriter.chunkSize)
+    }
+
+    mutating func append(_ bytes: ArraySlice<UInt8>) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            let taken = rest.prefix(MessageWriter.chunkSize - pending.count)
+            pending.append(contentsOf: taken)
+            rest = rest.dropFirst(taken.count)
+            size += taken.count
+            if pending.count == MessageWriter.chunkSize {
+                try flush()
+            }
+        }
+    }
+
+    mutating func finish() throws {
+        if !pending.isEmpty {
+            try flush()
+        }
+    }
+
+    private mutating func flush() throws {
+        try insert.execute(arguments: [messageRowID, count, pending])
+        count += 1
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+extension Date {
+    var unixMilliseconds: Int64 {
+        Int64((timeIntervalSince1970 * 1000).rounded())
+    }
+
+    init(unixMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(unixMilliseconds) / 1000)
+    }
+}

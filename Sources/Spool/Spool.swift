@@ -1,0 +1,193 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Backstop's durable queue: every accepted message, its envelope and the
+/// delivery state of each recipient, in one SQLite database.
+///
+/// ## Schema (migration "v1"; times are INTEGER milliseconds since the epoch)
+/// - `message`: one row per accepted message. `id` is the arrival order,
+///   `queue_id` the public identifier (unique). Envelope columns: `received_at`,
+///   `sender` ('' for `<>`), `body_type`, `smtputf8`, `dsn_ret`, `envid`,
+///   `client_address`, `client_helo`, `message_id_header`; `size` is the byte
+///   count of the stored message. Scheduling columns: `state` ('active' or
+///   'held'), `attempts`, `next_attempt_at` (NULL = due now), `last_error`,
+///   `lease_owner`, `lease_expires_at`.
+/// - `recipient`: one row per RCPT, `position` keeps the RCPT order. `orcpt` and
+///   `notify` hold the RFC 3461 parameters as text (`notify` NULL when absent,
+///   else "NEVER" or e.g. "SUCCESS,FAILURE"). `state` is one of 'queued',
+///   'deferred', 'delivered', 'failed', 'expired', with its own `attempts`,
+///   `next_attempt_at`, `last_reply` and `updated_at`.
+/// - `message_chunk`: the stored message, the `Received:` header followed by
+///   the body exactly as received, cut into chunks of 1 MiB (`seq` from 0; the
+///   last chunk shorter), so no message is ever held in memory whole.
+/// Recipients and chunks go with their message (ON DELETE CASCADE). Later
+/// schema versions add migrations "v2", "v3"...; a database that has a
+/// migration this build does not know is refused (`SpoolError.newerSchema`).
+///
+/// ## Commit protocol
+/// The database runs in WAL mode with `synchronous=FULL`, checked on the
+/// writer connection at every open: a COMMIT returns only after the WAL is
+/// fsynced. `store` returns only after the COMMIT that holds its message, so
+/// the listener may answer 250 as soon as `store` returns, and must answer 4xx
+/// when it throws.
+///
+/// Concurrent `store` calls share commits (group commit): submissions wait in
+/// a queue, and one drain on GRDB's writer queue writes all pending messages
+/// in a single transaction, each inside its own SAVEPOINT, then commits once.
+/// A message that fails alone is rolled back to its savepoint and reported to
+/// its caller only; if SQLite aborts the whole transaction, the survivors are
+/// written again; if COMMIT fails, every message of the batch fails and none
+/// is visible. Body files of committed messages are deleted after the commit.
+///
+/// SQLite work runs on GRDB's own dispatch queues, never on the caller's
+/// thread: an event loop that awaits `store` is never blocked.
+public final class Spool: Sendable {
+    /// The database file.
+    public let path: String
+    public let isReadOnly: Bool
+    let pool: DatabasePool
+    let logger: Logger
+    private let committer: GroupCommitter
+
+    /// Opens the spool at `path`, creating it (and its directory, mode 0700)
+    /// when missing, and brings its schema up to date.
+    public convenience init(path: String, logger: Logger) throws {
+        try self.init(path: path, logger: logger, options: SpoolOptions())
+    }
+
+    convenience init(path: String, logger: Logger, options: SpoolOptions) throws {
+        try Self.createParentDirectory(of: path)
+        try self.init(opening: path, readOnly: false, logger: logger, options: options)
+    }
+
+    /// Opens a spool that must already exist, as the operator commands do.
+    /// A read-only spool is never migrated; it must be of the current schema.
+    public static func openExisting(path: String, readOnly: Bool, logger: Logger) throws -> Spool {
+        try openExisting(path: path, readOnly: readOnly, logger: logger, options: SpoolOptions())
+    }
+
+    static func openExisting(path: String, readOnly: Bool, logger: Logger, options: SpoolOptions) throws -> Spool {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SpoolError.notFound(path)
+        }
+        return try Spool(opening: path, readOnly: readOnly, logger: logger, options: options)
+    }
+
+    private init(opening path: String, readOnly: Bool, logger: Logger, options: SpoolOptions) throws {
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: options.configuration(readOnly: readOnly))
+            if readOnly {
+                try Self.checkSchemaIsCurrent(pool)
+            } else {
+                try Self.migrate(pool)
+                try Self.enforceDurability(pool)
+            }
+        } catch {
+            throw SpoolError(error)
+        }
+        self.path = path
+        self.isReadOnly = readOnly
+        self.pool = pool
+        self.logger = logger
+        self.committer = GroupCommitter(pool: pool, logger: logger, beforeCommit: options.beforeCommit)
+        logger.info("spool opened", metadata: ["path": "\(path)", "read_only": "\(readOnly)"])
+    }
+
+    /// Commits a message durably. When this returns, the listener may say 250.
+    /// Throws a `SpoolError`; the message is then not in the spool.
+    public func store(_ message: IncomingMessage) async throws -> StoredReceipt {
+        try await store([message])[0].get()
+    }
+
+    /// Commits messages in the same batch, with one outcome per message.
+    public func store(_ messages: [IncomingMessage]) async -> [Result<StoredReceipt, SpoolError>] {
+        guard !isReadOnly else {
+            let refusal = SpoolError.other("the spool at \(path) is open read-only; it cannot accept messages")
+            return messages.map { _ in .failure(refusal) }
+        }
+        return await committer.submit(messages)
+    }
+
+    /// How group commit has been batching since the spool was opened.
+    public var commitStatistics: CommitStatistics {
+        committer.statistics
+    }
+
+    /// The durability settings in force on the writer connection.
+    public func durabilitySettings() async throws -> DurabilitySettings {
+        try await mappingDatabaseErrors {
+            try await pool.writeWithoutTransaction { db in try DurabilitySettings(db) }
+        }
+    }
+
+    /// Lets messages already submitted finish, then closes the database.
+    public func close() throws {
+        committer.close()
+        try mappingDatabaseErrors { try pool.close() }
+        logger.info("spool closed", metadata: ["path": "\(path)"])
+    }
+
+    var pendingMessageCount: Int {
+        committer.pendingMessageCount
+    }
+
+    private static func createParentDirectory(of path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard !FileManager.default.fileExists(atPath: directory) else { return }
+        do {
+            // The spool holds other people's mail: owner only.
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw SpoolError.io("cannot create the spool directory \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    private static func migrate(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in try refuseNewerSchema(db) }
+        try SpoolSchema.migrator.migrate(pool)
+    }
+
+    private static func checkSchemaIsCurrent(_ pool: DatabasePool) throws {
+        try pool.read { db in
+            try refuseNewerSchema(db)
+            guard try SpoolSchema.migrator.hasCompletedMigrations(db) else {
+                throw SpoolError.other(
+                    "the spool's schema is older than this Backstop; open it once read-write (backstop serve) to upgrade it")
+            }
+        }
+    }
+
+    private static func refuseNewerSchema(_ db: Database) throws {
+        let unknown = try SpoolSchema.unknownMigrations(db)
+        guard unknown.isEmpty else {
+            throw SpoolError.newerSchema(found: unknown.joined(separator: ", "))
+        }
+    }
+
+    private static func enforceDurability(_ pool: DatabasePool) throws {
+        let settings = try pool.writeWithoutTransaction { db in
+            // GRDB sets synchronous=NORMAL when it switches the writer to WAL,
+            // which happens after prepareDatabase: set FULL again here.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try DurabilitySettings(db)
+        }
+        guard settings.journalMode == "wal", settings.synchronous == 2 else {
+            throw SpoolError.other("""
+                the spool database runs with journal_mode=\(settings.journalMode), \
+                synchronous=\(settings.synchronous) instead of wal and 2 (FULL); \
+                Backstop will not acknowledge mail it cannot commit durably
+                """)
+        }
+    }
+}
+
+extension DurabilitySettings {
+    init(_ db: Database) throws {
+        journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
+        synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+        foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+    }
+}

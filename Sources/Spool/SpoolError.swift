@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// Why the spool could not do what was asked. Every case is temporary from a
+/// sender's point of view: the listener answers `.diskFull` with `452 4.3.1`
+/// and everything else with `451 4.3.0`, so nothing is ever refused for good
+/// because of a spool fault.
+public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// SQLITE_FULL, or ENOSPC while reading a body file.
+    case diskFull(String)
+    /// SQLITE_BUSY or SQLITE_LOCKED: another connection held a lock too long.
+    case busy(String)
+    /// SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM, or a failed file read.
+    case io(String)
+    /// The database has migrations this Backstop does not know.
+    case newerSchema(found: String)
+    /// No spool database at this path.
+    case notFound(String)
+    /// SQLITE_CORRUPT, SQLITE_NOTADB, or rows this Backstop cannot read.
+    case corrupt(String)
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case .diskFull(let detail):
+            "spool storage is full (\(detail)); free space on the spool's file system"
+        case .busy(let detail):
+            "spool database is locked by another process (\(detail)); look for a stuck `backstop` command"
+        case .io(let detail):
+            "spool I/O error (\(detail)); check the disk and the spool directory's owner and permissions"
+        case .newerSchema(let found):
+            "the spool was last opened by a newer Backstop (unknown schema migrations: \(found)); run that version or later"
+        case .notFound(let path):
+            "no spool database at \(path); check the path, or run `backstop serve` once to create it"
+        case .corrupt(let detail):
+            "spool database is damaged (\(detail)); stop Backstop, keep a copy of the file, and restore or repair it"
+        case .other(let detail):
+            "spool error: \(detail)"
+        }
+    }
+}
+
+extension SpoolError {
+    /// Maps any error met while working on the spool; spool errors pass unchanged.
+    init(_ error: any Error) {
+        switch error {
+        case let error as SpoolError:
+            self = error
+        case let error as DatabaseError:
+            self.init(error)
+        default:
+            self = .other(String(describing: error))
+        }
+    }
+
+    init(_ error: DatabaseError) {
+        let detail = "SQLite \(error.extendedResultCode.rawValue): \(error.message ?? "no message")"
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            self = .diskFull(detail)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            self = .busy(detail)
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM:
+            self = .io(detail)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            self = .corrupt(detail)
+        default:
+            self = .other(detail)
+        }
+    }
+
+    /// For failed system calls on body files.
+    init(errno code: Int32, doing action: String) {
+        let detail = "\(action): \(String(cString: strerror(code)))"
+        self = code == ENOSPC ? .diskFull(detail) : .io(detail)
+    }
+}
+
+/// Runs spool work and turns database errors into `SpoolError`; other errors
+/// (a caller's own, or cancellation) pass through unchanged.
+func mappingDatabaseErrors<T>(_ work: () async throws -> T) async throws -> T {
+    do {
+        return try await work()
+    } catch let error as DatabaseError {
+        throw SpoolError(error)
+    }
+}
+
+func mappingDatabaseErrors<T>(_ work: () throws -> T) throws -> T {
+    do {
+        return try work()
+    } catch let error as DatabaseError {
+        throw SpoolError(error)
+    }
+}

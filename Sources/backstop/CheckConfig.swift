@@ -1,0 +1,30 @@
+import ArgumentParser
+import BackstopConfig
+import Operations
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate the configuration and print the effective settings.",
+        discussion: """
+            Exits 0 and prints every setting (defaults filled in) as TOML when the file is valid;
+            prints one line naming the file and key and exits 2 when it is not.
+
+            Example: backstop check-config --config /etc/backstop/backstop.toml
+            """)
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() throws {
+        let (configuration, file) = try options.load()
+        do {
+            _ = try TLSContextLoader.load(configuration.tls, file: file)
+            if let recipients = configuration.relay.recipients { _ = try RecipientTable.load(path: recipients) }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        print("# effective configuration from \(file)")
+        print(configuration.rendered(), terminator: "")
+    }
+}

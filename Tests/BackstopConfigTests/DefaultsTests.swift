@@ -1,0 +1,96 @@
+import BackstopConfig
+import Foundation
+import Testing
+
+@Suite("Embedded defaults and the shipped config/backstop.toml")
+struct DefaultsTests {
+    @Test func embeddedDefaults() {
+        let defaults = BackstopConfiguration.embeddedDefaults
+        #expect(defaults.server.listen == [ListenAddress(host: "127.0.0.1", port: 2525)])
+        #expect(defaults.server.maxMessageSize == 52_428_800)
+        #expect(defaults.server.maxRecipients == 100)
+        #expect(defaults.server.maxConnections == 1000)
+        #expect(defaults.server.maxConnectionsPerIP == 20)
+        #expect(defaults.server.maxErrors == 20)
+        #expect(defaults.server.maxLineLength == 1000)
+        #expect(defaults.server.commandTimeout == .seconds(300))
+        #expect(defaults.server.dataInitiationTimeout == .seconds(120))
+        #expect(defaults.server.dataBlockTimeout == .seconds(180))
+        #expect(defaults.server.shutdownGrace == .seconds(30))
+        #expect(defaults.server.memoryBodyLimit == 262_144)
+        #expect(defaults.tls == TLSSettings.defaults)
+        #expect(defaults.tls.certificate == nil && defaults.tls.privateKey == nil)
+        #expect(!defaults.tls.isEnabled)
+        #expect(defaults.relay.domains == ["example.test"])
+        #expect(defaults.relay.recipients == nil)
+        #expect(defaults.spool.path == "spool/backstop.sqlite")
+        #expect(defaults.log.level == .info)
+        #expect(defaults.log.format == .text)
+    }
+
+    @Test func hostnameDefaultsToTheMachinesNameLowercased() {
+        let hostname = BackstopConfiguration.embeddedDefaults.server.hostname
+        #expect(!hostname.isEmpty)
+        #expect(hostname == hostname.lowercased())
+        var buffer = [CChar](repeating: 0, count: 256)
+        #expect(gethostname(&buffer, buffer.count) == 0)
+        let machine = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // "localhost" stands in for a machine name that is no valid domain name.
+        #expect(hostname == machine.lowercased() || hostname == "localhost")
+    }
+
+    @Test func anEmptyFileMeansTheDefaults() throws {
+        #expect(try parsed("") == .embeddedDefaults)
+        #expect(try parsed("# only a comment\n[server]\n[log]\n") == .embeddedDefaults)
+    }
+
+    @Test func shippedConfigEqualsTheEmbeddedDefaults() throws {
+        let shipped = try BackstopConfiguration.load(file: shippedConfigPath)
+        #expect(shipped == .embeddedDefaults)
+    }
+
+    /// The shipped file names every key, set or commented out, in the order
+    /// `rendered()` prints them, so that the two read alike.
+    @Test func shippedConfigListsEveryKeyInRenderedOrder() throws {
+        let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
+        let rendered = BackstopConfiguration.embeddedDefaults.rendered()
+        #expect(keyNames(in: shipped) == keyNames(in: rendered))
+        #expect(keyNames(in: rendered).count == 21)
+    }
+
+    @Test func shippedConfigCommentsEveryKey() throws {
+        let lines = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() where keyName(in: line) != nil {
+            // Each key is introduced by a comment that says what it does and its default.
+            let introduction = lines[..<index].reversed().prefix { $0.hasPrefix("#") }
+            #expect(!introduction.isEmpty, "no comment before \(line)")
+            #expect(introduction.contains { $0.contains("Default") }, "no default given for \(line)")
+        }
+    }
+
+    /// "[section] key" for each key line, set (`key = …`) or commented out
+    /// (`# key = …` in the shipped file, `# key is not set` in rendered output).
+    private func keyNames(in toml: String) -> [String] {
+        var section = ""
+        var names: [String] = []
+        for line in toml.split(separator: "\n") {
+            if line.hasPrefix("[") {
+                section = String(line)
+            } else if let name = keyName(in: line) {
+                names.append(section + " " + name)
+            }
+        }
+        return names
+    }
+
+    private func keyName(in line: Substring) -> String? {
+        let body = line.hasPrefix("# ") ? line.dropFirst(2) : line
+        guard let space = body.firstIndex(of: " ") else { return nil }
+        let name = body[..<space]
+        let rest = body[space...]
+        guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0 == "_" }),
+              rest.hasPrefix(" = ") || rest == " is not set" else { return nil }
+        return String(name)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Spool
+
+@Suite("Durability settings")
+struct DurabilityTests {
+    @Test("the writer connection runs WAL with synchronous=FULL and foreign keys")
+    func writerIsWALWithFullSync() async throws {
+        try await withSpool { spool, _ async throws in
+            let settings = try await spool.durabilitySettings()
+            #expect(settings == DurabilitySettings(journalMode: "wal", synchronous: 2, foreignKeys: true))
+        }
+    }
+
+    @Test("a fresh spool passes the integrity check and is empty")
+    func freshSpoolIsSound() async throws {
+        try await withSpool { spool, _ async throws in
+            #expect(try await spool.integrityCheck())
+            #expect(try await spool.queuedMessageIDs().isEmpty)
+            #expect(try await spool.counts() == QueueCounts())
+        }
+    }
+
+    @Test("the spool directory is created for its owner only")
+    func createsPrivateDirectory() async throws {
+        try await withTemporaryDirectory { directory async throws in
+            let spoolDirectory = directory.appendingPathComponent("var/spool")
+            let spool = try Spool(path: spoolDirectory.appendingPathComponent("spool.sqlite").path, logger: quietLogger)
+            try spool.close()
+            let attributes = try FileManager.default.attributesOfItem(atPath: spoolDirectory.path)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+        }
+    }
+
+    @Test("schema v1 is recorded as the only migration")
+    func recordsMigration() async throws {
+        try await withSpool { spool, _ async throws in
+            let migrations = try await spool.pool.read { db in
+                try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+            #expect(migrations == ["v1"])
+        }
+    }
+}
