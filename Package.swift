@@ -75,7 +75,10 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: strict),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool"], swiftSettings: strict),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig"], swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",

@@ -12,6 +12,16 @@ public struct CommitStatistics: Sendable, Equatable {
     /// Messages taken together by the most recent batch.
     public var lastBatchSize = 0
     public var largestBatchSize = 0
+
+    public init() {}
+
+    init(batches: Int, messagesCommitted: Int, messagesFailed: Int, lastBatchSize: Int, largestBatchSize: Int) {
+        self.batches = batches
+        self.messagesCommitted = messagesCommitted
+        self.messagesFailed = messagesFailed
+        self.lastBatchSize = lastBatchSize
+        self.largestBatchSize = largestBatchSize
+    }
 }
 
 /// Lets concurrent `store` callers share one transaction and one fsync.
@@ -58,7 +68,8 @@ final class GroupCommitter: Sendable {
     }
 
     /// Returns one outcome per message, in order, once their batch is over.
-    /// Messages submitted together always share a batch.
+    /// Messages submitted together always share a batch. Cancelling the
+    /// caller does not withdraw them: a submitted message is committed or fails.
     func submit(_ messages: [IncomingMessage]) async -> [Outcome] {
         guard !messages.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
@@ -93,8 +104,7 @@ final class GroupCommitter: Sendable {
         let messages = submissions.flatMap(\.messages)
         let started = ContinuousClock.now
         let outcomes = BatchWriter(db: db, beforeCommit: beforeCommit).write(messages)
-        let committed = outcomes.filter { (try? $0.get()) != nil }.count
-
+        let committed = outcomes.count { if case .success = $0 { true } else { false } }
         state.withLock { state in
             state.statistics.batches += 1
             state.statistics.messagesCommitted += committed
@@ -102,20 +112,27 @@ final class GroupCommitter: Sendable {
             state.statistics.lastBatchSize = messages.count
             state.statistics.largestBatchSize = max(state.statistics.largestBatchSize, messages.count)
         }
-        logger.debug("spool batch committed", metadata: [
-            "messages": "\(messages.count)", "committed": "\(committed)",
-            "duration": "\(ContinuousClock.now - started)",
-        ])
 
+        // Before resuming: when `store` returns, its body file is gone.
+        removeCommittedBodyFiles(messages, outcomes)
         var next = outcomes[...]
         for submission in submissions {
             submission.continuation.resume(returning: Array(next.prefix(submission.messages.count)))
             next = next.dropFirst(submission.messages.count)
         }
-        removeCommittedBodyFiles(messages, outcomes)
+
+        logger.debug("spool batch done", metadata: [
+            "messages": "\(messages.count)", "committed": "\(committed)",
+            "duration": "\(ContinuousClock.now - started)",
+        ])
+        for (message, outcome) in zip(messages, outcomes) {
+            guard case .failure(let error) = outcome else { continue }
+            logger.error("message not stored", metadata: [
+                "queue_id": "\(message.envelope.queueID)", "error": "\(error)",
+            ])
+        }
     }
 
-    /// After the continuations: the 250 should not wait for an unlink.
     private func removeCommittedBodyFiles(_ messages: [IncomingMessage], _ outcomes: [Outcome]) {
         for (message, outcome) in zip(messages, outcomes) {
             guard case .file(let path) = message.body, case .success = outcome else { continue }

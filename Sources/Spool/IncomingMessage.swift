@@ -5,8 +5,8 @@ public enum MessageBody: Sendable {
     /// Small messages kept in memory.
     case bytes([UInt8])
     /// A temporary file the listener wrote. The spool reads it in chunks and
-    /// deletes it once the message is committed; after a failure the file is
-    /// left for the caller to remove.
+    /// deletes it once the message is committed, before `store` returns; after
+    /// a failure the file is left for the caller to remove.
     case file(path: String)
 }
 
@@ -34,4 +34,19 @@ public struct StoredReceipt: Sendable, Equatable {
     public var committedAt: Date
     /// How many messages shared this commit's fsync.
     public var batchSize: Int
+
+    public init(queueID: QueueID, size: Int, chunkCount: Int, committedAt: Date, batchSize: Int) {
+        self.queueID = queueID
+        self.size = size
+        self.chunkCount = chunkCount
+        self.committedAt = committedAt
+        self.batchSize = batchSize
+    }
+}
+
+/// What the listener needs of the spool. Tests of the listener can stand in
+/// a store that fails on purpose, to check the 4xx replies.
+public protocol MessageStore: Sendable {
+    /// Returns once the message is durably committed; throws `SpoolError` otherwise.
+    func store(_ message: IncomingMessage) async throws -> StoredReceipt
 }

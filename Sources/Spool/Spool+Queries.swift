@@ -61,12 +61,12 @@ extension Spool {
                 var counts = QueueCounts()
                 for row in try Row.fetchAll(db, sql: "SELECT state, count(*), sum(size) FROM message GROUP BY state") {
                     let state: String = row[0]
-                    counts.messages[try decode(MessageState.self, state, "message.state")] = row[1]
+                    counts.messages[try decodeStored(MessageState.self, state, "message.state")] = row[1]
                     counts.bytes += row[2] as Int
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM recipient GROUP BY state") {
                     let state: String = row[0]
-                    counts.recipients[try decode(RecipientState.self, state, "recipient.state")] = row[1]
+                    counts.recipients[try decodeStored(RecipientState.self, state, "recipient.state")] = row[1]
                 }
                 return counts
             }
@@ -87,7 +87,7 @@ extension Spool {
         }
     }
 
-    /// True when the database passes `PRAGMA integrity_check`; problems are logged.
+    /// True when both checks above find nothing; problems are logged.
     public func integrityCheck() async throws -> Bool {
         let problems = try await integrityProblems()
         for problem in problems {
@@ -110,7 +110,7 @@ extension Spool {
 }
 
 /// Reads a text column into its enum, or reports the row as corrupt.
-func decode<Value: RawRepresentable<String>>(_ type: Value.Type, _ text: String, _ column: String) throws -> Value {
+func decodeStored<Value: RawRepresentable<String>>(_ type: Value.Type, _ text: String, _ column: String) throws -> Value {
     guard let value = Value(rawValue: text) else {
         throw SpoolError.corrupt("\(column) holds unknown value '\(text)'")
     }

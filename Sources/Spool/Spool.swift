@@ -19,8 +19,8 @@ import Logging
 ///   'deferred', 'delivered', 'failed', 'expired', with its own `attempts`,
 ///   `next_attempt_at`, `last_reply` and `updated_at`.
 /// - `message_chunk`: the stored message, the `Received:` header followed by
-///   the body exactly as received, cut into chunks of 1 MiB (`seq` from 0; the
-///   last chunk shorter), so no message is ever held in memory whole.
+///   the body exactly as received, cut into chunks of 1 MiB (`seq` from 0; only
+///   the last may be shorter), so no message is ever held in memory whole.
 /// Recipients and chunks go with their message (ON DELETE CASCADE). Later
 /// schema versions add migrations "v2", "v3"...; a database that has a
 /// migration this build does not know is refused (`SpoolError.newerSchema`).
@@ -38,11 +38,19 @@ import Logging
 /// A message that fails alone is rolled back to its savepoint and reported to
 /// its caller only; if SQLite aborts the whole transaction, the survivors are
 /// written again; if COMMIT fails, every message of the batch fails and none
-/// is visible. Body files of committed messages are deleted after the commit.
+/// is visible. Body files of committed messages are deleted after the commit,
+/// before their callers resume.
 ///
 /// SQLite work runs on GRDB's own dispatch queues, never on the caller's
 /// thread: an event loop that awaits `store` is never blocked.
-public final class Spool: Sendable {
+///
+/// ## Faults
+/// Every failure is a `SpoolError`, and temporary for the sender: the listener
+/// answers `.diskFull` (SQLITE_FULL, ENOSPC) with `452 4.3.1` and anything else
+/// with `451 4.3.0`. A failed store leaves nothing in the spool, and its body
+/// file stays with the caller. The database file is created 0600 in a 0700
+/// directory: it holds other people's mail.
+public final class Spool: Sendable, MessageStore {
     /// The database file.
     public let path: String
     public let isReadOnly: Bool
@@ -51,13 +59,14 @@ public final class Spool: Sendable {
     private let committer: GroupCommitter
 
     /// Opens the spool at `path`, creating it (and its directory, mode 0700)
-    /// when missing, and brings its schema up to date.
+    /// when missing, and brings its schema up to date. Blocks while it opens
+    /// and migrates: call it at startup, not on an event loop.
     public convenience init(path: String, logger: Logger) throws {
         try self.init(path: path, logger: logger, options: SpoolOptions())
     }
 
     convenience init(path: String, logger: Logger, options: SpoolOptions) throws {
-        try Self.createParentDirectory(of: path)
+        try Self.createPrivateLocation(of: path)
         try self.init(opening: path, readOnly: false, logger: logger, options: options)
     }
 
@@ -123,6 +132,7 @@ public final class Spool: Sendable {
     }
 
     /// Lets messages already submitted finish, then closes the database.
+    /// Blocks until then: call it at shutdown, not on an event loop.
     public func close() throws {
         committer.close()
         try mappingDatabaseErrors { try pool.close() }
@@ -133,15 +143,24 @@ public final class Spool: Sendable {
         committer.pendingMessageCount
     }
 
-    private static func createParentDirectory(of path: String) throws {
+    /// The spool holds other people's mail: its directory and files are for
+    /// the owner only. SQLite gives the WAL and shared-memory files the mode
+    /// of the database file, so creating that one 0600 covers them too.
+    private static func createPrivateLocation(of path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        guard !FileManager.default.fileExists(atPath: directory) else { return }
-        do {
-            // The spool holds other people's mail: owner only.
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw SpoolError.io("cannot create the spool directory \(directory): \(error.localizedDescription)")
+        let files = FileManager.default
+        if !files.fileExists(atPath: directory) {
+            do {
+                try files.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw SpoolError.io("cannot create the spool directory \(directory): \(error.localizedDescription)")
+            }
+        }
+        // An empty file is a valid, empty SQLite database.
+        if !files.fileExists(atPath: path),
+           !files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) {
+            throw SpoolError.io("cannot create the spool database \(path); check the directory's owner and permissions")
         }
     }
 

@@ -16,9 +16,9 @@ extension StoredEnvelope {
             queueID: queueID,
             sender: message["sender"],
             recipients: recipients.map(\.recipient),
-            bodyType: try decode(BodyType.self, message["body_type"], "message.body_type"),
+            bodyType: try decodeStored(BodyType.self, message["body_type"], "message.body_type"),
             smtpUTF8: message["smtputf8"],
-            dsnReturn: try dsnReturn.map { try decode(DSNReturn.self, $0, "message.dsn_ret") },
+            dsnReturn: try dsnReturn.map { try decodeStored(DSNReturn.self, $0, "message.dsn_ret") },
             envelopeID: message["envid"],
             clientAddress: message["client_address"],
             clientHelo: message["client_helo"],
@@ -28,7 +28,7 @@ extension StoredEnvelope {
         return StoredEnvelope(
             envelope: envelope,
             recipients: recipients,
-            state: try decode(MessageState.self, message["state"], "message.state"),
+            state: try decodeStored(MessageState.self, message["state"], "message.state"),
             size: message["size"],
             attempts: message["attempts"],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
@@ -50,7 +50,7 @@ extension StoredRecipient {
                     }
                     return request
                 } ?? .unspecified),
-            state: try decode(RecipientState.self, row["state"], "recipient.state"),
+            state: try decodeStored(RecipientState.self, row["state"], "recipient.state"),
             attempts: row["attempts"],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
             lastReply: row["last_reply"],

@@ -26,6 +26,18 @@ public struct StoredRecipient: Sendable, Equatable {
     /// The last SMTP reply the primary gave for this recipient.
     public var lastReply: String?
     public var updatedAt: Date
+
+    public init(
+        recipient: EnvelopeRecipient, state: RecipientState = .queued, attempts: Int = 0,
+        nextAttemptAt: Date? = nil, lastReply: String? = nil, updatedAt: Date
+    ) {
+        self.recipient = recipient
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastReply = lastReply
+        self.updatedAt = updatedAt
+    }
 }
 
 /// A spooled message's envelope with its delivery bookkeeping.
@@ -40,6 +52,19 @@ public struct StoredEnvelope: Sendable, Equatable {
     /// Nil means due now.
     public var nextAttemptAt: Date?
     public var lastError: String?
+
+    public init(
+        envelope: Envelope, recipients: [StoredRecipient], state: MessageState = .active, size: Int,
+        attempts: Int = 0, nextAttemptAt: Date? = nil, lastError: String? = nil
+    ) {
+        self.envelope = envelope
+        self.recipients = recipients
+        self.state = state
+        self.size = size
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+    }
 }
 
 /// A summary of the spool for `backstop status` and metrics.

@@ -22,15 +22,23 @@ struct DurabilityTests {
         }
     }
 
-    @Test("the spool directory is created for its owner only")
-    func createsPrivateDirectory() async throws {
+    @Test("the spool directory and files are created for their owner only")
+    func createsPrivateLocation() async throws {
         try await withTemporaryDirectory { directory async throws in
             let spoolDirectory = directory.appendingPathComponent("var/spool")
-            let spool = try Spool(path: spoolDirectory.appendingPathComponent("spool.sqlite").path, logger: quietLogger)
-            try spool.close()
-            let attributes = try FileManager.default.attributesOfItem(atPath: spoolDirectory.path)
-            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o700)
+            let path = spoolDirectory.appendingPathComponent("spool.sqlite").path
+            let spool = try Spool(path: path, logger: quietLogger)
+            defer { try? spool.close() }
+            _ = try await spool.store(makeMessage())
+
+            #expect(try permissions(of: spoolDirectory.path) == 0o700)
+            #expect(try permissions(of: path) == 0o600)
+            #expect(try permissions(of: path + "-wal") == 0o600)
         }
+    }
+
+    private func permissions(of path: String) throws -> Int? {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
     }
 
     @Test("schema v1 is recorded as the only migration")

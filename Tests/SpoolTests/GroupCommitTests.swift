@@ -82,6 +82,30 @@ struct GroupCommitTests {
         }
     }
 
+    @Test("a message that aborts the whole transaction fails alone; the others are written again")
+    func abortedTransactionIsRetried() async throws {
+        try await withSpool { spool, _ async throws in
+            // RAISE(ROLLBACK) ends the transaction, as SQLITE_FULL or an I/O
+            // error may, taking the messages written before it along.
+            try await spool.pool.writeWithoutTransaction { db in
+                try db.execute(sql: """
+                    CREATE TEMP TRIGGER abort_batch BEFORE INSERT ON main.message
+                    WHEN NEW.sender = 'abort@sender.example'
+                    BEGIN SELECT RAISE(ROLLBACK, 'batch aborted'); END
+                    """)
+            }
+            let batch = [makeMessage(), makeMessage(sender: "abort@sender.example"), makeMessage()]
+
+            let outcomes = await spool.store(batch)
+
+            #expect(outcomes.map(\.failureKind) == [nil, "other", nil])
+            #expect(try outcomes[0].get().batchSize == 2)
+            #expect(try await spool.queuedMessageIDs() == [batch[0].envelope.queueID, batch[2].envelope.queueID])
+            #expect(spool.commitStatistics.batches == 1)
+            #expect(try await spool.integrityCheck())
+        }
+    }
+
     @Test("when COMMIT fails, every message of the batch fails and none is visible")
     func failedCommitFailsWholeBatch() async throws {
         let breaker = CommitBreaker()
@@ -96,6 +120,7 @@ struct GroupCommitTests {
             #expect(outcomes.map(\.failureKind) == ["other", "other", "other"])
             #expect(try await spool.queuedMessageIDs().isEmpty)
             #expect(try await spool.counts() == QueueCounts())
+            #expect(breaker.deferredViolationWritten, "the batch failed at COMMIT, not before")
             #expect(FileManager.default.fileExists(atPath: bodyFile), "the caller still owns the body file")
 
             let retry = try await spool.store(makeMessage(body: .file(path: bodyFile)))
@@ -143,6 +168,9 @@ final class CommitGate: Sendable {
 /// only detected when the transaction commits.
 final class CommitBreaker: Sendable {
     private let broken = Mutex(false)
+    private let violationWritten = Mutex(false)
+
+    var deferredViolationWritten: Bool { violationWritten.withLock { $0 } }
 
     func breakFirstCommit(_ db: Database) throws {
         let isFirst = broken.withLock { wasBroken in
@@ -152,5 +180,6 @@ final class CommitBreaker: Sendable {
         guard isFirst else { return }
         try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
         try db.execute(sql: "INSERT INTO recipient (message_id, position, address, updated_at) VALUES (-1, 0, 'x', 0)")
+        violationWritten.withLock { $0 = true }
     }
 }

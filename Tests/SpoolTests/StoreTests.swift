@@ -99,6 +99,21 @@ struct StoreTests {
         }
     }
 
+    @Test("a message streams into a file handle")
+    func streamToFile() async throws {
+        try await withSpool { spool, directory async throws in
+            let body = patternedBytes(count: MessageWriter.chunkSize + 4096)
+            let message = makeMessage(body: .bytes(body))
+            _ = try await spool.store(message)
+            let output = directory.appendingPathComponent("cat.eml")
+            #expect(FileManager.default.createFile(atPath: output.path, contents: nil))
+            let file = try FileHandle(forWritingTo: output)
+            #expect(try await spool.writeMessageData(of: message.envelope.queueID, to: file))
+            try file.close()
+            #expect(try Array(Data(contentsOf: output)) == receivedHeader + body)
+        }
+    }
+
     @Test("chunk boundaries fall every MiB", arguments: zip(
         [receivedHeader.count, MessageWriter.chunkSize - 1, MessageWriter.chunkSize, MessageWriter.chunkSize + 1,
          2 * MessageWriter.chunkSize],
