@@ -140,7 +140,7 @@ public struct SessionStateMachine: Sendable {
             transaction = current
             return refuse(refusal)
         }
-        if current.recipients.contains(where: { $0.mailbox.normalized == mailbox.normalized }) {
+        if current.recipients.contains(where: { $0.mailbox.canonical == mailbox.canonical }) {
             return [.reply(Replies.recipientOk)]
         }
         guard current.recipients.count < settings.maxRecipients else { return refuse(Replies.tooManyRecipients) }

@@ -11,8 +11,10 @@ public enum CommandParser {
         if line.contains(0) { return .failure(Replies.nulInCommand) }
         guard let text = String(validating: line, as: UTF8.self) else { return .failure(Replies.invalidUTF8) }
         let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let verb = text[..<verbEnd].uppercased()
-        let argument = text[verbEnd...].drop { $0 == " " }
+        let verb = ASCII.uppercased(text[..<verbEnd])
+        var argument = text[verbEnd...].drop { $0 == " " }
+        // Trailing blanks are common and harmless; dropping them keeps every rule below simple.
+        while argument.last == " " { argument = argument.dropLast() }
         switch verb {
         case "EHLO", "HELO":
             guard !argument.isEmpty, argument.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
@@ -28,14 +30,19 @@ public enum CommandParser {
         case "NOOP": return .success(.noop)
         case "QUIT": return noArgument(argument, .quit, verb)
         case "STARTTLS": return noArgument(argument, .startTLS, verb)
-        case "VRFY": return .success(.vrfy(String(argument)))
-        case "EXPN": return .success(.expn(String(argument)))
+        case "VRFY": return needArgument(argument, verb).map { .vrfy($0) }
+        case "EXPN": return needArgument(argument, verb).map { .expn($0) }
         case "HELP": return .success(.help(argument.isEmpty ? nil : String(argument)))
         case "AUTH": return .success(.auth)
         default:
             if forbiddenVerbs.contains(verb) { return .success(.forbidden(verb: verb)) }
             return .failure(Replies.unrecognized)
         }
+    }
+
+    /// RFC 5321 §4.1.1.6, §4.1.1.7: VRFY and EXPN take a string.
+    private static func needArgument(_ argument: Substring, _ verb: String) -> Result<String, SMTPReply> {
+        argument.isEmpty ? .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: \(verb) <string>")) : .success(String(argument))
     }
 
     private static func noArgument(_ argument: Substring, _ command: SMTPCommand, _ verb: String) -> Result<SMTPCommand, SMTPReply> {
@@ -55,6 +62,10 @@ public enum CommandParser {
         } catch {
             return .failure(addressReply(error, sender: true))
         }
+        // `Mail-parameters` are separated from the path by a space (RFC 5321 §4.1.2).
+        guard tail.isEmpty || tail.first == " " else {
+            return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: MAIL FROM:<address> [parameters]"))
+        }
         switch MailParameterParser.parseMail(tail) {
         case .success(let parameters): return .success(.mail(path, parameters))
         case .failure(let reply): return .failure(reply)
@@ -72,6 +83,9 @@ public enum CommandParser {
         } catch {
             return .failure(addressReply(error, sender: false))
         }
+        guard tail.isEmpty || tail.first == " " else {
+            return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: RCPT TO:<address> [parameters]"))
+        }
         switch MailParameterParser.parseRecipient(tail) {
         case .success(let parameters): return .success(.rcpt(mailbox, parameters))
         case .failure(let reply): return .failure(reply)
@@ -81,15 +95,15 @@ public enum CommandParser {
     private static func parseBDAT(_ argument: Substring) -> Result<SMTPCommand, SMTPReply> {
         let words = argument.split(separator: " ")
         guard (1...2).contains(words.count),
-              words[0].allSatisfy(\.isASCIIDigit), words[0].count <= 18, let size = Int(words[0]),
-              words.count == 1 || words[1].uppercased() == "LAST"
+              ASCII.isDigits(words[0]), words[0].utf8.count <= 18, let size = Int(words[0]),
+              words.count == 1 || ASCII.uppercased(words[1]) == "LAST"
         else { return .failure(Replies.badBDATSyntax) }
         return .success(.bdat(size: size, last: words.count == 2))
     }
 
     private static func stripKeyword(_ keyword: String, from argument: Substring) -> Substring? {
         guard argument.count >= keyword.count,
-              argument.prefix(keyword.count).uppercased() == keyword else { return nil }
+              ASCII.uppercased(argument.prefix(keyword.count)) == keyword else { return nil }
         var rest = argument.dropFirst(keyword.count)
         if rest.first == " " { rest = rest.dropFirst() }
         return rest
@@ -108,8 +122,4 @@ public enum CommandParser {
             return Replies.needSMTPUTF8
         }
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -51,10 +51,11 @@ public struct DataDecoder: Sendable {
                         return .dataEnd(violation)
                     }
                 }
-                // A stuffed dot: drop it (RFC 5321 §4.5.2).
+                // A stuffed dot: drop it (RFC 5321 §4.5.2). It does not count towards the line
+                // length either (§4.5.3.1.6), or a 998-octet line starting with "." is refused.
                 buffer.moveReaderIndex(forwardBy: 1)
                 atLineStart = false
-                lineLength = 1
+                lineLength = 0
                 continue
             }
             let cleanBefore = violation == nil

@@ -4,7 +4,8 @@ import NIOCore
 public enum InboundEvent: Equatable, Sendable {
     /// A complete command line, without its CRLF.
     case command([UInt8])
-    /// A command line longer than the limit; it was discarded up to its line end.
+    /// A command line longer than the limit. Reported once, as soon as the limit is passed; the
+    /// rest of the line, up to its LF, is discarded without further events.
     case commandTooLong
     /// A command line ended by a bare LF or containing a bare CR; it was discarded.
     case commandBadLineEnding
@@ -24,8 +25,8 @@ public enum InboundEvent: Equatable, Sendable {
 public struct InboundFramer: Sendable {
     enum Mode: Sendable {
         case command
-        /// Discarding the rest of an overlong or malformed command line.
-        case discardingLine(InboundEvent)
+        /// Discarding the rest of an overlong command line, already reported.
+        case discardingLine
         case data(DataDecoder)
         case chunk(remaining: Int, last: Bool)
     }
@@ -55,8 +56,10 @@ public struct InboundFramer: Sendable {
         mode = .data(DataDecoder(maxLineLength: maxTextLineLength))
     }
 
-    /// After a BDAT command: the next `size` octets are content.
+    /// After a BDAT command: the next `size` octets are content. Call it for a refused BDAT too:
+    /// its octets are on the way and must be read as content (RFC 3030 §4.2).
     public mutating func beginChunk(size: Int, first: Bool, last: Bool) {
+        precondition(size >= 0, "BDAT chunk size must not be negative")
         if first { chunkValidator = ContentValidator(maxLineLength: maxTextLineLength) }
         mode = .chunk(remaining: size, last: last)
     }
@@ -66,14 +69,14 @@ public struct InboundFramer: Sendable {
         switch mode {
         case .command:
             return nextCommand(&buffer)
-        case .discardingLine(let event):
+        case .discardingLine:
             guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 return nil
             }
             buffer.moveReaderIndex(to: lf + 1)
             mode = .command
-            return event
+            return nextCommand(&buffer)
         case .data(var decoder):
             let event = decoder.next(&buffer)
             if case .dataEnd = event { mode = .command } else { mode = .data(decoder) }
@@ -95,9 +98,12 @@ public struct InboundFramer: Sendable {
     private mutating func nextCommand(_ buffer: inout ByteBuffer) -> InboundEvent? {
         let view = buffer.readableBytesView
         guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
+            // Too long already: say so now, so the session can answer (and count the error)
+            // without waiting for a line end that may never come, and keep none of it.
             if view.count > maxCommandLength {
                 buffer.moveReaderIndex(forwardBy: view.count)
-                mode = .discardingLine(.commandTooLong)
+                mode = .discardingLine
+                return .commandTooLong
             }
             return nil
         }

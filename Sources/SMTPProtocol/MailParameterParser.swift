@@ -14,23 +14,31 @@ public enum MailParameterParser {
         for word in text.split(separator: " ") {
             let (keyword, value) = split(word)
             guard seen.insert(keyword).inserted else { return .failure(duplicate(keyword)) }
-            switch (keyword, value) {
-            case ("SIZE", let value?):
-                guard !value.isEmpty, value.allSatisfy(\.isASCIIDigit) else { return .failure(bad(keyword)) }
+            // A parameter we know with a missing or unexpected value is a syntax error (501);
+            // only a parameter we do not know is 555.
+            switch keyword {
+            case "SIZE":
+                guard let value, ASCII.isDigits(value) else { return .failure(bad(keyword)) }
                 // A size too large for Int is certainly too large for us.
                 parameters.size = Int(value) ?? Int.max
-            case ("BODY", let value?):
-                guard let body = BodyDeclaration(rawValue: value.uppercased()) else {
-                    return .failure(SMTPReply(555, .init(5, 5, 4), "Unsupported BODY type \(value)"))
+            case "BODY":
+                guard let value else { return .failure(bad(keyword)) }
+                guard let body = BodyDeclaration(rawValue: ASCII.uppercased(value)) else {
+                    return .failure(SMTPReply(555, .init(5, 5, 4), "Unsupported BODY type \(ASCII.quotable(value))"))
                 }
                 parameters.body = body
-            case ("SMTPUTF8", nil):
+            case "SMTPUTF8":
+                guard value == nil else { return .failure(bad(keyword)) }
                 parameters.smtpUTF8 = true
-            case ("RET", let value?):
-                guard let ret = ReturnContent(rawValue: value.uppercased()) else { return .failure(bad(keyword)) }
+            case "RET":
+                guard let value, let ret = ReturnContent(rawValue: ASCII.uppercased(value)) else {
+                    return .failure(bad(keyword))
+                }
                 parameters.ret = ret
-            case ("ENVID", let value?):
-                guard value.count <= maxEnvelopeIDLength, XText.isValid(value) else { return .failure(bad(keyword)) }
+            case "ENVID":
+                guard let value, value.utf8.count <= maxEnvelopeIDLength, XText.isValid(value) else {
+                    return .failure(bad(keyword))
+                }
                 parameters.envelopeID = String(value)
             default:
                 return .failure(unsupported(keyword))
@@ -45,16 +53,12 @@ public enum MailParameterParser {
         for word in text.split(separator: " ") {
             let (keyword, value) = split(word)
             guard seen.insert(keyword).inserted else { return .failure(duplicate(keyword)) }
-            switch (keyword, value) {
-            case ("NOTIFY", let value?):
-                guard let notify = parseNotify(value) else { return .failure(bad(keyword)) }
+            switch keyword {
+            case "NOTIFY":
+                guard let value, let notify = parseNotify(value) else { return .failure(bad(keyword)) }
                 parameters.notify = notify
-            case ("ORCPT", let value?):
-                guard value.count <= maxOriginalRecipientLength, let semicolon = value.firstIndex(of: ";"),
-                      semicolon != value.startIndex,
-                      value[..<semicolon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }),
-                      XText.isValid(value[value.index(after: semicolon)...])
-                else { return .failure(bad(keyword)) }
+            case "ORCPT":
+                guard let value, isValidOriginalRecipient(value) else { return .failure(bad(keyword)) }
                 parameters.originalRecipient = String(value)
             default:
                 return .failure(unsupported(keyword))
@@ -64,7 +68,7 @@ public enum MailParameterParser {
     }
 
     static func parseNotify(_ value: Substring) -> NotifyRequest? {
-        let words = value.uppercased().split(separator: ",", omittingEmptySubsequences: false)
+        let words = ASCII.uppercased(value).split(separator: ",", omittingEmptySubsequences: false)
         if words == ["NEVER"] { return .never }
         var success = false, failure = false, delay = false
         for word in words {
@@ -78,21 +82,31 @@ public enum MailParameterParser {
         return .on(success: success, failure: failure, delay: delay)
     }
 
+    /// RFC 3461 §4.2: `addr-type ";" xtext`, at most 500 characters, both parts non-empty.
+    static func isValidOriginalRecipient(_ value: Substring) -> Bool {
+        guard value.utf8.count <= maxOriginalRecipientLength,
+              let semicolon = value.firstIndex(of: ";") else { return false }
+        let addressType = value[..<semicolon]
+        let address = value[value.index(after: semicolon)...]
+        return !addressType.isEmpty && addressType.unicodeScalars.allSatisfy(PathParser.isAText)
+            && !address.isEmpty && XText.isValid(address)
+    }
+
     private static func split(_ word: Substring) -> (String, Substring?) {
-        guard let equals = word.firstIndex(of: "=") else { return (word.uppercased(), nil) }
-        return (word[..<equals].uppercased(), word[word.index(after: equals)...])
+        guard let equals = word.firstIndex(of: "=") else { return (ASCII.uppercased(word), nil) }
+        return (ASCII.uppercased(word[..<equals]), word[word.index(after: equals)...])
     }
 
     private static func bad(_ keyword: String) -> SMTPReply {
-        SMTPReply(501, .init(5, 5, 4), "Invalid value for parameter \(keyword)")
+        SMTPReply(501, .init(5, 5, 4), "Invalid value for parameter \(ASCII.quotable(keyword))")
     }
 
     private static func duplicate(_ keyword: String) -> SMTPReply {
-        SMTPReply(501, .init(5, 5, 4), "Parameter \(keyword) given twice")
+        SMTPReply(501, .init(5, 5, 4), "Parameter \(ASCII.quotable(keyword)) given twice")
     }
 
     private static func unsupported(_ keyword: String) -> SMTPReply {
-        SMTPReply(555, .init(5, 5, 4), "Unsupported parameter \(keyword)")
+        SMTPReply(555, .init(5, 5, 4), "Unsupported parameter \(ASCII.quotable(keyword))")
     }
 }
 

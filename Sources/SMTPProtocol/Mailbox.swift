@@ -21,6 +21,15 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
+    /// The address with only the domain lowercased: local parts may be case-sensitive
+    /// (RFC 5321 §2.4), so two recipients differing in local-part case are distinct.
+    public var canonical: String {
+        switch domain {
+        case .name(let name): return "\(localPart)@\(name)"
+        case .literal(let literal): return "\(localPart)@\(literal.lowercased())"
+        }
+    }
+
     /// The local part with quoting removed (`"a\"b"` becomes `a"b`).
     public var unquotedLocalPart: String {
         guard isQuoted else { return localPart }
@@ -34,7 +43,8 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
-    /// The address with the domain lowercased, for matching and deduplication.
+    /// The address with local part and domain lowercased, for matching against configured
+    /// addresses, which cannot know the primary's case rules.
     public var normalized: String {
         switch domain {
         case .name(let name): return "\(localPart.lowercased())@\(name)"

@@ -26,12 +26,12 @@ public enum PathParser {
     /// Parses a forward-path `<[route:]mailbox>`; returns the mailbox and the rest of the text.
     public static func parsePath(_ text: Substring, allowUTF8: Bool) throws(Failure) -> (Mailbox, Substring) {
         guard text.first == "<" else { throw .missingAngleBrackets }
-        guard let close = closingBracket(in: text) else { throw .missingAngleBrackets }
+        let close = try closingBracket(in: text)
         let inner = text[text.unicodeScalars.index(after: text.startIndex)..<close]
         if inner.utf8.count + 2 > maxPathLength { throw .tooLong("path longer than \(maxPathLength) octets") }
         var body = inner
         if body.first == "@" {
-            guard let colon = body.unicodeScalars.firstIndex(of: ":") else { throw .badSyntax("source route without ':'") }
+            guard let colon = endOfRoute(body) else { throw .badSyntax("source route without ':'") }
             try validateRoute(body[..<colon], allowUTF8: allowUTF8)
             body = body[body.unicodeScalars.index(after: colon)...]
         }
@@ -84,7 +84,8 @@ public enum PathParser {
 
     // MARK: - Pieces
 
-    private static func closingBracket(in text: Substring) -> Substring.Index? {
+    /// The `>` that closes the path; a `>` inside a quoted local part does not count.
+    private static func closingBracket(in text: Substring) throws(Failure) -> Substring.Index {
         let scalars = text.unicodeScalars
         var inQuotes = false
         var escaped = false
@@ -102,6 +103,21 @@ public enum PathParser {
             }
             index = scalars.index(after: index)
         }
+        if inQuotes { throw .badSyntax("unterminated quoted local part") }
+        throw .missingAngleBrackets
+    }
+
+    /// The `:` that ends a source route; colons inside an address literal (`[IPv6:…]`) do not.
+    private static func endOfRoute(_ body: Substring) -> Substring.Index? {
+        var inLiteral = false
+        for index in body.unicodeScalars.indices {
+            switch body.unicodeScalars[index] {
+            case "[": inLiteral = true
+            case "]": inLiteral = false
+            case ":" where !inLiteral: return index
+            default: break
+            }
+        }
         return nil
     }
 
@@ -114,11 +130,9 @@ public enum PathParser {
 
     private static func parseDomainOrLiteral(_ text: Substring, allowUTF8: Bool) throws(Failure) -> Mailbox.Domain {
         if text.first == "[" {
-            guard text.last == "]", text.count > 2 else { throw .badSyntax("bad address literal") }
-            let inside = text.dropFirst().dropLast()
-            guard inside.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 33 && $0.value <= 126
-                && $0 != "[" && $0 != "]" && $0 != "\\" })
-            else { throw .badSyntax("bad address literal") }
+            guard text.last == "]", text.utf8.count > 2, AddressLiteral.isValid(text.dropFirst().dropLast()) else {
+                throw .badSyntax("bad address literal")
+            }
             return .literal(String(text))
         }
         return .name(try parseDomain(text, allowUTF8: allowUTF8))
@@ -130,7 +144,9 @@ public enum PathParser {
             guard !atom.isEmpty else { throw .badSyntax("empty atom in local part") }
             for scalar in atom.unicodeScalars {
                 if scalar.isASCII {
-                    guard isAText(scalar) else { throw .badSyntax("invalid character '\(scalar)' in local part") }
+                    guard isAText(scalar) else {
+                        throw .badSyntax("invalid character '\(ASCII.quotable(String(scalar)))' in local part")
+                    }
                 } else if !allowUTF8 {
                     throw .needsSMTPUTF8
                 }

@@ -42,7 +42,7 @@ public enum Replies {
     public static let tooManyHops = SMTPReply(554, .init(5, 4, 6), "Too many Received: headers: mail loop detected")
     public static let badLineEndingInData = SMTPReply(550, .init(5, 6, 0), "Message contains a bare CR or LF; lines must end with CRLF")
     public static let nulInData = SMTPReply(550, .init(5, 6, 0), "Message contains a NUL byte")
-    public static let dataLineTooLong = SMTPReply(550, .init(5, 6, 0), "Message has a line longer than the limit (RFC 5321 §4.5.3.1.6)")
+    public static let dataLineTooLong = SMTPReply(550, .init(5, 6, 0), "Message has a line longer than 998 characters (RFC 5321 section 4.5.3.1.6)")
 
     // Connection
     public static let tooManyErrors = SMTPReply(421, .init(4, 7, 0), "Too many errors, closing connection")

@@ -10,15 +10,17 @@ public struct EnhancedStatusCode: Hashable, Sendable, CustomStringConvertible {
         self.detail = detail
     }
 
-    /// Parses `"x.y.z"` at the start of reply text (RFC 2034 §4).
+    /// Parses `"x.y.z"` at the start of reply text (RFC 2034 §4), as in `5.1.1 User unknown`:
+    /// class 2, 4 or 5, then subject and detail of 1 to 3 digits (RFC 3463 §2).
     public init?(parsing text: Substring) {
-        let parts = text.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3,
-              let k = Int(parts[0]), [2, 4, 5].contains(k),
-              let s = Int(parts[1]), (0...999).contains(s),
-              let d = Int(parts[2]), (0...999).contains(d)
+        let code = text.utf8.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
+        let parts = code.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 1,
+              parts.allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy(ASCII.isDigit) })
         else { return nil }
-        self.init(k, s, d)
+        let numbers = parts.map { $0.reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+        guard [2, 4, 5].contains(numbers[0]) else { return nil }
+        self.init(numbers[0], numbers[1], numbers[2])
     }
 
     public var description: String { "\(klass).\(subject).\(detail)" }
@@ -36,7 +38,12 @@ public struct SMTPReply: Error, Hashable, Sendable, CustomStringConvertible {
         precondition((200...599).contains(code), "reply code out of range")
         self.code = code
         self.status = status
-        self.lines = lines.isEmpty ? [""] : lines
+        // A CR or LF in the text would end the reply line early and let the rest pass for a
+        // reply of its own; the text is for people, so a space does as well.
+        self.lines = (lines.isEmpty ? [""] : lines).map { line in
+            guard line.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else { return line }
+            return String(String.UnicodeScalarView(line.unicodeScalars.map { $0 == "\r" || $0 == "\n" ? " " : $0 }))
+        }
     }
 
     public init(_ code: Int, _ status: EnhancedStatusCode?, _ text: String) {

@@ -31,12 +31,13 @@ enum MessageWriter {
         let messageRowID = db.lastInsertedRowID
 
         let insertRecipient = try db.cachedStatement(sql: """
-            INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at, domain)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         for (position, recipient) in envelope.recipients.enumerated() {
             try insertRecipient.execute(arguments: [
                 messageRowID, position, recipient.address, recipient.orcpt, recipient.notify.rfc3461, now,
+                domainOf(recipient.address),
             ])
         }
 
@@ -54,6 +55,12 @@ enum MessageWriter {
             .execute(arguments: [chunks.size, messageRowID])
         return Written(queueID: envelope.queueID, size: chunks.size, chunkCount: chunks.count)
     }
+}
+
+/// The lowercased domain of an address: what follows its last `@`.
+func domainOf(_ address: String) -> String {
+    guard let at = address.lastIndex(of: "@") else { return "" }
+    return address[address.index(after: at)...].lowercased()
 }
 
 /// Cuts the message's byte stream into chunks of exactly `chunkSize` (the last

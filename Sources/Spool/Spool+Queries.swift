@@ -96,7 +96,7 @@ extension Spool {
         return problems.isEmpty
     }
 
-    private static func messageRowID(of queueID: QueueID, _ db: Database) throws -> Int64? {
+    static func messageRowID(of queueID: QueueID, _ db: Database) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE queue_id = ?", arguments: [queueID.rawValue])
     }
 

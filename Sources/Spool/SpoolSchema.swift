@@ -7,6 +7,7 @@ enum SpoolSchema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
+        migrator.registerMigration("v2", migrate: v2)
         return migrator
     }()
 
@@ -69,6 +70,42 @@ enum SpoolSchema {
                 data       BLOB NOT NULL,
                 PRIMARY KEY (message_id, seq)
             );
+            """)
+    }
+
+    /// Forwarding: which messages Backstop wrote itself (DSNs), each recipient's domain for
+    /// routing, the delivery log and the primary's health history.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE message ADD COLUMN kind TEXT NOT NULL DEFAULT 'relay' CHECK (kind IN ('relay', 'report'));
+            ALTER TABLE recipient ADD COLUMN domain TEXT NOT NULL DEFAULT '';
+            UPDATE recipient SET domain = lower(substr(address, instr(address, '@') + 1));
+            CREATE INDEX recipient_by_domain ON recipient (domain, state);
+            CREATE INDEX message_by_arrival ON message (kind, state, id);
+
+            -- One row per recipient per attempt; kept after the message leaves the spool, for
+            -- the operator's history and the "delivered in the last hour" figures.
+            CREATE TABLE delivery_log (
+                id         INTEGER PRIMARY KEY,
+                queue_id   TEXT NOT NULL,
+                recipient  TEXT NOT NULL,
+                at         INTEGER NOT NULL,
+                host       TEXT,
+                outcome    TEXT NOT NULL CHECK (outcome IN ('delivered', 'deferred', 'failed', 'expired')),
+                reply      TEXT
+            );
+            CREATE INDEX delivery_log_by_queue_id ON delivery_log (queue_id);
+            CREATE INDEX delivery_log_by_time ON delivery_log (at);
+
+            CREATE TABLE health_transition (
+                id         INTEGER PRIMARY KEY,
+                host       TEXT NOT NULL,
+                from_state TEXT NOT NULL,
+                to_state   TEXT NOT NULL,
+                at         INTEGER NOT NULL,
+                reason     TEXT NOT NULL
+            );
+            CREATE INDEX health_transition_by_host ON health_transition (host, at);
             """)
     }
 }

@@ -55,7 +55,7 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 21)
+        #expect(keyNames(in: rendered).count == 20)
     }
 
     @Test func shippedConfigCommentsEveryKey() throws {

@@ -23,6 +23,21 @@ enum Event: Equatable, Sendable, CustomStringConvertible {
 
     static func content(_ text: String) -> Event { .content(Array(text.utf8)) }
 
+    var isCommand: Bool {
+        if case .command = self { return true }
+        return false
+    }
+
+    var isDataEnd: Bool {
+        if case .dataEnd = self { return true }
+        return false
+    }
+
+    var isContent: Bool {
+        if case .content = self { return true }
+        return false
+    }
+
     var description: String {
         switch self {
         case .command(let text): return "command(\(text.debugDescription))"
@@ -32,6 +47,14 @@ enum Event: Equatable, Sendable, CustomStringConvertible {
         case .dataEnd(let violation): return "dataEnd(\(violation.map { "\($0)" } ?? "nil"))"
         case .chunkEnd(let violation): return "chunkEnd(\(violation.map { "\($0)" } ?? "nil"))"
         }
+    }
+}
+
+/// All content bytes in `events`, in order.
+func contentBytes(_ events: [Event]) -> [UInt8] {
+    events.flatMap { event -> [UInt8] in
+        if case .content(let bytes) = event { return bytes }
+        return []
     }
 }
 

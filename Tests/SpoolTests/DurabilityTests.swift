@@ -47,7 +47,7 @@ struct DurabilityTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(migrations == ["v1"])
+            #expect(migrations == ["v1", "v2"])
         }
     }
 }
