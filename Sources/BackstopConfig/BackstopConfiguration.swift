@@ -9,6 +9,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var tls: TLSSettings
     public var relay: RelaySettings
     public var spool: SpoolSettings
+    public var primary: PrimarySettings
+    public var bounce: BounceSettings
     public var log: LogSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
@@ -19,12 +21,14 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(TLSSettings.section, at: \.tls),
             SectionBinding(RelaySettings.section, at: \.relay),
             SectionBinding(SpoolSettings.section, at: \.spool),
+            SectionBinding(PrimarySettings.section, at: \.primary),
+            SectionBinding(BounceSettings.section, at: \.bounce),
             SectionBinding(LogSettings.section, at: \.log),
         ]
     }
 
     /// Reads, parses and validates the file at `file`, including the files it names
-    /// (TLS certificate and key, recipients file).
+    /// (TLS certificate and key, recipients file, CA file).
     public static func load(file: String) throws(ConfigError) -> BackstopConfiguration {
         let text: String
         do throws(ValueError) {

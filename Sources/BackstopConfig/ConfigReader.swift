@@ -45,7 +45,14 @@ struct ConfigReader {
                 throw misplaced(name, value, sections)
             }
             guard let table = value.table else {
-                let hint = value.type == .array ? " (write [\(name)] once, not [[\(name)]])" : ""
+                let home = sections.first { $0.keyNames.contains(name) }
+                let hint = if value.type == .array {
+                    " (write [\(name)] once, not [[\(name)]])"
+                } else if let home {
+                    " (if you meant the key \(name) of [\(home.name)], move it under [\(home.name)])"
+                } else {
+                    ""
+                }
                 throw ConfigError(file: file, location: .section(name), problem: "expected a section, \(value.found)\(hint)")
             }
             for key in table.keys where !section.keyNames.contains(key) {

@@ -5,29 +5,44 @@ import TOMLKit
 struct ConfigKey<Settings> {
     let name: String
     let read: (TOMLValueConvertible, inout Settings) throws(ValueError) -> Void
-    /// The value as TOML, or nil for an optional value that is not set.
-    let render: (Settings) -> String?
+    /// The key as lines of TOML: `name = value`, a comment for an optional value that is
+    /// not set, or one `[[…]]` table per item of a `TableList`.
+    let render: (Settings) -> [String]
+    /// Whether the key is written as `[[…]]` tables, which TOML allows only after the
+    /// section's plain keys.
+    let isTableList: Bool
 
     init<Value>(_ name: String, _ path: WritableKeyPath<Settings, Value>, _ syntax: ValueSyntax<Value>) {
         self.name = name
         read = { value, settings throws(ValueError) in settings[keyPath: path] = try syntax.read(value) }
-        render = { syntax.render($0[keyPath: path]) }
+        render = { ["\(name) = \(syntax.render($0[keyPath: path]))"] }
+        isTableList = false
     }
 
     /// A key that may be left out, such as the TLS certificate.
     init<Value>(_ name: String, _ path: WritableKeyPath<Settings, Value?>, _ syntax: ValueSyntax<Value>) {
         self.name = name
         read = { value, settings throws(ValueError) in settings[keyPath: path] = try syntax.read(value) }
-        render = { $0[keyPath: path].map(syntax.render) }
+        render = { [$0[keyPath: path].map { "\(name) = \(syntax.render($0))" } ?? "# \(name) is not set"] }
+        isTableList = false
+    }
+
+    /// A key written as an array of tables, such as `[[primary.route]]`.
+    init<Item>(_ name: String, _ path: WritableKeyPath<Settings, [Item]>, _ list: TableList<Item>) {
+        self.name = name
+        read = { value, settings throws(ValueError) in settings[keyPath: path] = try list.read(value) }
+        render = { list.render($0[keyPath: path]) }
+        isTableList = true
     }
 }
 
 /// A `[section]` of the configuration file: its keys in file order, and the checks that
-/// span keys or look outside the file (both TLS files given, files readable).
+/// span keys, sections or look outside the file (both TLS files given, files readable, a
+/// primary that is not Backstop itself). Checks run once every section has been read.
 struct ConfigSection<Settings> {
     let name: String
     let keys: [ConfigKey<Settings>]
-    var check: (Settings, SectionContext) throws(ConfigError) -> Void = { _, _ in }
+    var check: (Settings, BackstopConfiguration, SectionContext) throws(ConfigError) -> Void = { _, _, _ in }
 }
 
 /// Where a value sits, to turn its problem into a `ConfigError` that names file and key.
@@ -51,6 +66,8 @@ struct SectionBinding {
     let render: (BackstopConfiguration) -> [String]
 
     init<Settings>(_ section: ConfigSection<Settings>, at path: WritableKeyPath<BackstopConfiguration, Settings>) {
+        assert(section.keys.drop { !$0.isTableList }.allSatisfy(\.isTableList),
+               "[\(section.name)]: keys written as [[…]] tables must come after the plain keys")
         name = section.name
         keyNames = section.keys.map(\.name)
         read = { table, configuration, context throws(ConfigError) in
@@ -64,13 +81,11 @@ struct SectionBinding {
             }
         }
         check = { configuration, context throws(ConfigError) in
-            try section.check(configuration[keyPath: path], context)
+            try section.check(configuration[keyPath: path], configuration, context)
         }
         render = { configuration in
             let settings = configuration[keyPath: path]
-            return ["[\(section.name)]"] + section.keys.map { key in
-                key.render(settings).map { "\(key.name) = \($0)" } ?? "# \(key.name) is not set"
-            }
+            return ["[\(section.name)]"] + section.keys.flatMap { $0.render(settings) }
         }
     }
 }

@@ -14,13 +14,15 @@ import Darwin
 extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
     public static let embeddedDefaults = BackstopConfiguration(
-        server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, log: .defaults)
+        server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
+        bounce: .defaults, log: .defaults)
 }
 
 extension ServerSettings {
     public static let defaults = ServerSettings(
         listen: [ListenAddress(host: "127.0.0.1", port: 2525)],
         hostname: machineHostname(),
+        acceptWhen: .always,
         maxMessageSize: 52_428_800,
         maxRecipients: 100,
         maxConnections: 1000,
@@ -51,11 +53,47 @@ extension TLSSettings {
 
 extension RelaySettings {
     /// A reserved name (RFC 2606), so that an unconfigured Backstop relays nobody's mail.
-    public static let defaults = RelaySettings(domains: ["example.test"], recipients: nil)
+    public static let defaults = RelaySettings(
+        domains: ["example.test"],
+        recipients: nil,
+        verify: false,
+        verifyPositiveTTL: .seconds(31 * 86_400),
+        verifyNegativeTTL: .seconds(3 * 3600),
+        // A lost message is worse than a rare bounce.
+        verifyUnknownWhenDown: .accept)
 }
 
 extension SpoolSettings {
-    public static let defaults = SpoolSettings(path: "spool/backstop.sqlite")
+    public static let defaults = SpoolSettings(
+        path: "spool/backstop.sqlite",
+        retryMin: .seconds(5 * 60),
+        retryMax: .seconds(3600),
+        maxAge: .seconds(5 * 86_400),
+        delayWarning: nil,
+        dedupWindow: .seconds(10 * 60))
+}
+
+extension PrimarySettings {
+    /// No primary: mail stays queued until one is configured.
+    public static let defaults = PrimarySettings(
+        hosts: [],
+        checkInterval: .seconds(30),
+        downAfter: 3,
+        upAfter: 2,
+        probeTimeout: .seconds(10),
+        maxConnections: 4,
+        maxRate: 0,
+        tls: .verify,
+        caFile: nil,
+        connectTimeout: .seconds(30),
+        commandTimeout: .seconds(5 * 60),
+        dataTimeout: .seconds(10 * 60),
+        routes: [])
+}
+
+extension BounceSettings {
+    /// DSNs go to the MX of each recipient's domain.
+    public static let defaults = BounceSettings(relay: nil)
 }
 
 extension LogSettings {

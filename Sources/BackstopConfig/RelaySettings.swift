@@ -8,6 +8,15 @@ public struct RelaySettings: Equatable, Sendable {
     /// lists are accepted, so that mail for unknown users is refused instead of bounced
     /// later by the primary.
     public var recipients: String?
+    /// Whether a recipient the recipients file does not settle is checked by a callout to
+    /// the primary (MAIL FROM:<>, RCPT TO, no mail sent), and the answer cached.
+    public var verify: Bool
+    /// How long the primary's acceptance of an address is remembered.
+    public var verifyPositiveTTL: Duration
+    /// How long the primary's refusal of an address is remembered.
+    public var verifyNegativeTTL: Duration
+    /// What an address with no cached answer gets while the primary is down.
+    public var verifyUnknownWhenDown: UnknownRecipientAction
 
     /// Whether mail for `domain` is relayed.
     public func isRelayDomain(_ domain: String) -> Bool {
@@ -16,6 +25,24 @@ public struct RelaySettings: Equatable, Sendable {
             entry.hasPrefix(".") ? domain.hasSuffix(entry) : domain == entry
         }
     }
+
+    /// Whether some domain relayed is also named by `pattern` (a domain, or ".domain" for
+    /// its subdomains), so that mail matching it can arrive at all.
+    func overlaps(_ pattern: String) -> Bool {
+        guard pattern.hasPrefix(".") else { return isRelayDomain(pattern) }
+        return domains.contains { entry in
+            entry.hasSuffix(pattern) || (entry.hasPrefix(".") && pattern.hasSuffix(entry))
+        }
+    }
+}
+
+/// `[relay] verify_unknown_when_down`: the answer at RCPT for an address the primary has
+/// not been asked about, while it cannot be asked.
+public enum UnknownRecipientAction: String, CaseIterable, Equatable, Sendable {
+    /// Accept it: a lost message is worse than a rare bounce.
+    case accept
+    /// Answer 450 4.1.1, so that the sender tries again later.
+    case tempfail
 }
 
 extension RelaySettings {
@@ -24,10 +51,17 @@ extension RelaySettings {
             name: "relay",
             keys: [
                 ConfigKey("domains", \.domains, .list(
-                    example: "example.org", item: relayDomain, render: { $0 })),
+                    example: "example.org", item: { text throws(ValueError) in try relayDomain(text) }, render: { $0 })),
                 ConfigKey("recipients", \.recipients, .path),
+                ConfigKey("verify", \.verify, .boolean),
+                ConfigKey("verify_positive_ttl", \.verifyPositiveTTL, .duration(atLeast: .seconds(1))),
+                ConfigKey("verify_negative_ttl", \.verifyNegativeTTL, .duration(atLeast: .seconds(1))),
+                ConfigKey("verify_unknown_when_down", \.verifyUnknownWhenDown, .choice),
             ],
-            check: { relay, context throws(ConfigError) in
+            check: { relay, configuration, context throws(ConfigError) in
+                if relay.verify && !configuration.primary.forwardsMail {
+                    throw context.error("verify", "needs a primary to ask; set [primary] hosts, or verify = false")
+                }
                 guard let path = relay.recipients else { return }
                 let text: String
                 do throws(ValueError) {
@@ -43,13 +77,14 @@ extension RelaySettings {
     }
 
     /// A relay domain needs two labels: a bare ".org" would relay for a whole top-level
-    /// domain, and a single-label name is no domain an MX serves.
-    private static func relayDomain(_ text: String) throws(ValueError) -> String {
+    /// domain, and a single-label name is no domain an MX serves. `use` says what the
+    /// domain is for ("relay for", "route").
+    static func relayDomain(_ text: String, use: String = "relay for") throws(ValueError) -> String {
         let name = try DomainName.validate(text, allowsWildcard: true)
         let body = name.hasPrefix(".") ? name.dropFirst() : Substring(name)
         guard body.contains(".") else {
             throw ValueError(name.hasPrefix(".")
-                ? "\(quoted(text)) would relay for every domain under \(body); name your own domain, e.g. \".example\(name)\""
+                ? "\(quoted(text)) would \(use) every domain under \(body); name your own domain, e.g. \".example\(name)\""
                 : "\(quoted(text)): a relay domain has at least two labels, e.g. \"example.org\"")
         }
         return name

@@ -4,6 +4,8 @@ public struct ServerSettings: Equatable, Sendable {
     public var listen: [ListenAddress]
     /// The name in the greeting, the EHLO reply and the `Received:` header.
     public var hostname: String
+    /// Whether new mail is taken while the primary is up.
+    public var acceptWhen: AcceptWhen
     /// Largest message accepted, in bytes; advertised with the SIZE extension.
     public var maxMessageSize: Int
     public var maxRecipients: Int
@@ -31,6 +33,7 @@ extension ServerSettings {
             ConfigKey("listen", \.listen, .list(
                 example: "127.0.0.1:25", item: ListenAddress.parse, render: \.description)),
             ConfigKey("hostname", \.hostname, .hostname),
+            ConfigKey("accept_when", \.acceptWhen, .choice),
             ConfigKey("max_message_size", \.maxMessageSize, .integer(atLeast: 1)),
             ConfigKey("max_recipients", \.maxRecipients, .integer(atLeast: 1)),
             ConfigKey("max_connections", \.maxConnections, .integer(atLeast: 1)),
@@ -42,6 +45,19 @@ extension ServerSettings {
             ConfigKey("data_block_timeout", \.dataBlockTimeout, .duration(atLeast: .seconds(1))),
             ConfigKey("shutdown_grace", \.shutdownGrace, .duration(atLeast: .zero)),
             ConfigKey("memory_body_limit", \.memoryBodyLimit, .integer(atLeast: 0)),
-        ])
+        ], check: { server, configuration, context throws(ConfigError) in
+            if server.acceptWhen == .primaryDown && !configuration.primary.forwardsMail {
+                throw context.error("accept_when", "\"primary-down\" needs a primary to watch; set [primary] hosts, or accept_when = \"always\"")
+            }
+        })
     }
+}
+
+/// `[server] accept_when`: whether Backstop takes mail that the primary could take itself.
+public enum AcceptWhen: String, CaseIterable, Equatable, Sendable {
+    /// Accept all mail and forward it at once while the primary is up.
+    case always
+    /// Answer new mail with 451 4.4.3 while every primary host is up, so that senders go
+    /// back to the primary; accept while any is down or its state is not yet known.
+    case primaryDown = "primary-down"
 }

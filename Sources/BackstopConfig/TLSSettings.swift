@@ -1,5 +1,3 @@
-import Foundation
-
 /// `[tls]`: the certificate and key offered with STARTTLS. Without them Backstop speaks
 /// plaintext only, which senders accept from an MX but which exposes mail in transit.
 public struct TLSSettings: Equatable, Sendable {
@@ -20,7 +18,7 @@ extension TLSSettings {
                 ConfigKey("certificate", \.certificate, .path),
                 ConfigKey("private_key", \.privateKey, .path),
             ],
-            check: { tls, context throws(ConfigError) in
+            check: { tls, _, context throws(ConfigError) in
                 switch (tls.certificate, tls.privateKey) {
                 case (nil, nil):
                     return
@@ -35,42 +33,24 @@ extension TLSSettings {
             })
     }
 
-    // The TLS library reads these files at startup; checking here lets check-config
-    // name the key and the mistake instead of relaying a library error.
-
     private static func checkCertificate(at path: String, _ context: SectionContext) throws(ConfigError) {
-        let pem = try read(path, key: "certificate", context)
-        guard pem.contains("-----BEGIN CERTIFICATE-----") else {
-            throw context.error("certificate", privateKeyMarker(in: pem) != nil
+        let pem = try PEMFile.contents(of: path, key: "certificate", context)
+        guard PEMFile.holdsCertificate(pem) else {
+            throw context.error("certificate", PEMFile.privateKeyMarker(in: pem) != nil
                 ? "\(path): holds a private key, not a certificate; are certificate and private_key swapped?"
                 : "\(path): no PEM certificate found (expected a \"-----BEGIN CERTIFICATE-----\" block)")
         }
     }
 
     private static func checkPrivateKey(at path: String, _ context: SectionContext) throws(ConfigError) {
-        let pem = try read(path, key: "private_key", context)
-        guard let marker = privateKeyMarker(in: pem) else {
-            throw context.error("private_key", pem.contains("-----BEGIN CERTIFICATE-----")
+        let pem = try PEMFile.contents(of: path, key: "private_key", context)
+        guard let marker = PEMFile.privateKeyMarker(in: pem) else {
+            throw context.error("private_key", PEMFile.holdsCertificate(pem)
                 ? "\(path): holds a certificate, not a private key; are certificate and private_key swapped?"
                 : "\(path): no PEM private key found (expected a \"-----BEGIN PRIVATE KEY-----\" block)")
         }
         if marker.contains("ENCRYPTED") || pem.contains("Proc-Type: 4,ENCRYPTED") {
             throw context.error("private_key", "\(path): the key is encrypted and Backstop cannot ask for its passphrase; decrypt it with: openssl pkey -in \(path) -out NEW_FILE")
-        }
-    }
-
-    /// The `-----BEGIN … PRIVATE KEY-----` line: PKCS#8, RSA, EC or encrypted PKCS#8.
-    private static func privateKeyMarker(in pem: String) -> String? {
-        pem.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .first { $0.hasPrefix("-----BEGIN ") && $0.hasSuffix("PRIVATE KEY-----") }
-    }
-
-    private static func read(_ path: String, key: String, _ context: SectionContext) throws(ConfigError) -> String {
-        do throws(ValueError) {
-            return try TextFile.contents(of: path)
-        } catch {
-            throw context.error(key, "\(path): cannot read file: \(error.problem)")
         }
     }
 }

@@ -42,15 +42,40 @@ extension ValueSyntax where Value == Duration {
     }
 }
 
-extension ValueSyntax where Value == String {
-    /// A string that `validate` checks and may normalise (lowercase, for names).
-    static func text(_ validate: @escaping (String) throws(ValueError) -> String) -> Self {
+extension ValueSyntax where Value == Bool {
+    static var boolean: Self {
+        Self(
+            read: { value throws(ValueError) in
+                guard let flag = value.bool else {
+                    let hint = value.string.flatMap { ["true", "false"].contains($0.lowercased()) ? "; remove the quotes" : nil } ?? ""
+                    throw ValueError("expected true or false, \(value.found)\(hint)")
+                }
+                return flag
+            },
+            render: { String($0) })
+    }
+}
+
+extension ValueSyntax {
+    /// A value written as a string, such as `"mx1.example.org:25"`, that `parse` checks.
+    static func string(_ parse: @escaping (String) throws(ValueError) -> Value, render: @escaping (Value) -> String) -> Self {
         Self(
             read: { value throws(ValueError) in
                 guard let text = value.string else { throw ValueError("expected a string, \(value.found)") }
-                return try validate(text)
+                return try parse(text)
             },
-            render: quoted)
+            render: { quoted(render($0)) })
+    }
+}
+
+extension ValueSyntax where Value == MailHost {
+    static var mailHost: Self { .string(MailHost.parse, render: \.description) }
+}
+
+extension ValueSyntax where Value == String {
+    /// A string that `validate` checks and may normalise (lowercase, for names).
+    static func text(_ validate: @escaping (String) throws(ValueError) -> String) -> Self {
+        .string(validate, render: { $0 })
     }
 
     /// A file path; relative paths are taken from the working directory.
@@ -80,10 +105,11 @@ extension ValueSyntax where Value: RawRepresentable & CaseIterable, Value.RawVal
 }
 
 extension ValueSyntax {
-    /// A non-empty array of strings, each read by `item`, none listed twice. `example` is
-    /// shown when the operator wrote something else than an array.
+    /// An array of strings, each read by `item`, none listed twice, and not empty unless
+    /// `allowsEmpty`. `example` is shown when the operator wrote something else than an array.
     static func list<Item: Equatable>(
         example: String,
+        allowsEmpty: Bool = false,
         item: @escaping (String) throws(ValueError) -> Item,
         render renderItem: @escaping (Item) -> String
     ) -> Self where Value == [Item] {
@@ -93,7 +119,7 @@ extension ValueSyntax {
                     let hint = value.string.map { "; put it in brackets: [\(quoted($0))]" } ?? ""
                     throw ValueError("expected an array such as [\(quoted(example))], \(value.found)\(hint)")
                 }
-                guard !array.isEmpty else {
+                guard allowsEmpty || !array.isEmpty else {
                     throw ValueError("empty; list at least one, e.g. [\(quoted(example))]")
                 }
                 var items: [Item] = []
@@ -110,5 +136,11 @@ extension ValueSyntax {
                 return items
             },
             render: { tomlArray($0.map(renderItem)) })
+    }
+}
+
+extension ValueSyntax where Value == [MailHost] {
+    static func mailHosts(allowsEmpty: Bool = false) -> Self {
+        .list(example: "mx1.example.org:25", allowsEmpty: allowsEmpty, item: MailHost.parse, render: \.description)
     }
 }

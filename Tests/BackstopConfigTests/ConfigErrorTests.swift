@@ -33,7 +33,7 @@ struct ConfigErrorTests {
         #expect(configError("[log]\ndestination = \"syslog\"\n")
             == "config/x.toml: [log] destination: unknown key (known: level, format)")
         #expect(configError("[server.limits]\nmax = 1\n")
-            == "config/x.toml: [server] limits: unknown key (known: listen, hostname, max_message_size, max_recipients, max_connections, max_connections_per_ip, max_errors, max_line_length, command_timeout, data_initiation_timeout, data_block_timeout, shutdown_grace, memory_body_limit)")
+            == "config/x.toml: [server] limits: unknown key (known: listen, hostname, accept_when, max_message_size, max_recipients, max_connections, max_connections_per_ip, max_errors, max_line_length, command_timeout, data_initiation_timeout, data_block_timeout, shutdown_grace, memory_body_limit)")
     }
 
     @Test func keyInTheWrongSectionNamesItsSection() {
@@ -41,20 +41,32 @@ struct ConfigErrorTests {
             == "config/x.toml: [server] certificate: unknown key (it belongs in [tls])")
         #expect(configError("[relay]\npath = \"spool.sqlite\"\n")
             == "config/x.toml: [relay] path: unknown key (it belongs in [spool])")
+        #expect(configError("[server]\ncheck_interval = \"30s\"\n")
+            == "config/x.toml: [server] check_interval: unknown key (it belongs in [primary])")
+        #expect(configError("[spool]\nverify = true\n")
+            == "config/x.toml: [spool] verify: unknown key (it belongs in [relay])")
     }
 
     @Test func unknownSection() {
         #expect(configError("[sever]\nhostname = \"mx\"\n")
-            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, log)")
-        #expect(configError("[primary]\n")
-            == "config/x.toml: unknown section [primary] (known: server, tls, relay, spool, log)")
+            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, primary, bounce, log)")
+        #expect(configError("[secondary]\n")
+            == "config/x.toml: unknown section [secondary] (known: server, tls, relay, spool, primary, bounce, log)")
     }
 
     @Test func keyOutsideAnySection() {
         #expect(configError("hostname = \"mx\"\n[server]\n")
             == "config/x.toml: hostname: key outside any section; move it under [server]")
         #expect(configError("debug = true\n")
-            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, log)")
+            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, primary, bounce, log)")
+        #expect(configError("hosts = [\"mx1.example.org:25\"]\n")
+            == "config/x.toml: hosts: key outside any section; move it under [primary]")
+    }
+
+    /// `tls` is both a section and a key of [primary].
+    @Test func keyOutsideAnySectionThatIsAlsoASectionName() {
+        #expect(configError("tls = \"none\"\n[primary]\n")
+            == #"config/x.toml: [tls]: expected a section, found a string ("none") (if you meant the key tls of [primary], move it under [primary])"#)
     }
 
     @Test func sectionThatIsNotATable() {

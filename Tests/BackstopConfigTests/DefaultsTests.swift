@@ -18,12 +18,37 @@ struct DefaultsTests {
         #expect(defaults.server.dataBlockTimeout == .seconds(180))
         #expect(defaults.server.shutdownGrace == .seconds(30))
         #expect(defaults.server.memoryBodyLimit == 262_144)
+        #expect(defaults.server.acceptWhen == .always)
         #expect(defaults.tls == TLSSettings.defaults)
         #expect(defaults.tls.certificate == nil && defaults.tls.privateKey == nil)
         #expect(!defaults.tls.isEnabled)
         #expect(defaults.relay.domains == ["example.test"])
         #expect(defaults.relay.recipients == nil)
+        #expect(defaults.relay.verify == false)
+        #expect(defaults.relay.verifyPositiveTTL == .seconds(31 * 86_400))
+        #expect(defaults.relay.verifyNegativeTTL == .seconds(3 * 3600))
+        #expect(defaults.relay.verifyUnknownWhenDown == .accept)
         #expect(defaults.spool.path == "spool/backstop.sqlite")
+        #expect(defaults.spool.retryMin == .seconds(300))
+        #expect(defaults.spool.retryMax == .seconds(3600))
+        #expect(defaults.spool.maxAge == .seconds(5 * 86_400))
+        #expect(defaults.spool.delayWarning == nil)
+        #expect(defaults.spool.dedupWindow == .seconds(600))
+        #expect(defaults.primary.hosts.isEmpty)
+        #expect(!defaults.primary.forwardsMail)
+        #expect(defaults.primary.checkInterval == .seconds(30))
+        #expect(defaults.primary.downAfter == 3)
+        #expect(defaults.primary.upAfter == 2)
+        #expect(defaults.primary.probeTimeout == .seconds(10))
+        #expect(defaults.primary.maxConnections == 4)
+        #expect(defaults.primary.maxRate == 0)
+        #expect(defaults.primary.tls == .verify)
+        #expect(defaults.primary.caFile == nil)
+        #expect(defaults.primary.connectTimeout == .seconds(30))
+        #expect(defaults.primary.commandTimeout == .seconds(300))
+        #expect(defaults.primary.dataTimeout == .seconds(600))
+        #expect(defaults.primary.routes.isEmpty)
+        #expect(defaults.bounce.relay == nil)
         #expect(defaults.log.level == .info)
         #expect(defaults.log.format == .text)
     }
@@ -55,7 +80,8 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 20)
+        #expect(keyNames(in: rendered).count == 44)
+        #expect(keyNames(in: rendered).contains("[primary] route"))
     }
 
     @Test func shippedConfigCommentsEveryKey() throws {
@@ -70,7 +96,9 @@ struct DefaultsTests {
     }
 
     /// "[section] key" for each key line, set (`key = …`) or commented out
-    /// (`# key = …` in the shipped file, `# key is not set` in rendered output).
+    /// (`# key = …` in the shipped file, `# key is not set` in rendered output). A list of
+    /// tables counts as one key, named by its commented header: `#   [[primary.route]]`
+    /// in the shipped file, `# [[primary.route]] is not set` in rendered output.
     private func keyNames(in toml: String) -> [String] {
         var section = ""
         var names: [String] = []
@@ -85,6 +113,9 @@ struct DefaultsTests {
     }
 
     private func keyName(in line: Substring) -> String? {
+        if line.hasPrefix("#"), let header = tableListHeader(in: line) {
+            return header.split(separator: ".").last.map(String.init)
+        }
         let body = line.hasPrefix("# ") ? line.dropFirst(2) : line
         guard let space = body.firstIndex(of: " ") else { return nil }
         let name = body[..<space]
@@ -92,5 +123,12 @@ struct DefaultsTests {
         guard !name.isEmpty, name.allSatisfy({ $0.isLowercase || $0 == "_" }),
               rest.hasPrefix(" = ") || rest == " is not set" else { return nil }
         return String(name)
+    }
+
+    /// "primary.route" in `#   [[primary.route]]` or `# [[primary.route]] is not set`.
+    private func tableListHeader(in line: Substring) -> Substring? {
+        let text = line.drop { $0 == "#" || $0 == " " }
+        guard text.hasPrefix("[["), let end = text.range(of: "]]") else { return nil }
+        return text[text.index(text.startIndex, offsetBy: 2)..<end.lowerBound]
     }
 }

@@ -15,6 +15,11 @@ struct RenderingTests {
         #expect(rendered.contains("\ncommand_timeout = \"5m\"\n"))
         #expect(rendered.contains("\n[tls]\n# certificate is not set\n# private_key is not set\n"))
         #expect(rendered.contains("\n[relay]\ndomains = [\"example.test\"]\n# recipients is not set\n"))
+        #expect(rendered.contains("\naccept_when = \"always\"\n"))
+        #expect(rendered.contains("\nverify = false\nverify_positive_ttl = \"31d\"\nverify_negative_ttl = \"3h\"\n"))
+        #expect(rendered.contains("\nmax_age = \"5d\"\n# delay_warning is not set\ndedup_window = \"10m\"\n"))
+        #expect(rendered.contains("\n[primary]\nhosts = []\ncheck_interval = \"30s\"\n"))
+        #expect(rendered.contains("\ndata_timeout = \"10m\"\n# [[primary.route]] is not set\n\n[bounce]\n# relay is not set\n"))
         #expect(rendered.hasSuffix("[log]\nlevel = \"info\"\nformat = \"text\"\n"))
     }
 
@@ -28,6 +33,7 @@ struct RenderingTests {
             ListenAddress(host: "localhost", port: 2525),
         ]
         configuration.server.hostname = "mx2.example.org"
+        configuration.server.acceptWhen = .primaryDown
         configuration.server.maxMessageSize = 10 << 20
         configuration.server.maxRecipients = 500
         configuration.server.maxConnections = 20_000
@@ -43,7 +49,33 @@ struct RenderingTests {
         configuration.tls.privateKey = try scratch.write("key\\main.pem", PEM.privateKey)
         configuration.relay.domains = ["example.org", ".example.org", "xn--bcher-kva.example"]
         configuration.relay.recipients = try scratch.write("recipients", "alice@example.org\n@example.org\n")
+        configuration.relay.verify = true
+        configuration.relay.verifyPositiveTTL = .seconds(7 * 86_400)
+        configuration.relay.verifyNegativeTTL = .seconds(90)
+        configuration.relay.verifyUnknownWhenDown = .tempfail
         configuration.spool.path = "/var/spool/backstop/spool.sqlite"
+        configuration.spool.retryMin = .seconds(60)
+        configuration.spool.retryMax = .seconds(4 * 3600)
+        configuration.spool.maxAge = .seconds(4 * 86_400)
+        configuration.spool.delayWarning = .seconds(4 * 3600)
+        configuration.spool.dedupWindow = .zero
+        configuration.primary.hosts = [MailHost(name: "mx1.example.org", port: 25), MailHost(name: "2001:db8::10", port: 2525)]
+        configuration.primary.checkInterval = .seconds(5)
+        configuration.primary.downAfter = 1
+        configuration.primary.upAfter = 5
+        configuration.primary.probeTimeout = .milliseconds(2500)
+        configuration.primary.maxConnections = 16
+        configuration.primary.maxRate = 250
+        configuration.primary.caFile = try scratch.write("ca.pem", PEM.certificate)
+        configuration.primary.connectTimeout = .seconds(10)
+        configuration.primary.commandTimeout = .seconds(60)
+        configuration.primary.dataTimeout = .seconds(1800)
+        configuration.primary.routes = [
+            DomainRoute(domain: "example.org", hosts: [MailHost(name: "192.0.2.25", port: 25)]),
+            DomainRoute(domain: ".example.org", hosts: [MailHost(name: "lists.example.net", port: 587),
+                                                       MailHost(name: "192.0.2.26", port: 25)]),
+        ]
+        configuration.bounce.relay = MailHost(name: "smtp.example.org", port: 587)
         configuration.log.level = .critical
         configuration.log.format = .json
 
@@ -53,5 +85,31 @@ struct RenderingTests {
         #expect(rendered.contains(#"listen = ["0.0.0.0:25", "[::]:25", "localhost:2525"]"#))
         #expect(rendered.contains("\ndata_block_timeout = \"1d\"\n"))
         #expect(rendered.contains(#"cert \"main\".pem""#))
+        #expect(rendered.contains(#"hosts = ["mx1.example.org:25", "[2001:db8::10]:2525"]"#))
+        #expect(rendered.contains("""
+            data_timeout = "30m"
+
+            [[primary.route]]
+            domain = "example.org"
+            hosts = ["192.0.2.25:25"]
+
+            [[primary.route]]
+            domain = ".example.org"
+            hosts = ["lists.example.net:587", "192.0.2.26:25"]
+
+            [bounce]
+            relay = "smtp.example.org:587"
+            """))
+    }
+
+    /// The other choices, which `everyKeyRoundTrips` leaves at other values.
+    @Test(arguments: PrimaryTLSMode.allCases)
+    func tlsModesRoundTrip(mode: PrimaryTLSMode) throws {
+        var configuration = BackstopConfiguration.embeddedDefaults
+        configuration.primary.tls = mode
+        configuration.primary.hosts = [MailHost(name: "mx1.example.org", port: 25)]
+        let rendered = configuration.rendered()
+        #expect(rendered.contains("\ntls = \"\(mode.rawValue)\"\n"))
+        #expect(try parsed(rendered) == configuration)
     }
 }
