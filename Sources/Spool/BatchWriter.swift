@@ -3,24 +3,32 @@ import GRDB
 
 /// Writes a batch of messages in one transaction, each inside its own
 /// savepoint, so that one bad message fails alone and the rest share a commit.
+/// A message that repeats one already stored is acknowledged and not written.
 struct BatchWriter {
     let db: Database
+    let recentMessages: RecentMessages
     let beforeCommit: (@Sendable (Database) throws -> Void)?
+
+    private enum Written {
+        case stored(MessageWriter.Written)
+        case duplicate(of: QueueID)
+    }
 
     func write(_ messages: [IncomingMessage]) -> [GroupCommitter.Outcome] {
         var outcomes = [GroupCommitter.Outcome?](repeating: nil, count: messages.count)
         var remaining = Array(messages.indices)
 
         while !remaining.isEmpty {
-            var written: [(index: Int, message: MessageWriter.Written)] = []
+            var written: [(index: Int, message: Written)] = []
             var transactionLost = false
             do {
                 try db.inTransaction(.immediate) {
+                    try recentMessages.prune(forBatch: remaining.map { messages[$0] }, db)
                     for index in remaining {
                         do {
-                            var message: MessageWriter.Written?
+                            var message: Written?
                             try db.inSavepoint {
-                                message = try MessageWriter.write(messages[index], to: db)
+                                message = try write(messages[index])
                                 return .commit
                             }
                             if let message {
@@ -54,12 +62,29 @@ struct BatchWriter {
             }
             let committedAt = Date()
             for (index, message) in written {
-                outcomes[index] = .success(StoredReceipt(
-                    queueID: message.queueID, size: message.size, chunkCount: message.chunkCount,
-                    committedAt: committedAt, batchSize: written.count))
+                outcomes[index] = switch message {
+                case .stored(let message):
+                    .success(StoredReceipt(
+                        queueID: message.queueID, size: message.size, chunkCount: message.chunkCount,
+                        committedAt: committedAt, batchSize: written.count))
+                case .duplicate(let original):
+                    .success(StoredReceipt(
+                        queueID: original, size: 0, chunkCount: 0, committedAt: committedAt,
+                        batchSize: written.count, isDuplicate: true))
+                }
             }
             break
         }
         return outcomes.map { $0 ?? .failure(.other("message was not written")) }
+    }
+
+    /// Inside the message's savepoint, so a failed write forgets the message's memory too.
+    private func write(_ message: IncomingMessage) throws -> Written {
+        if let original = try recentMessages.original(of: message.envelope, db) {
+            return .duplicate(of: original)
+        }
+        let stored = try MessageWriter.write(message, to: db)
+        try recentMessages.remember(message.envelope, db)
+        return .stored(stored)
     }
 }

@@ -41,7 +41,8 @@ public struct AttemptRecord: Sendable {
     public var results: [(address: String, result: RecipientResult)]
     /// False when the attempt never reached the message (connection failure): no retry spent.
     public var countsAsAttempt: Bool
-    /// A DSN to spool in the same transaction.
+    /// A DSN to spool in the same transaction, as kind 'report' (`RecipientScope.reports`).
+    /// Dropped when the attempt changed no recipient: someone else already recorded and reported it.
     public var report: IncomingMessage?
 
     public init(queueID: QueueID, leaseOwner: String, host: String?, finishedAt: Date,

@@ -9,16 +9,20 @@ public struct CommitStatistics: Sendable, Equatable {
     public var batches = 0
     public var messagesCommitted = 0
     public var messagesFailed = 0
+    /// Copies of a message acknowledged without being stored again.
+    public var duplicatesSuppressed = 0
     /// Messages taken together by the most recent batch.
     public var lastBatchSize = 0
     public var largestBatchSize = 0
 
     public init() {}
 
-    init(batches: Int, messagesCommitted: Int, messagesFailed: Int, lastBatchSize: Int, largestBatchSize: Int) {
+    init(batches: Int, messagesCommitted: Int, messagesFailed: Int, lastBatchSize: Int, largestBatchSize: Int,
+         duplicatesSuppressed: Int = 0) {
         self.batches = batches
         self.messagesCommitted = messagesCommitted
         self.messagesFailed = messagesFailed
+        self.duplicatesSuppressed = duplicatesSuppressed
         self.lastBatchSize = lastBatchSize
         self.largestBatchSize = largestBatchSize
     }
@@ -48,14 +52,17 @@ final class GroupCommitter: Sendable {
 
     private let pool: DatabasePool
     private let logger: Logger
+    private let recentMessages: RecentMessages
     private let beforeCommit: (@Sendable (Database) throws -> Void)?
     private let state = Mutex(State())
 
     /// - Parameter beforeCommit: runs inside each batch's transaction just
     ///   before COMMIT; tests use it to hold a batch open or make COMMIT fail.
-    init(pool: DatabasePool, logger: Logger, beforeCommit: (@Sendable (Database) throws -> Void)? = nil) {
+    init(pool: DatabasePool, logger: Logger, recentMessages: RecentMessages,
+         beforeCommit: (@Sendable (Database) throws -> Void)? = nil) {
         self.pool = pool
         self.logger = logger
+        self.recentMessages = recentMessages
         self.beforeCommit = beforeCommit
     }
 
@@ -103,17 +110,20 @@ final class GroupCommitter: Sendable {
 
         let messages = submissions.flatMap(\.messages)
         let started = ContinuousClock.now
-        let outcomes = BatchWriter(db: db, beforeCommit: beforeCommit).write(messages)
-        let committed = outcomes.count { if case .success = $0 { true } else { false } }
+        let outcomes = BatchWriter(db: db, recentMessages: recentMessages, beforeCommit: beforeCommit).write(messages)
+        let acknowledged = outcomes.count { if case .success = $0 { true } else { false } }
+        let duplicates = outcomes.count { if case .success(let receipt) = $0 { receipt.isDuplicate } else { false } }
+        let committed = acknowledged - duplicates
         state.withLock { state in
             state.statistics.batches += 1
             state.statistics.messagesCommitted += committed
-            state.statistics.messagesFailed += messages.count - committed
+            state.statistics.messagesFailed += messages.count - acknowledged
+            state.statistics.duplicatesSuppressed += duplicates
             state.statistics.lastBatchSize = messages.count
             state.statistics.largestBatchSize = max(state.statistics.largestBatchSize, messages.count)
         }
 
-        // Before resuming: when `store` returns, its body file is gone.
+        // Before resuming: when `store` returns, its body file is gone (a duplicate's too).
         removeCommittedBodyFiles(messages, outcomes)
         var next = outcomes[...]
         for submission in submissions {
@@ -126,10 +136,19 @@ final class GroupCommitter: Sendable {
             "duration": "\(ContinuousClock.now - started)",
         ])
         for (message, outcome) in zip(messages, outcomes) {
-            guard case .failure(let error) = outcome else { continue }
-            logger.error("message not stored", metadata: [
-                "queue_id": "\(message.envelope.queueID)", "error": "\(error)",
-            ])
+            switch outcome {
+            case .success(let receipt) where receipt.isDuplicate:
+                logger.info("duplicate message acknowledged, stored once", metadata: [
+                    "queue_id": "\(message.envelope.queueID)", "original": "\(receipt.queueID)",
+                    "message_id": "\(message.envelope.messageID ?? "")",
+                ])
+            case .success:
+                break
+            case .failure(let error):
+                logger.error("message not stored", metadata: [
+                    "queue_id": "\(message.envelope.queueID)", "error": "\(error)",
+                ])
+            }
         }
     }
 

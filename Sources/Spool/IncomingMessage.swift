@@ -27,20 +27,27 @@ public struct IncomingMessage: Sendable {
 
 /// Proof that a message is durably committed: only now may the listener say 250.
 public struct StoredReceipt: Sendable, Equatable {
+    /// The message's own queue ID; for a duplicate, the queue ID of the copy stored earlier.
     public var queueID: QueueID
-    /// Bytes stored: received header plus body.
+    /// Bytes stored: received header plus body; 0 for a duplicate.
     public var size: Int
+    /// 0 for a duplicate.
     public var chunkCount: Int
     public var committedAt: Date
-    /// How many messages shared this commit's fsync.
+    /// How many messages shared this commit's fsync, duplicates included.
     public var batchSize: Int
+    /// The message repeats one stored within the dedup window (same Message-ID, sender and
+    /// recipients): it was acknowledged but not stored again, and its body file is gone.
+    public var isDuplicate: Bool
 
-    public init(queueID: QueueID, size: Int, chunkCount: Int, committedAt: Date, batchSize: Int) {
+    public init(queueID: QueueID, size: Int, chunkCount: Int, committedAt: Date, batchSize: Int,
+                isDuplicate: Bool = false) {
         self.queueID = queueID
         self.size = size
         self.chunkCount = chunkCount
         self.committedAt = committedAt
         self.batchSize = batchSize
+        self.isDuplicate = isDuplicate
     }
 }
 

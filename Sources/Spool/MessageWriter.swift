@@ -13,7 +13,13 @@ enum MessageWriter {
         var chunkCount: Int
     }
 
-    static func write(_ message: IncomingMessage, to db: Database) throws -> Written {
+    /// Who wrote a message: a sender, for the primary, or Backstop itself (a DSN, for the sender).
+    enum Kind: String {
+        case relay
+        case report
+    }
+
+    static func write(_ message: IncomingMessage, kind: Kind = .relay, to db: Database) throws -> Written {
         let envelope = message.envelope
         guard !envelope.recipients.isEmpty else {
             throw SpoolError.other("message \(envelope.queueID) has no recipients; nothing to store")
@@ -21,12 +27,12 @@ enum MessageWriter {
         let now = Date().unixMilliseconds
         try db.cachedStatement(sql: """
             INSERT INTO message (queue_id, received_at, sender, body_type, smtputf8, dsn_ret, envid,
-                                 client_address, client_helo, message_id_header, size)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                                 client_address, client_helo, message_id_header, size, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
             """).execute(arguments: [
                 envelope.queueID.rawValue, envelope.receivedAt.unixMilliseconds, envelope.sender,
                 envelope.bodyType.rawValue, envelope.smtpUTF8, envelope.dsnReturn?.rawValue, envelope.envelopeID,
-                envelope.clientAddress, envelope.clientHelo, envelope.messageID,
+                envelope.clientAddress, envelope.clientHelo, envelope.messageID, kind.rawValue,
             ])
         let messageRowID = db.lastInsertedRowID
 

@@ -3,11 +3,13 @@ import GRDB
 
 /// The forwarder's side of the spool: leases, outcomes, health history.
 ///
-/// A message is due when it is active (not held), unleased (or its lease expired), its
-/// next-attempt time has come, and it has a pending (queued or deferred) recipient in scope.
-/// Claims go oldest arrival first. `record` applies an attempt in one transaction: recipient
+/// A message is due for a scope when it is active (not held), unleased (or its lease expired),
+/// its next-attempt time has come, and it has a pending (queued or deferred) recipient in scope
+/// whose own next-attempt time has come. Claims go oldest arrival first; a claimed message
+/// lists only the scope's recipients. `record` applies an attempt in one transaction: recipient
 /// states, the delivery log, the backoff, the DSN, the lease release, and the removal of the
 /// message once every recipient is final — so a crash never loses a DSN nor sends one twice.
+/// Lease expiry is judged by the caller's clock (`now`), the one that set `expiresAt`.
 extension Spool {
     static let pendingStates = "('queued', 'deferred')"
 
@@ -17,43 +19,53 @@ extension Spool {
 
     /// Messages with a pending recipient in scope that arrived before `receivedBefore`, due or
     /// not: they have outlived `max_age` and are to be failed even while the route is down.
-    public func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease) async throws -> [StoredEnvelope] {
-        try await claim(scope: scope, limit: limit, lease: lease, now: nil, receivedBefore: receivedBefore)
+    public func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease,
+                             now: Date = Date()) async throws -> [StoredEnvelope] {
+        try await claim(scope: scope, limit: limit, lease: lease, now: now, receivedBefore: receivedBefore)
     }
 
-    /// With `now`: due messages. With `receivedBefore`: expired ones, due or not.
-    private func claim(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date?,
+    /// Without `receivedBefore`: due messages. With it: expired ones, due or not.
+    private func claim(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date,
                        receivedBefore: Date?) async throws -> [StoredEnvelope] {
-        let (filter, filterArguments, kind) = Self.scopeFilter(scope)
+        // SQLite reads a negative LIMIT as "no limit".
+        guard limit > 0 else { return [] }
+        let scoped = Self.scopeFilter(scope)
+        // Per recipient too: another scope's fresh recipient must not bring this scope's
+        // deferred ones forward.
+        let (messageDue, recipientDue) = receivedBefore == nil
+            ? ("AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)",
+               "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= :now)")
+            : ("AND m.received_at < :before", "")
         return try await mappingDatabaseErrors {
             try await pool.write { db in
-                var arguments = StatementArguments(["kind": kind, "limit": limit, "clock": Date.now.unixMilliseconds,
-                                                    "now": now?.unixMilliseconds, "before": receivedBefore?.unixMilliseconds])
-                arguments += filterArguments
-                let ids = try Int64.fetchAll(db, sql: """
-                    SELECT m.id FROM message m
+                var arguments: StatementArguments = ["kind": scoped.kind, "limit": limit, "now": now.unixMilliseconds]
+                if let receivedBefore {
+                    arguments += ["before": receivedBefore.unixMilliseconds]
+                }
+                let claimable = try Row.fetchAll(db, sql: """
+                    SELECT m.id, m.queue_id FROM message m
                     WHERE m.kind = :kind AND m.state = 'active'
-                      AND (m.lease_owner IS NULL OR m.lease_expires_at <= :clock)
-                      AND (:now IS NULL OR m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)
-                      AND (:before IS NULL OR m.received_at < :before)
+                      AND (m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)
+                      \(messageDue)
                       AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
-                                  AND r.state IN \(Self.pendingStates) AND \(filter))
+                                  AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
                     ORDER BY m.id LIMIT :limit
-                    """, arguments: arguments)
-                guard !ids.isEmpty else { return [] }
-                let list = ids.map(String.init).joined(separator: ",")
-                try db.execute(sql: "UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id IN (\(list))",
-                               arguments: [lease.owner, lease.expiresAt.unixMilliseconds])
+                    """, arguments: arguments + scoped.arguments)
+                let takeLease = try db.makeStatement(sql: """
+                    UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id = ?
+                    """)
                 var claimed: [StoredEnvelope] = []
-                for id in ids {
-                    let queueID = try String.fetchOne(db, sql: "SELECT queue_id FROM message WHERE id = ?", arguments: [id])!
-                    guard var stored = try StoredEnvelope.fetch(QueueID(rawValue: queueID)!, db) else { continue }
-                    let inScope = try Set(Int.fetchAll(db, sql: """
-                        SELECT position FROM recipient r WHERE r.message_id = :id AND \(filter)
-                        """, arguments: ["id": id] + filterArguments))
-                    let keep = stored.recipients.indices.filter { inScope.contains($0) }
-                    stored.recipients = keep.map { stored.recipients[$0] }
-                    stored.envelope.recipients = keep.map { stored.envelope.recipients[$0] }
+                for message in claimable {
+                    let rowID: Int64 = message["id"]
+                    try takeLease.execute(arguments: [lease.owner, lease.expiresAt.unixMilliseconds, rowID])
+                    guard var stored = try StoredEnvelope.fetch(QueueID(unchecked: message["queue_id"]), db) else {
+                        continue
+                    }
+                    // Final ones included, with their state: the job is the scope's share of the message.
+                    stored.recipients = try Row.fetchAll(db, sql: """
+                        SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) ORDER BY r.position
+                        """, arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
+                    stored.envelope.recipients = stored.recipients.map(\.recipient)
                     claimed.append(stored)
                 }
                 return claimed
@@ -62,56 +74,60 @@ extension Spool {
     }
 
     /// SQL over `recipient r` selecting the scope's recipients, its arguments, and the message kind.
-    static func scopeFilter(_ scope: RecipientScope) -> (String, StatementArguments, String) {
+    static func scopeFilter(_ scope: RecipientScope) -> (sql: String, arguments: StatementArguments, kind: String) {
         func matching(_ domains: [String]) -> (String, StatementArguments) {
             var clauses: [String] = []
             var arguments = StatementArguments()
             for (index, domain) in domains.map({ $0.lowercased() }).enumerated() {
                 let name = "d\(index)"
-                if domain.hasPrefix(".") {
-                    clauses.append("r.domain LIKE :\(name)")
-                    arguments += [name: "%" + domain]
-                } else {
-                    clauses.append("r.domain = :\(name)")
-                    arguments += [name: domain]
-                }
+                // A suffix comparison, not LIKE: '_' is a wildcard there and may occur in names.
+                clauses.append(domain.hasPrefix(".")
+                    ? "substr(r.domain, -length(:\(name))) = :\(name)"
+                    : "r.domain = :\(name)")
+                arguments += [name: domain]
             }
             return (clauses.isEmpty ? "0" : "(" + clauses.joined(separator: " OR ") + ")", arguments)
         }
         switch scope {
         case .domains(let domains):
             let (sql, arguments) = matching(domains)
-            return (sql, arguments, "relay")
+            return (sql, arguments, MessageWriter.Kind.relay.rawValue)
         case .allExcept(let domains):
             let (sql, arguments) = matching(domains)
-            return ("NOT \(sql)", arguments, "relay")
+            return ("NOT \(sql)", arguments, MessageWriter.Kind.relay.rawValue)
         case .reports:
-            return ("1", StatementArguments(), "report")
+            return ("1", StatementArguments(), MessageWriter.Kind.report.rawValue)
         }
     }
 
-    /// Up to `maxLength` bytes of the stored message from `offset`; empty past the end.
+    /// Up to `maxLength` bytes of the stored message from `offset`; fewer only at the end, empty
+    /// past it. Throws when the message has left the spool (an operator removed it meanwhile).
     public func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
-        try await mappingDatabaseErrors {
+        guard offset >= 0, maxLength >= 0 else {
+            throw SpoolError.other("cannot read message \(queueID) at offset \(offset), length \(maxLength): both must be ≥ 0")
+        }
+        return try await mappingDatabaseErrors {
             try await pool.read { db in
                 guard let rowID = try Self.messageRowID(of: queueID, db) else {
-                    throw SpoolError.notFound("message \(queueID)")
+                    throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
                 }
+                // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
+                let slice = try db.makeStatement(sql: """
+                    SELECT substr(data, ?, ?) FROM message_chunk WHERE message_id = ? AND seq = ?
+                    """)
                 let chunkSize = MessageWriter.chunkSize
-                var out: [UInt8] = []
+                var content: [UInt8] = []
                 var position = offset
-                while out.count < maxLength {
-                    let seq = position / chunkSize
-                    guard let chunk = try Data.fetchOne(
-                        db, sql: "SELECT data FROM message_chunk WHERE message_id = ? AND seq = ?", arguments: [rowID, seq])
+                while content.count < maxLength {
+                    let (seq, start) = position.quotientAndRemainder(dividingBy: chunkSize)
+                    let wanted = min(chunkSize - start, maxLength - content.count)
+                    guard let piece = try Data.fetchOne(slice, arguments: [start + 1, wanted, rowID, seq]),
+                          !piece.isEmpty
                     else { break }
-                    let start = position - seq * chunkSize
-                    guard start < chunk.count else { break }
-                    let take = min(chunk.count - start, maxLength - out.count)
-                    out.append(contentsOf: chunk[chunk.startIndex + start ..< chunk.startIndex + start + take])
-                    position += take
+                    content.append(contentsOf: piece)
+                    position += piece.count
                 }
-                return out
+                return content
             }
         }
     }
@@ -124,12 +140,14 @@ extension Spool {
     }
 
     static func apply(_ attempt: AttemptRecord, _ db: Database) throws {
+        // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
         guard let message = try Row.fetchOne(
             db, sql: "SELECT id, lease_owner FROM message WHERE queue_id = ?", arguments: [attempt.queueID.rawValue])
         else { return }
         let messageID: Int64 = message["id"]
         let holdsLease = (message["lease_owner"] as String?) == attempt.leaseOwner
         let at = attempt.finishedAt.unixMilliseconds
+        var recipientsChanged = 0
         for (address, result) in attempt.results {
             let (state, reply, retryAt): (String, String, Int64?) = switch result {
             case .delivered(let reply): ("delivered", reply, nil)
@@ -144,35 +162,40 @@ extension Spool {
                        attempts = attempts + ?
                 WHERE message_id = ? AND address = ? AND state IN \(pendingStates)
                 """, arguments: [state, reply, retryAt, at, attempt.countsAsAttempt ? 1 : 0, messageID, address])
+            recipientsChanged += db.changesCount
             try db.execute(sql: """
                 INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [attempt.queueID.rawValue, address, at, attempt.host, state, reply])
         }
-        if let report = attempt.report {
-            _ = try MessageWriter.write(report, to: db)
-            try db.execute(sql: "UPDATE message SET kind = 'report' WHERE queue_id = ?",
-                           arguments: [report.envelope.queueID.rawValue])
+        // A DSN reports what this attempt changed. When nothing changed, the recipients were
+        // already final: another holder of the lease has recorded them, and reported them.
+        if let report = attempt.report, recipientsChanged > 0 {
+            _ = try MessageWriter.write(report, kind: .report, to: db)
         }
         let pending = try Int.fetchOne(db, sql: """
             SELECT count(*) FROM recipient WHERE message_id = ? AND state IN \(pendingStates)
             """, arguments: [messageID]) ?? 0
         if pending == 0 {
+            // Chunks and recipients follow (ON DELETE CASCADE); the delivery log stays.
             try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [messageID])
             return
         }
+        // The backoff and the lease belong to the holder; a late worker leaves them alone.
         guard holdsLease else { return }
-        let lastError = attempt.results.compactMap { _, result -> String? in
-            if case .deferred(let reply, _) = result { return reply } else { return nil }
+        let lastError = attempt.results.lazy.compactMap { _, result -> String? in
+            if case .deferred(let reply, _) = result { reply } else { nil }
         }.first
+        // Due again at the earliest pending recipient; at once if one has no time yet (a queued
+        // recipient of another scope, which min() alone would overlook).
         try db.execute(sql: """
             UPDATE message SET lease_owner = NULL, lease_expires_at = NULL,
-                   attempts = attempts + ?,
-                   next_attempt_at = (SELECT min(next_attempt_at) FROM recipient
-                                      WHERE message_id = :id AND state IN \(pendingStates)),
-                   last_error = coalesce(?, last_error)
+                   attempts = attempts + :counted,
+                   next_attempt_at = (SELECT CASE WHEN count(*) > count(next_attempt_at) THEN NULL
+                                                  ELSE min(next_attempt_at) END
+                                      FROM recipient WHERE message_id = :id AND state IN \(pendingStates)),
+                   last_error = coalesce(:lastError, last_error)
             WHERE id = :id
-            """.replacingOccurrences(of: ":id", with: "\(messageID)"),
-            arguments: [attempt.countsAsAttempt ? 1 : 0, lastError])
+            """, arguments: ["counted": attempt.countsAsAttempt ? 1 : 0, "lastError": lastError, "id": messageID])
     }
 
     /// Gives a leased message back untouched.
@@ -211,12 +234,12 @@ extension Spool {
         }
     }
 
-    /// The newest transitions first; `host` nil for all hosts.
+    /// The newest transitions first (by `at`, then by arrival); `host` nil for all hosts.
     public func healthHistory(host: String? = nil, limit: Int) async throws -> [HealthRecord] {
         try await mappingDatabaseErrors {
             try await pool.read { db in
                 try Row.fetchAll(db, sql: """
-                    SELECT * FROM health_transition WHERE (? IS NULL OR host = ?) ORDER BY id DESC LIMIT ?
+                    SELECT * FROM health_transition WHERE (? IS NULL OR host = ?) ORDER BY at DESC, id DESC LIMIT ?
                     """, arguments: [host, host, limit]).map { row in
                     HealthRecord(host: row["host"], from: row["from_state"], to: row["to_state"],
                                  at: Date(unixMilliseconds: row["at"]), reason: row["reason"])
@@ -239,7 +262,7 @@ extension Spool {
         }
     }
 
-    /// Messages with a pending recipient in scope, leased or not.
+    /// Messages with a pending recipient in scope, leased, held or not yet due.
     public func queuedCount(scope: RecipientScope) async throws -> Int {
         let (filter, filterArguments, kind) = Self.scopeFilter(scope)
         return try await mappingDatabaseErrors {

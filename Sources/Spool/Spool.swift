@@ -21,9 +21,20 @@ import Logging
 /// - `message_chunk`: the stored message, the `Received:` header followed by
 ///   the body exactly as received, cut into chunks of 1 MiB (`seq` from 0; only
 ///   the last may be shorter), so no message is ever held in memory whole.
-/// Recipients and chunks go with their message (ON DELETE CASCADE). Later
-/// schema versions add migrations "v2", "v3"...; a database that has a
-/// migration this build does not know is refused (`SpoolError.newerSchema`).
+/// Recipients and chunks go with their message (ON DELETE CASCADE).
+/// "v2" adds `message.kind` ('relay', or 'report' for DSNs Backstop wrote),
+/// `recipient.domain` (lowercased, for routing), `delivery_log` and
+/// `health_transition` (see `SpoolSchema`). "v3" adds `recent_message`, the
+/// memory of duplicate suppression (see `RecentMessages`). A database that has
+/// a migration this build does not know is refused (`SpoolError.newerSchema`).
+///
+/// ## Duplicate suppression
+/// A sender that timed out after our 250 sends the message again. A message
+/// with the Message-ID, sender and recipient set of one stored within the
+/// dedup window (still spooled or already delivered) is acknowledged without
+/// being stored: its receipt carries the earlier message's queue ID and
+/// `isDuplicate`, and its body file is deleted as if it had been stored.
+/// Messages without a Message-ID are always stored.
 ///
 /// ## Commit protocol
 /// The database runs in WAL mode with `synchronous=FULL`, checked on the
@@ -58,11 +69,21 @@ public final class Spool: Sendable, MessageStore {
     let logger: Logger
     private let committer: GroupCommitter
 
+    /// `[spool] dedup_window`'s default: long enough for a sender that timed out after our 250
+    /// to retry once or twice, short enough that a legitimate resend is never swallowed.
+    public static let defaultDedupWindow: Duration = .seconds(10 * 60)
+
     /// Opens the spool at `path`, creating it (and its directory, mode 0700)
     /// when missing, and brings its schema up to date. Blocks while it opens
     /// and migrates: call it at startup, not on an event loop.
-    public convenience init(path: String, logger: Logger) throws {
-        try self.init(path: path, logger: logger, options: SpoolOptions())
+    ///
+    /// - Parameter dedupWindow: a message with the Message-ID, sender and recipient set of one
+    ///   stored less than this long before it is acknowledged but stored once
+    ///   (`StoredReceipt.isDuplicate`); zero turns duplicate suppression off.
+    public convenience init(path: String, logger: Logger, dedupWindow: Duration = Spool.defaultDedupWindow) throws {
+        var options = SpoolOptions()
+        options.dedupWindow = dedupWindow
+        try self.init(path: path, logger: logger, options: options)
     }
 
     convenience init(path: String, logger: Logger, options: SpoolOptions) throws {
@@ -100,7 +121,9 @@ public final class Spool: Sendable, MessageStore {
         self.isReadOnly = readOnly
         self.pool = pool
         self.logger = logger
-        self.committer = GroupCommitter(pool: pool, logger: logger, beforeCommit: options.beforeCommit)
+        self.committer = GroupCommitter(
+            pool: pool, logger: logger, recentMessages: RecentMessages(window: options.dedupWindow),
+            beforeCommit: options.beforeCommit)
         logger.info("spool opened", metadata: ["path": "\(path)", "read_only": "\(readOnly)"])
     }
 

@@ -11,6 +11,9 @@ struct SpoolOptions: Sendable {
     var maximumPageCount: Int?
     /// Runs inside each batch's transaction just before COMMIT.
     var beforeCommit: (@Sendable (Database) throws -> Void)?
+    /// How long a stored message's Message-ID, sender and recipients make a copy of it a
+    /// duplicate; zero or less turns duplicate suppression off.
+    var dedupWindow: Duration = Spool.defaultDedupWindow
 
     func configuration(readOnly: Bool) -> Configuration {
         var configuration = Configuration()

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The spool's schema, one registered migration per Backstop schema version.
@@ -8,6 +9,7 @@ enum SpoolSchema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
     }()
 
@@ -107,5 +109,48 @@ enum SpoolSchema {
             );
             CREATE INDEX health_transition_by_host ON health_transition (host, at);
             """)
+    }
+
+    /// Duplicate suppression's memory (`RecentMessages`), and recipient domains computed again.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            -- No foreign key: a message delivered and deleted still has copies to recognise.
+            CREATE TABLE recent_message (
+                message_id_header TEXT NOT NULL,
+                sender            TEXT NOT NULL,
+                recipients_hash   INTEGER NOT NULL,
+                queue_id          TEXT NOT NULL,
+                received_at       INTEGER NOT NULL
+            );
+            CREATE INDEX recent_message_by_key ON recent_message (message_id_header, sender, recipients_hash);
+            CREATE INDEX recent_message_by_time ON recent_message (received_at);
+            """)
+
+        // v2 took the domain after the first '@' and lowercased it ASCII only, so a quoted local
+        // part holding '@', an address without a domain, or an uppercase non-ASCII domain did not
+        // match what `domainOf` gives new recipients, and such recipients fell out of every route.
+        let recipients = try Row.fetchAll(db, sql: "SELECT id, address, domain FROM recipient")
+        let setDomain = try db.makeStatement(sql: "UPDATE recipient SET domain = ? WHERE id = ?")
+        for recipient in recipients {
+            let domain = domainOf(recipient["address"])
+            if domain != recipient["domain"] {
+                try setDomain.execute(arguments: [domain, recipient["id"]])
+            }
+        }
+
+        // Messages spooled before the upgrade count as originals too; pruning forgets old ones.
+        let messages = try Row.fetchAll(db, sql: """
+            SELECT id, queue_id, sender, message_id_header, received_at FROM message
+            WHERE kind = 'relay' AND message_id_header IS NOT NULL
+            """)
+        for message in messages {
+            let addresses = try String.fetchAll(
+                db, sql: "SELECT address FROM recipient WHERE message_id = ?", arguments: [message["id"]])
+            guard let key = DuplicateKey(
+                messageID: message["message_id_header"], sender: message["sender"], recipients: addresses)
+            else { continue }
+            try RecentMessages.insert(key, queueID: QueueID(unchecked: message["queue_id"]),
+                                      receivedAt: Date(unixMilliseconds: message["received_at"]), db)
+        }
     }
 }

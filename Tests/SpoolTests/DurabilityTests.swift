@@ -40,14 +40,4 @@ struct DurabilityTests {
     private func permissions(of path: String) throws -> Int? {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
     }
-
-    @Test("schema v1 is recorded as the only migration")
-    func recordsMigration() async throws {
-        try await withSpool { spool, _ async throws in
-            let migrations = try await spool.pool.read { db in
-                try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-            }
-            #expect(migrations == ["v1", "v2"])
-        }
-    }
 }
