@@ -85,12 +85,18 @@ let package = Package(
             dependencies: [
                 "Listener", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Runs the real `backstop` binary against real peers (Python smtplib, swaks, openssl).
-        .testTarget(name: "EndToEndTests", dependencies: ["Spool"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Spool", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Peers"],
+            swiftSettings: strict),
     ]
 )

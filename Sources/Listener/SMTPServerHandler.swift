@@ -100,7 +100,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     // MARK: - Input
 
     private func process(context: ChannelHandlerContext) {
-        while !awaitingCommit, !machine.isClosed, var buffer = inbound {
+        // Ask the framer even when no input is left: a BDAT chunk that ended exactly at the end
+        // of the input still owes its chunkEnd, and its reply must not wait for more bytes.
+        while !awaitingCommit, !machine.isClosed {
+            var buffer = inbound ?? ByteBuffer()
             inbound = nil
             let event = framer.next(&buffer)
             inbound = buffer.readableBytes > 0 ? buffer : nil
@@ -178,9 +181,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)), promise: nil)
     }
 
+    /// Closes once the last reply is written, so a slow reader still gets it.
     private func close(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: nil)
-        context.close(promise: nil)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     private func closeForShutdown(context: ChannelHandlerContext) {

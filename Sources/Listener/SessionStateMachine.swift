@@ -133,7 +133,7 @@ public struct SessionStateMachine: Sendable {
         guard phase == .inTransaction, var current = transaction else {
             return refuse(phase == .awaitingHello ? Replies.needHelo : Replies.needMail)
         }
-        if current.usesChunking { return refuse(Replies.dataAfterBDAT) }
+        if current.usesChunking { return refuse(Replies.recipientAfterBDAT) }
         if mailbox.isInternationalized, !current.parameters.smtpUTF8 { return refuse(Replies.needSMTPUTF8) }
         if let refusal = policy.decide(mailbox) {
             current.refusedRecipients += 1
@@ -143,7 +143,9 @@ public struct SessionStateMachine: Sendable {
         if current.recipients.contains(where: { $0.mailbox.canonical == mailbox.canonical }) {
             return [.reply(Replies.recipientOk)]
         }
-        guard current.recipients.count < settings.maxRecipients else { return refuse(Replies.tooManyRecipients) }
+        // Not an error: a legitimate sender pipelining a long list must not be cut off for it,
+        // it sends the rest in another transaction (RFC 5321 §4.5.3.1.8).
+        guard current.recipients.count < settings.maxRecipients else { return [.reply(Replies.tooManyRecipients)] }
         current.recipients.append(.init(mailbox: mailbox, parameters: parameters))
         transaction = current
         return [.reply(Replies.recipientOk)]
@@ -159,8 +161,7 @@ public struct SessionStateMachine: Sendable {
         guard let current = transaction else { return refuse(Replies.needMail) }
         if current.usesChunking { return refuse(Replies.dataAfterBDAT) }
         guard !current.recipients.isEmpty else {
-            return refuse(current.refusedRecipients > 0
-                ? SMTPReply(554, .init(5, 5, 1), "No valid recipients") : Replies.needRecipient)
+            return refuse(current.refusedRecipients > 0 ? Replies.noValidRecipients : Replies.needRecipient)
         }
         phase = .receivingData
         return [.reply(Replies.startData), .beginData]
@@ -175,7 +176,11 @@ public struct SessionStateMachine: Sendable {
         case .ready: failed = Replies.needMail
         case .chunkingFailed: failed = Replies.bdatFailed
         case .inTransaction:
-            failed = transaction?.recipients.isEmpty == false ? nil : Replies.needRecipient
+            if let transaction, transaction.recipients.isEmpty {
+                failed = transaction.refusedRecipients > 0 ? Replies.noValidRecipients : Replies.needRecipient
+            } else {
+                failed = nil
+            }
         default: failed = Replies.needMail
         }
         let already = transaction?.chunkedBytes ?? 0

@@ -13,6 +13,8 @@ public enum Replies {
     public static let needMail = SMTPReply(503, .init(5, 5, 1), "Send MAIL first")
     public static let needRecipient = SMTPReply(503, .init(5, 5, 1), "Send RCPT first")
     public static let nestedMail = SMTPReply(503, .init(5, 5, 1), "MAIL already given; send RSET to start over")
+    public static let recipientAfterBDAT = SMTPReply(503, .init(5, 5, 1), "RCPT not allowed after BDAT in the same transaction")
+    public static let noValidRecipients = SMTPReply(554, .init(5, 5, 1), "No valid recipients")
     public static let dataAfterBDAT = SMTPReply(503, .init(5, 5, 1), "DATA not allowed after BDAT in the same transaction")
     public static let bdatFailed = SMTPReply(503, .init(5, 5, 1), "Transaction failed earlier; send RSET")
     public static let notImplemented = SMTPReply(502, .init(5, 5, 1), "Command not implemented")

@@ -37,7 +37,7 @@ public struct Envelope: Sendable, Equatable, Codable {
     public var bodyType: BodyType
     public var smtpUTF8: Bool
     public var dsnReturn: DSNReturn?
-    /// `ENVID=` as received, already xtext-decoded by the listener.
+    /// `ENVID=` exactly as received, still xtext-encoded: it is passed on verbatim.
     public var envelopeID: String?
     public var clientAddress: String
     public var clientHelo: String

@@ -19,7 +19,6 @@ struct Serve: AsyncParsableCommand {
         let (configuration, file) = try options.load()
         LogSetup.bootstrap(configuration.log)
         let logger = Logger(label: "backstop")
-        logger.info("starting with configuration from \(file)")
         let server: BackstopServer
         do {
             server = try await BackstopServer(configuration: configuration, configFile: file, logger: logger)
@@ -30,6 +29,7 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
+        logger.info("started with configuration from \(file)")
         try await server.run()
     }
 }

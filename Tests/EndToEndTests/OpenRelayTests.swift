@@ -1,0 +1,116 @@
+import Foundation
+import Spool
+import Testing
+
+/// Never an open relay: every classic trick for getting mail to another domain through us, or
+/// routed through our domain to another, is refused at RCPT, so nothing ever reaches DATA.
+@Suite("Open-relay battery", .timeLimit(.minutes(2)))
+struct OpenRelayTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var recipient: String
+        var why: String
+        var testDescription: String { "\(recipient) (\(why))" }
+    }
+
+    static let refused: [Case] = [
+        Case(recipient: "u@other.test", why: "another domain"),
+        Case(recipient: "u%other.test@example.test", why: "percent hack"),
+        Case(recipient: "other.test!u", why: "bang path"),
+        Case(recipient: "other.test!u@example.test", why: "bang path through our domain"),
+        Case(recipient: "@example.test:u@other.test", why: "source route"),
+        Case(recipient: "\"u@other.test\"@example.test", why: "quoted local part with @"),
+        Case(recipient: "\"u%other.test\"@example.test", why: "quoted local part with %"),
+        Case(recipient: "u@other.test@example.test", why: "double @"),
+        Case(recipient: "u@[127.0.0.1]", why: "IP literal"),
+        Case(recipient: "u@example.test.", why: "trailing dot"),
+        Case(recipient: "U%Other.Test@EXAMPLE.TEST", why: "percent hack in mixed case"),
+        Case(recipient: "postmaster", why: "no domain"),
+        Case(recipient: "u@sub.example.test", why: "subdomain of a relay domain listed without a dot"),
+    ]
+
+    static let accepted = ["U@EXAMPLE.TEST", "u@Example.Test"]
+
+    /// One smtplib session per recipient: MAIL, the raw RCPT (smtplib's own `rcpt` would
+    /// rewrite some of these addresses), then DATA (only for recipients that must be refused:
+    /// after a 354 the next line would be message content), QUIT.
+    static func probe(_ recipients: [String], port: Int, tryData: Bool = false) async throws -> [(rcpt: SMTPStepResult, data: SMTPStepResult?)] {
+        var steps: [SMTPStep] = []
+        for recipient in recipients {
+            steps += [.connect(port), .ehlo(), .mail("sender@other.test"), .command("RCPT TO:<\(recipient)>", label: recipient)]
+            steps.append(tryData ? .command("DATA", label: recipient) : .command("RSET"))
+            steps.append(.quit)
+        }
+        let results = try await smtplibDialog(steps)
+        return recipients.indices.map { (results[$0 * 6 + 3], tryData ? results[$0 * 6 + 4] : nil) }
+    }
+
+    static func isRefusal(_ result: SMTPStepResult) -> Bool {
+        (result.code == 550 && result.enhancedCode == "5.7.1") || (result.code == 501 && result.enhancedCode?.hasPrefix("5.1.") == true)
+    }
+
+    @Test("Refused at RCPT with 5xx, and DATA is refused too", arguments: refused)
+    func refusedRecipient(_ candidate: Case) async throws {
+        try await withBackstop { server in
+            let (rcpt, data) = try await Self.probe([candidate.recipient], port: server.port, tryData: true)[0]
+            #expect(Self.isRefusal(rcpt), "RCPT TO:<\(candidate.recipient)> must get 550 5.7.1 or 501, got \(rcpt)")
+            #expect((data?.code ?? 0) >= 500, "DATA must be refused, got \(data.map(String.init(describing:)) ?? "-")")
+            try await withSpool(at: server.spoolPath) { spool async throws in
+                #expect(try await spool.queuedMessageIDs().isEmpty)
+            }
+        }
+    }
+
+    @Test("Our domain in any letter case is accepted and stored as given")
+    func mixedCaseOfOurDomainIsAccepted() async throws {
+        try await withBackstop { server in
+            var steps: [SMTPStep] = []
+            for recipient in Self.accepted {
+                steps += [.connect(server.port), .ehlo(), .mail("sender@other.test"), .command("RCPT TO:<\(recipient)>"),
+                          .data(Array("Subject: case\r\n\r\nx\r\n".utf8)), .quit]
+            }
+            let results = try await smtplibDialog(steps)
+            var ids: [String] = []
+            for (index, recipient) in Self.accepted.enumerated() {
+                let rcpt = results[index * 6 + 3]
+                #expect(rcpt.code == 250 && rcpt.enhancedCode == "2.1.5", "RCPT TO:<\(recipient)>: \(rcpt)")
+                let data = results[index * 6 + 4]
+                ids.append(try #require(data.queueID, "\(recipient): \(data)"))
+            }
+            try await withSpool(at: server.spoolPath) { spool async throws in
+                for (id, recipient) in zip(ids, Self.accepted) {
+                    let queueID = try #require(QueueID(rawValue: id))
+                    let envelope = try #require(try await spool.envelope(of: queueID))
+                    #expect(envelope.envelope.recipients.map(\.address) == [recipient])
+                }
+            }
+        }
+    }
+
+    @Test("`.corp.test` covers its subdomains, not corp.test itself")
+    func subdomainEntries() async throws {
+        try await withBackstop(BackstopOptions(relayDomains: ["example.test", ".corp.test"])) { server in
+            let results = try await Self.probe(["u@a.corp.test", "u@corp.test", "u@deep.a.corp.test", "u@xcorp.test"],
+                                               port: server.port)
+            #expect(results[0].rcpt.code == 250, "u@a.corp.test: \(results[0].rcpt)")
+            #expect(results[1].rcpt.code == 550 && results[1].rcpt.enhancedCode == "5.7.1", "u@corp.test: \(results[1].rcpt)")
+            #expect(results[2].rcpt.code == 250, "u@deep.a.corp.test: \(results[2].rcpt)")
+            #expect(results[3].rcpt.code == 550 && results[3].rcpt.enhancedCode == "5.7.1", "u@xcorp.test: \(results[3].rcpt)")
+        }
+    }
+
+    @Test("A recipients file narrows the relay domains: listed users, @domain wildcards, 550 5.1.1 for others")
+    func recipientsFile() async throws {
+        let options = BackstopOptions(relayDomains: ["example.test", "any.test"],
+                                      recipients: ["# who exists behind the primary", "alice@example.test", "", "@any.test"])
+        try await withBackstop(options) { server in
+            let results = try await Self.probe(
+                ["alice@example.test", "Alice@Example.Test", "bob@example.test", "anyone@any.test", "u@other.test"],
+                port: server.port)
+            #expect(results[0].rcpt.code == 250, "alice: \(results[0].rcpt)")
+            #expect(results[1].rcpt.code == 250, "Alice (case-insensitive): \(results[1].rcpt)")
+            #expect(results[2].rcpt.code == 550 && results[2].rcpt.enhancedCode == "5.1.1", "bob: \(results[2].rcpt)")
+            #expect(results[3].rcpt.code == 250, "anyone@any.test: \(results[3].rcpt)")
+            #expect(results[4].rcpt.code == 550 && results[4].rcpt.enhancedCode == "5.7.1", "other domain: \(results[4].rcpt)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0 and closed again.
+/// Another process may take it before backstop binds it, so `BackstopServer` retries.
+func freeLoopbackPort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw SocketError.system("socket", errno) }
+    defer { close(descriptor) }
+    var address = sockaddr_in.loopback(port: 0)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+    }
+    guard bound == 0 else { throw SocketError.system("bind", errno) }
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+    }
+    guard named == 0 else { throw SocketError.system("getsockname", errno) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+enum SocketError: Error, CustomStringConvertible, Equatable {
+    case system(String, Int32)
+    case timedOut(String)
+    case closedByPeer(received: String)
+
+    var description: String {
+        switch self {
+        case let .system(call, code): "\(call): \(String(cString: strerror(code)))"
+        case .timedOut(let what): "timed out \(what)"
+        case .closedByPeer(let received): "the server closed the connection (after: \(received.debugDescription))"
+        }
+    }
+}
+
+extension sockaddr_in {
+    static func loopback(port: Int, host: String = "127.0.0.1") -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, host, &address.sin_addr)
+        return address
+    }
+}
