@@ -52,11 +52,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The way back to the primary: SMTP client, health monitor, replay scheduler, DSNs.
+        .target(
+            name: "Forwarder",
+            dependencies: [
+                "SMTPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict),
         // Service wiring: config to services, logging, signals.
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopConfig", "Listener", "Spool", "SMTPProtocol",
+                "BackstopConfig", "Listener", "Forwarder", "Spool", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -78,6 +91,17 @@ let package = Package(
         .testTarget(
             name: "SpoolTests",
             dependencies: ["Spool", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ForwarderTests",
+            dependencies: [
+                "Forwarder", "SMTPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig"], swiftSettings: strict),
         .testTarget(

@@ -1,0 +1,170 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import SMTPProtocol
+
+/// Writes the RFC 3464 delivery status notification for one message: a `multipart/report` with
+/// a note for people, a `message/delivery-status` part and the original (or its headers).
+///
+/// Pure: the same inputs and random numbers give the same bytes. It honours NOTIFY per
+/// recipient (RFC 3461 §4.1) and never reports on a null-sender message, which is itself a
+/// notification (RFC 3461 §5.2.2: no bounce loops).
+public struct DSNBuilder: Sendable {
+    public enum Action: String, Hashable, Sendable {
+        case failed
+        case delayed
+    }
+
+    /// One recipient to report on.
+    public struct Entry: Hashable, Sendable {
+        public var recipient: JobRecipient
+        public var action: Action
+        public var diagnosis: Diagnosis
+        public var lastAttempt: Date?
+        /// For `delayed`: when Backstop gives up (the message's expiry).
+        public var willRetryUntil: Date?
+
+        public init(recipient: JobRecipient, action: Action, diagnosis: Diagnosis, lastAttempt: Date?, willRetryUntil: Date? = nil) {
+            self.recipient = recipient
+            self.action = action
+            self.diagnosis = diagnosis
+            self.lastAttempt = lastAttempt
+            self.willRetryUntil = willRetryUntil
+        }
+    }
+
+    /// Our host name, for `Reporting-MTA`, the From address and the Message-ID.
+    public var reportingMTA: String
+    /// A larger original is returned as headers only, whatever RET says.
+    public var maxReturnedSize: Int
+
+    public init(reportingMTA: String, maxReturnedSize: Int = 256 * 1024) {
+        self.reportingMTA = reportingMTA
+        self.maxReturnedSize = maxReturnedSize
+    }
+
+    /// Whether the full original is to be returned, so the caller reads only what is needed.
+    public func returnsFullMessage(_ job: DeliveryJob) -> Bool {
+        job.ret != .headers && job.size <= maxReturnedSize
+    }
+
+    /// The DSN to send to the message's sender, or nil when nothing is to be reported.
+    ///
+    /// - Parameter original: the stored message, or at least its header section when
+    ///   `returnsFullMessage(job)` is false.
+    public func build<R: RandomNumberGenerator>(for job: DeliveryJob, entries: [Entry], original: [UInt8], now: Date,
+                                                using random: inout R) -> GeneratedMessage? {
+        guard !job.isNullSender else { return nil }
+        let reported = entries.filter { Self.notifyAllows($0.recipient.notify, $0.action) }
+        guard !reported.isEmpty else { return nil }
+
+        let fullOriginal = returnsFullMessage(job) && original.count == job.size
+        let returned = fullOriginal ? original : Self.headerSection(of: original)
+        let boundary = Self.boundary(for: job, avoiding: returned, using: &random)
+        let anyFailed = reported.contains { $0.action == .failed }
+        let eightBit = returned.contains { $0 >= 0x80 }
+
+        var text = ""
+        func line(_ value: String) { text += value + "\r\n" }
+        line("From: Mail Delivery System <MAILER-DAEMON@\(reportingMTA)>")
+        line("To: <\(job.sender)>")
+        line("Subject: " + (anyFailed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"))
+        line("Date: \(Self.date(now))")
+        line("Message-ID: <\(Int(now.timeIntervalSince1970)).\(Self.hex(random.next()))@\(reportingMTA)>")
+        line("Auto-Submitted: auto-replied")
+        line("MIME-Version: 1.0")
+        line("Content-Type: multipart/report; report-type=delivery-status;")
+        line("\tboundary=\"\(boundary)\"")
+        line("")
+        line("This is a MIME-encapsulated message.")
+        line("")
+        line("--\(boundary)")
+        line("Content-Description: Notification")
+        line("Content-Type: text/plain; charset=us-ascii")
+        line("")
+        humanReadable(job, reported, anyFailed: anyFailed).forEach(line)
+        line("")
+        line("--\(boundary)")
+        line("Content-Description: Delivery report")
+        line("Content-Type: message/delivery-status")
+        line("")
+        statusFields(job, reported).forEach(line)
+        line("--\(boundary)")
+        line("Content-Description: " + (fullOriginal ? "Undelivered Message" : "Undelivered Message Headers"))
+        line("Content-Type: " + (fullOriginal ? "message/rfc822" : "text/rfc822-headers"))
+        if eightBit { line("Content-Transfer-Encoding: 8bit") }
+        line("")
+
+        var content = Array(text.utf8)
+        content += returned
+        if !returned.isEmpty, !Self.endsWithCRLF(returned) { content += Array("\r\n".utf8) }
+        content += Array("\r\n--\(boundary)--\r\n".utf8)
+        return GeneratedMessage(route: .bounce, sender: "", recipient: job.sender,
+                                body: eightBit ? .eightBitMIME : .sevenBit,
+                                smtpUTF8: job.sender.unicodeScalars.contains { !$0.isASCII }, content: content)
+    }
+
+    /// RFC 3461 §4.1: NEVER asks for nothing; a list asks for what it names; no NOTIFY means
+    /// failures and delays (the choice the RFC leaves to the MTA, as Postfix makes it).
+    static func notifyAllows(_ notify: NotifyRequest?, _ action: Action) -> Bool {
+        switch notify {
+        case nil: return true
+        case .never: return false
+        case let .on(_, failure, delay): return action == .failed ? failure : delay
+        }
+    }
+
+    private func humanReadable(_ job: DeliveryJob, _ entries: [Entry], anyFailed: Bool) -> [String] {
+        var lines = [
+            "This is the mail system at host \(reportingMTA), the backup mail exchanger",
+            "for the recipients below.",
+            "",
+        ]
+        if anyFailed {
+            lines += ["Your message could not be delivered to one or more recipients.",
+                      "It is attached below (or its headers, for a large message)."]
+        } else {
+            lines += ["Your message has not been delivered yet to one or more recipients.",
+                      "Delivery is still being attempted; you do not need to resend it."]
+        }
+        lines.append("")
+        for entry in entries {
+            let what = entry.action == .failed ? "failed" : "delayed"
+            lines += Self.wrap("<\(Self.ascii(entry.recipient.address))>: \(what): \(Self.ascii(entry.diagnosis.summary))")
+        }
+        return lines
+    }
+
+    private func statusFields(_ job: DeliveryJob, _ entries: [Entry]) -> [String] {
+        var lines = ["Reporting-MTA: dns; \(reportingMTA)", "X-Backstop-Queue-ID: \(job.queueID)"]
+        if let envelopeID = job.envelopeID {
+            lines += Self.fold("Original-Envelope-Id: \(Self.ascii(XText.decode(Substring(envelopeID))))")
+        }
+        lines.append("Arrival-Date: \(Self.date(job.receivedAt))")
+        lines.append("")
+        for entry in entries {
+            if let original = entry.recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
+                let type = original[..<semicolon]
+                let address = XText.decode(original[original.index(after: semicolon)...])
+                lines += Self.fold("Original-Recipient: \(type);\(Self.ascii(address))")
+            }
+            lines += Self.fold("Final-Recipient: rfc822; \(Self.ascii(entry.recipient.address))")
+            lines.append("Action: \(entry.action.rawValue)")
+            lines.append("Status: \(entry.diagnosis.status)")
+            if let remote = entry.diagnosis.remoteHost {
+                lines.append("Remote-MTA: dns; \(Self.ascii(Self.hostPart(remote)))")
+            }
+            if let reply = entry.diagnosis.reply {
+                lines += Self.fold("Diagnostic-Code: smtp; \(Self.ascii(reply.description))")
+            } else {
+                lines += Self.fold("Diagnostic-Code: X-Backstop; \(Self.ascii(entry.diagnosis.summary))")
+            }
+            if let last = entry.lastAttempt { lines.append("Last-Attempt-Date: \(Self.date(last))") }
+            if let until = entry.willRetryUntil { lines.append("Will-Retry-Until: \(Self.date(until))") }
+            lines.append("")
+        }
+        return lines
+    }
+}

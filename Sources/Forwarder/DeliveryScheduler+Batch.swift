@@ -1,0 +1,216 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Metrics
+import Synchronization
+
+extension DeliveryScheduler {
+    /// Delivers `jobs` in order over one connection, reopening it (with failover) when it breaks.
+    /// Returns false when no host could be reached at all.
+    func deliverBatch(_ jobs: [DeliveryJob], over hosts: [PrimaryHost], pacer: SharedPacer) async -> Bool {
+        var session: SMTPSession?
+        var reachedAny = false
+        for (index, job) in jobs.enumerated() {
+            if Task.isCancelled {
+                await release(jobs[index...])
+                break
+            }
+            if session == nil || session?.failure != nil {
+                await session?.quit()
+                session = nil
+                let started = clock.now()
+                switch await openSession(hosts) {
+                case .success(let opened):
+                    session = opened
+                case .failure(let failure):
+                    pacer.state.withLock { $0.noteConnectionLost() }
+                    await recordUnreachable(job, failure, startedAt: started, host: hosts.last)
+                    if failure.isHostLevel {
+                        // The route is likely going down; leave the rest due and untouched.
+                        await release(jobs[(index + 1)...])
+                        return reachedAny
+                    }
+                    continue
+                }
+            }
+            guard let session else { continue }
+            reachedAny = true
+            let slot = pacer.state.withLock { $0.reserve(now: clock.now()) }
+            if slot > clock.now() { try? await clock.sleep(until: slot) }
+            let started = clock.now()
+            let queue = self.queue
+            let id = job.queueID
+            let result = await session.deliver(job) { offset, maxLength in
+                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+            }
+            pace(pacer, by: result)
+            await record(job, result, host: session.host, startedAt: started, countsAsAttempt: result.reachedMessage)
+        }
+        await session?.quit()
+        return reachedAny
+    }
+
+    /// Tries the hosts in order; every host-level failure counts against that host's health.
+    private func openSession(_ hosts: [PrimaryHost]) async -> Result<SMTPSession, ConnectionFailure> {
+        var last = ConnectionFailure.unreachable("no usable host")
+        for host in hosts {
+            do {
+                let session = try await client.connect(to: host)
+                await health.noteDeliverySuccess(host: host)
+                Counter(label: "backstop_forwarder_connections_total", dimensions: [("result", "ok")]).increment()
+                return .success(session)
+            } catch {
+                Counter(label: "backstop_forwarder_connections_total", dimensions: [("result", "failed")]).increment()
+                logger.warning("cannot open a session to the primary", metadata: ["host": "\(host)", "reason": "\(error)"])
+                if error.isHostLevel { await health.noteDeliveryFailure(host: host, reason: error.description) }
+                last = error
+            }
+        }
+        return .failure(last)
+    }
+
+    private func pace(_ pacer: SharedPacer, by result: MessageDelivery) {
+        pacer.state.withLock { pacer in
+            if result.connectionFailure != nil {
+                pacer.noteConnectionLost()
+            } else if result.outcomes.contains(where: { if case .deferred = $0.outcome { true } else { false } }) {
+                pacer.noteTransientFailure()
+            } else if result.outcomes.contains(where: { if case .delivered = $0.outcome { true } else { false } }) {
+                pacer.noteAccepted()
+            }
+        }
+    }
+
+    /// No session could be opened for `job`. A host-level failure leaves it due at once and its
+    /// counter alone (the route pauses instead); any other (TLS) is an ordinary deferral.
+    private func recordUnreachable(_ job: DeliveryJob, _ failure: ConnectionFailure, startedAt: Date, host: PrimaryHost?) async {
+        let outcomes = job.pendingRecipients.map {
+            MessageDelivery.RecipientResult(address: $0.address, outcome: .deferred(.connection(failure)))
+        }
+        let result = MessageDelivery(outcomes: outcomes, connectionFailure: failure, reachedMessage: false)
+        await record(job, result, host: host, startedAt: startedAt, countsAsAttempt: !failure.isHostLevel)
+    }
+
+    /// Turns a delivery result into the spool's dispositions, with a DSN where one is due.
+    func record(_ job: DeliveryJob, _ result: MessageDelivery, host: PrimaryHost?, startedAt: Date, countsAsAttempt counts: Bool) async {
+        let now = clock.now()
+        let attempts = job.attempts + (counts ? 1 : 0)
+        var dispositions: [RecipientOutcome] = []
+        var reportEntries: [DSNBuilder.Entry] = []
+        for entry in result.outcomes {
+            guard let recipient = job.recipients.first(where: { $0.address == entry.address }) else { continue }
+            let disposition = self.disposition(of: entry.outcome, job: job, attempts: attempts, counts: counts,
+                                               host: host, now: now)
+            switch disposition {
+            case .failed(let diagnosis), .expired(let diagnosis):
+                reportEntries.append(.init(recipient: recipient, action: .failed, diagnosis: diagnosis, lastAttempt: now))
+            case .delivered, .deferred:
+                break
+            }
+            dispositions.append(RecipientOutcome(address: entry.address, disposition: disposition))
+            count(disposition)
+        }
+        let report = await report(for: job, reportEntries, now: now)
+        let attempt = DeliveryAttempt(queueID: job.queueID, lease: job.lease, host: host?.description, startedAt: startedAt,
+                                      finishedAt: now, outcomes: dispositions, countsAsAttempt: counts, report: report)
+        do {
+            try await queue.record(attempt)
+        } catch {
+            // The lease runs out and the message is tried again: at-least-once.
+            logger.error("cannot record a delivery attempt", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
+        }
+    }
+
+    /// A deferral becomes a retry time, or an expiry once the message is past `max_age`. An
+    /// attempt that did not count leaves the recipient due at once: the route pauses instead.
+    private func disposition(of outcome: DeliveryOutcome, job: DeliveryJob, attempts: Int, counts: Bool,
+                             host: PrimaryHost?, now: Date) -> RecipientOutcome.Disposition {
+        switch outcome {
+        case .delivered(let reply):
+            return .delivered(reply)
+        case .failed(.expired(let last)):
+            return .expired(expiredDiagnosis(after: last))
+        case .failed(let problem):
+            return .failed(problem.diagnosis(remoteHost: host?.description))
+        case .deferred(let problem):
+            let diagnosis = problem.diagnosis(remoteHost: host?.description)
+            let decision = random.withLock {
+                configuration.retry.afterDeferral(attempts: attempts, receivedAt: job.receivedAt, now: now, using: &$0)
+            }
+            switch decision {
+            case .retry(let at): return .deferred(diagnosis, retryAt: counts ? at : now)
+            case .expire: return .expired(expiredDiagnosis(after: diagnosis))
+            }
+        }
+    }
+
+    /// Fails and reports the pending recipients of messages older than `max_age`, even while
+    /// the route is down (RFC 5321 §4.5.4.1).
+    func expireOldMessages(of route: PrimaryRoute) async {
+        let now = clock.now()
+        let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
+        let jobs: [DeliveryJob]
+        do {
+            jobs = try await queue.claimExpired(route: route.id, receivedBefore: cutoff, limit: 100, lease: newLease(), now: now)
+        } catch {
+            logger.error("cannot look for expired messages", metadata: ["route": "\(route.id)", "error": "\(error)"])
+            return
+        }
+        for job in jobs {
+            let outcomes = job.pendingRecipients.map { recipient in
+                let last = recipient.lastProblem ?? Diagnosis(status: .init(4, 4, 7), reply: nil, remoteHost: nil,
+                                                              summary: "the primary could not be reached")
+                return MessageDelivery.RecipientResult(address: recipient.address,
+                                                       outcome: .failed(.expired(last: last)))
+            }
+            let result = MessageDelivery(outcomes: outcomes, connectionFailure: nil, reachedMessage: false)
+            await record(job, result, host: nil, startedAt: now, countsAsAttempt: false)
+        }
+    }
+
+    private func expiredDiagnosis(after last: Diagnosis) -> Diagnosis {
+        DeliveryProblem.expired(last: last).diagnosis(remoteHost: nil)
+    }
+
+    private func report(for job: DeliveryJob, _ entries: [DSNBuilder.Entry], now: Date) async -> GeneratedMessage? {
+        guard !entries.isEmpty, !job.isNullSender else { return nil }
+        let builder = configuration.dsn
+        let wanted = builder.returnsFullMessage(job) ? job.size : min(job.size, 64 * 1024)
+        var original: [UInt8] = []
+        do {
+            while original.count < wanted {
+                let chunk = try await queue.readContent(of: job.queueID, offset: original.count,
+                                                        maxLength: min(SMTPSession.chunkSize, wanted - original.count))
+                if chunk.isEmpty { break }
+                original += chunk
+            }
+        } catch {
+            logger.error("cannot read the original for a DSN; sending headers that could be read",
+                         metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
+        }
+        return random.withLock { builder.build(for: job, entries: entries, original: original, now: now, using: &$0) }
+    }
+
+    private func release(_ jobs: ArraySlice<DeliveryJob>) async {
+        for job in jobs {
+            do {
+                try await queue.release(job.queueID, lease: job.lease)
+            } catch {
+                logger.error("cannot release a lease; it will expire", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func count(_ disposition: RecipientOutcome.Disposition) {
+        let outcome: String
+        switch disposition {
+        case .delivered: outcome = "delivered"
+        case .deferred: outcome = "deferred"
+        case .failed: outcome = "failed"
+        case .expired: outcome = "expired"
+        }
+        Counter(label: "backstop_forwarder_recipients_total", dimensions: [("outcome", outcome)]).increment()
+    }
+}

@@ -1,0 +1,180 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import Synchronization
+
+/// Drives delivery from the spool to the primaries: claim → deliver → record, per route.
+///
+/// While every host of a route is down, the route is paused: nothing is claimed, no retry
+/// counter moves; only messages past `max_age` are failed and reported. When a host comes up the
+/// worker is woken at once and replays the backlog oldest first, paced by a `ReplayPacer` that
+/// starts at one connection. A connection-level failure pauses the route briefly rather than
+/// spending the messages' retries, and tells the `HealthMonitor`.
+public final class DeliveryScheduler: Sendable {
+    public struct Configuration: Sendable {
+        public var routes: [PrimaryRoute]
+        public var retry: RetryPolicy
+        public var pacer: ReplayPacer.Configuration
+        public var dsn: DSNBuilder
+        /// Identifies this process's leases; new at every start.
+        public var leaseOwner: String
+        /// Longer than any delivery of one batch can take; only matters after a crash.
+        public var leaseDuration: Duration
+        /// Messages claimed for, and sent over, one connection.
+        public var messagesPerConnection: Int
+        /// How often an idle route looks for messages whose retry time has come.
+        public var idlePoll: Duration
+        /// Pause of a route after a connection-level failure, unless a host comes up first.
+        public var connectionBackoff: Duration
+
+        public init(routes: [PrimaryRoute], retry: RetryPolicy = RetryPolicy(), pacer: ReplayPacer.Configuration = .init(),
+                    dsn: DSNBuilder, leaseOwner: String, leaseDuration: Duration = .seconds(3600),
+                    messagesPerConnection: Int = 50, idlePoll: Duration = .seconds(5), connectionBackoff: Duration = .seconds(10)) {
+            self.routes = routes
+            self.retry = retry
+            self.pacer = pacer
+            self.dsn = dsn
+            self.leaseOwner = leaseOwner
+            self.leaseDuration = leaseDuration
+            self.messagesPerConnection = messagesPerConnection
+            self.idlePoll = idlePoll
+            self.connectionBackoff = connectionBackoff
+        }
+    }
+
+    let configuration: Configuration
+    let queue: any DeliveryQueue
+    let health: HealthMonitor
+    let client: SMTPClient
+    let clock: any ForwarderClock
+    let logger: Logger
+    let random: Mutex<any RandomNumberGenerator & Sendable>
+    private let signals: [RouteID: WakeSignal]
+
+    public init(configuration: Configuration, queue: any DeliveryQueue, health: HealthMonitor, client: SMTPClient,
+                clock: any ForwarderClock = SystemClock(),
+                random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+                logger: Logger = Logger(label: "backstop.forwarder")) {
+        self.configuration = configuration
+        self.queue = queue
+        self.health = health
+        self.client = client
+        self.clock = clock
+        self.random = Mutex(random)
+        self.logger = logger
+        self.signals = Dictionary(uniqueKeysWithValues: configuration.routes.map { ($0.id, WakeSignal()) })
+    }
+
+    /// New mail was spooled for `route`: deliver it now rather than at the next poll.
+    public func wake(route: RouteID) {
+        signals[route]?.signal()
+    }
+
+    /// Runs every route until the task is cancelled. Leases left by an earlier process are
+    /// recovered first, so its in-flight messages are delivered again (at-least-once).
+    public func run() async {
+        do {
+            let recovered = try await queue.recoverLeases(keepingOwner: configuration.leaseOwner)
+            if recovered > 0 { logger.notice("recovered leases of a previous run", metadata: ["count": "\(recovered)"]) }
+        } catch {
+            logger.error("cannot recover leases; they will be reclaimed when they expire", metadata: ["error": "\(error)"])
+        }
+        let transitions = await health.transitions()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await transition in transitions {
+                    for route in configuration.routes where route.hosts.contains(transition.host) {
+                        signals[route.id]?.signal()
+                    }
+                }
+            }
+            for route in configuration.routes {
+                group.addTask { [self] in await runRoute(route) }
+            }
+            // The transitions loop only ends with cancellation; the routes end the same way.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func runRoute(_ route: PrimaryRoute) async {
+        let pacer = SharedPacer(ReplayPacer(configuration: configuration.pacer))
+        let signal = signals[route.id]!
+        var wasPaused = false
+        while !Task.isCancelled {
+            await expireOldMessages(of: route)
+            let usable = await usableHosts(of: route)
+            if usable.isEmpty {
+                if !wasPaused { logger.notice("route paused: every host is down", metadata: ["route": "\(route.id)"]) }
+                wasPaused = true
+                await signal.wait(timeout: configuration.idlePoll, clock: clock)
+                continue
+            }
+            if wasPaused {
+                logger.notice("route resumed: replaying with slow start", metadata: ["route": "\(route.id)"])
+                pacer.state.withLock { $0 = ReplayPacer(configuration: configuration.pacer) }
+                wasPaused = false
+            }
+            let connections = pacer.state.withLock { $0.connections }
+            let jobs: [DeliveryJob]
+            do {
+                jobs = try await queue.claim(route: route.id, limit: connections * configuration.messagesPerConnection,
+                                             lease: newLease(), now: clock.now())
+            } catch {
+                logger.error("cannot claim messages from the spool", metadata: ["route": "\(route.id)", "error": "\(error)"])
+                await signal.wait(timeout: configuration.idlePoll, clock: clock)
+                continue
+            }
+            if jobs.isEmpty {
+                await signal.wait(timeout: configuration.idlePoll, clock: clock)
+                continue
+            }
+            let reachedPrimary = await deliver(jobs, in: connections, over: usable, pacer: pacer)
+            if !reachedPrimary {
+                await signal.wait(timeout: configuration.connectionBackoff, clock: clock)
+            }
+        }
+    }
+
+    /// Splits `jobs` into at most `connections` runs of consecutive messages, one per connection,
+    /// so a single connection delivers strictly in arrival order. Returns false when no
+    /// connection could be opened.
+    private func deliver(_ jobs: [DeliveryJob], in connections: Int, over hosts: [PrimaryHost],
+                         pacer: SharedPacer) async -> Bool {
+        let perConnection = (jobs.count + connections - 1) / connections
+        let batches = stride(from: 0, to: jobs.count, by: perConnection).map {
+            Array(jobs[$0..<min(jobs.count, $0 + perConnection)])
+        }
+        return await withTaskGroup(of: Bool.self) { group in
+            for batch in batches {
+                group.addTask { [self] in await deliverBatch(batch, over: hosts, pacer: pacer) }
+            }
+            var any = false
+            for await connected in group { any = any || connected }
+            return any
+        }
+    }
+
+    /// Hosts of the route that are not down, in configured order; unknown counts as usable.
+    private func usableHosts(of route: PrimaryRoute) async -> [PrimaryHost] {
+        var usable: [PrimaryHost] = []
+        for host in route.hosts where await health.state(of: host) != .down { usable.append(host) }
+        return usable
+    }
+
+    func newLease() -> Lease {
+        Lease(owner: configuration.leaseOwner, expiresAt: clock.now().addingTimeInterval(configuration.leaseDuration.timeInterval))
+    }
+}
+
+/// One route's pacer, shared by the connections of that route.
+final class SharedPacer: Sendable {
+    let state: Mutex<ReplayPacer>
+
+    init(_ pacer: ReplayPacer) {
+        state = Mutex(pacer)
+    }
+}

@@ -1,0 +1,48 @@
+/// One primary mail host: a name (resolved by the system resolver) or an IP literal, and a port.
+public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let port: Int
+
+    public init(name: String, port: Int = 25) {
+        self.name = name
+        self.port = port
+    }
+
+    /// `host:port`, as written in the configuration and shown in logs and health history.
+    public var description: String {
+        name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)"
+    }
+
+    /// True for an IPv4 or IPv6 literal: such a host has no name for SNI, so TLS verification
+    /// checks the certificate against the address instead.
+    public var isIPAddressLiteral: Bool {
+        if name.contains(":") { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+}
+
+/// Names a delivery route: the default primary, or a per-domain override.
+public struct RouteID: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    public static let defaultRoute = RouteID("default")
+
+    public var description: String { rawValue }
+}
+
+/// Where the mail of one route goes: its hosts in order of preference; delivery fails over to
+/// the next host when one cannot be reached.
+public struct PrimaryRoute: Hashable, Sendable {
+    public let id: RouteID
+    public let hosts: [PrimaryHost]
+
+    public init(id: RouteID, hosts: [PrimaryHost]) {
+        precondition(!hosts.isEmpty, "a route needs at least one host")
+        self.id = id
+        self.hosts = hosts
+    }
+}

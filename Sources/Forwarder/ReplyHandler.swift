@@ -1,0 +1,186 @@
+import NIOCore
+import NIOSSL
+import NIOTLS
+import SMTPProtocol
+
+/// The channel handler under `SMTPConnection`: frames the primary's replies and hands each to
+/// the one reader waiting for it, under that reader's timeout.
+///
+/// Replies that arrive before anyone asks (a pipelined group, the greeting) are queued. The
+/// first failure — a close, a parse error, a TLS error, a timeout — is terminal: the SMTP
+/// dialogue cannot be resynchronised, so the channel is closed and every later read fails.
+final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    private struct Waiter {
+        let promise: EventLoopPromise<SMTPReply>
+        let step: SMTPStep
+        let timeout: Scheduled<Void>
+    }
+
+    private let eventLoop: EventLoop
+    private var context: ChannelHandlerContext?
+    private var parser = ReplyParser()
+    private var pending: ByteBuffer?
+    private var replies = CircularBuffer<SMTPReply>()
+    private var waiter: Waiter?
+    private var failure: ConnectionFailure?
+    private var isClosed = false
+    private var handshake: (promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)?
+
+    init(eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// The next reply, failing with `.timeout(step)` when none completes within `timeout`.
+    func nextReply(step: SMTPStep, timeout: TimeAmount) -> EventLoopFuture<SMTPReply> {
+        let loop = eventLoop
+        precondition(waiter == nil, "one reader at a time")
+        if let reply = replies.popFirst() { return loop.makeSucceededFuture(reply) }
+        if let terminal = terminalFailure(at: step) { return loop.makeFailedFuture(terminal) }
+        let promise = loop.makePromise(of: SMTPReply.self)
+        let scheduled = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            fail(.timeout(step))
+        }
+        waiter = Waiter(promise: promise, step: step, timeout: scheduled)
+        return promise.futureResult
+    }
+
+    /// The failure a write at `step` ran into, once the channel refused it.
+    func failureAfterWrite(at step: SMTPStep) -> ConnectionFailure {
+        terminalFailure(at: step) ?? .closed(step)
+    }
+
+    /// True when the primary sent anything not yet read: after a STARTTLS 220 that is an attempt
+    /// to inject plaintext into the TLS session (CVE-2011-0411), and the connection is abandoned.
+    var hasUnreadInput: Bool {
+        !replies.isEmpty || (pending?.readableBytes ?? 0) > 0 || parser.isInsideReply
+    }
+
+    /// Completes when the TLS handler reports the handshake done; fails with `.tlsFailed`.
+    func awaitHandshake(timeout: TimeAmount) -> EventLoopFuture<Void> {
+        let loop = eventLoop
+        if let terminal = terminalFailure(at: .tlsHandshake) { return loop.makeFailedFuture(terminal) }
+        let promise = loop.makePromise(of: Void.self)
+        let scheduled = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            fail(.tlsFailed("no TLS handshake within \(timeout.nanoseconds / 1_000_000_000)s"))
+        }
+        handshake = (promise, scheduled)
+        return promise.futureResult
+    }
+
+    /// Ends the dialogue with `failure` (unless another failure came first) and closes.
+    func fail(_ failure: ConnectionFailure) {
+        if self.failure == nil, !isClosed { self.failure = failure }
+        let terminal = self.failure ?? failure
+        if let waiter {
+            self.waiter = nil
+            waiter.timeout.cancel()
+            waiter.promise.fail(terminal)
+        }
+        if let handshake {
+            self.handshake = nil
+            handshake.timeout.cancel()
+            handshake.promise.fail(terminal)
+        }
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        guard failure == nil else { return }
+        var buffer: ByteBuffer
+        if var earlier = pending {
+            earlier.writeBuffer(&bytes)
+            buffer = earlier
+        } else {
+            buffer = bytes
+        }
+        pending = nil
+        var complete: [SMTPReply] = []
+        do {
+            while let reply = try parser.next(&buffer) { complete.append(reply) }
+        } catch {
+            fail(.protocolViolation(error.description))
+            return
+        }
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            pending = buffer
+        }
+        complete.forEach(deliver)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isClosed = true
+        if handshake != nil, failure == nil { failure = .tlsFailed("the primary closed the connection during the handshake") }
+        fail(failure ?? .closed(waiter?.step ?? .connect))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let step = waiter?.step ?? .connect
+        if handshake != nil {
+            fail(.tlsFailed(Self.describeTLSError(error)))
+        } else if let failure = error as? ConnectionFailure {
+            fail(failure)
+        } else if case .uncleanShutdown? = error as? NIOSSLError {
+            // TLS was up: a peer closing without close_notify is just a closed connection.
+            fail(.closed(step))
+        } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            fail(.tlsFailed(Self.describeTLSError(error)))
+        } else {
+            fail(.closed(step))
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent, let handshake {
+            self.handshake = nil
+            handshake.timeout.cancel()
+            handshake.promise.succeed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func deliver(_ reply: SMTPReply) {
+        if let waiter {
+            self.waiter = nil
+            waiter.timeout.cancel()
+            waiter.promise.succeed(reply)
+        } else {
+            replies.append(reply)
+        }
+    }
+
+    private func terminalFailure(at step: SMTPStep) -> ConnectionFailure? {
+        if let failure {
+            if case .closed = failure { return .closed(step) }
+            return failure
+        }
+        return isClosed ? .closed(step) : nil
+    }
+
+    /// Turns BoringSSL's error stack into a sentence an operator can act on.
+    static func describeTLSError(_ error: Error) -> String {
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the primary's certificate does not match its host name (\(extra)); fix the certificate or the [primary] hosts entry"
+        }
+        switch error as? NIOSSLError {
+        case .handshakeFailed(let detail) where "\(detail)".contains("CERTIFICATE_VERIFY_FAILED"):
+            return "the primary's certificate did not verify against the trust store (\(detail)); install its CA or set [primary] ca_file"
+        case .uncleanShutdown:
+            return "the primary closed the connection during the handshake"
+        default:
+            return "handshake failed: \(error)"
+        }
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMTPProtocol
+import Synchronization
+
+/// One TCP connection to a primary, seen from async code: commands out, replies in, each step
+/// under its timeout. It knows nothing of SMTP's sequence; `SMTPClient` and `SMTPSession` do.
+final class SMTPConnection: Sendable {
+    let channel: Channel
+    private let handler: NIOLoopBound<ReplyHandler>
+
+    private init(channel: Channel, handler: NIOLoopBound<ReplyHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    static func open(to host: PrimaryHost, group: EventLoopGroup, timeout: Duration) async throws(ConnectionFailure) -> SMTPConnection {
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(timeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(eventLoop: channel.eventLoop))
+                }
+            }
+        do {
+            let channel = try await bootstrap.connect(host: host.name, port: host.port).get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ReplyHandler.self), eventLoop: channel.eventLoop)
+            }.get()
+            return SMTPConnection(channel: channel, handler: handler)
+        } catch {
+            throw classifyConnectError(error)
+        }
+    }
+
+    func readReply(_ step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) -> SMTPReply {
+        let handler = self.handler
+        do {
+            return try await channel.eventLoop.flatSubmit {
+                handler.value.nextReply(step: step, timeout: TimeAmount(timeout))
+            }.get()
+        } catch {
+            throw error as? ConnectionFailure ?? .closed(step)
+        }
+    }
+
+    /// Queues a command line without flushing, for pipelined groups (RFC 2920).
+    func queue(_ line: String) {
+        channel.write(ByteBuffer(string: line + "\r\n"), promise: nil)
+    }
+
+    func flush() {
+        channel.flush()
+    }
+
+    /// Writes and flushes a command line; a failed write shows up at the next read.
+    func send(_ line: String) {
+        channel.writeAndFlush(ByteBuffer(string: line + "\r\n"), promise: nil)
+    }
+
+    /// Writes and flushes `buffer`, waiting until the socket took it, so content streams at the
+    /// primary's pace. A write that does not complete in time closes the connection.
+    func write(_ buffer: ByteBuffer, step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) {
+        let timedOut = TimeoutFlag()
+        let channel = self.channel
+        let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            timedOut.set()
+            channel.close(promise: nil)
+        }
+        defer { scheduled.cancel() }
+        do {
+            try await channel.writeAndFlush(buffer).get()
+        } catch {
+            if timedOut.isSet { throw .timeout(step) }
+            throw await failureAfterWrite(at: step)
+        }
+    }
+
+    /// Switches to TLS after the primary's 220 to STARTTLS and waits for the handshake.
+    func startTLS(context: NIOSSLContext, serverHostname: String?, timeout: Duration) async throws(ConnectionFailure) {
+        let handler = self.handler
+        let channel = self.channel
+        do {
+            try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                let replyHandler = handler.value
+                if replyHandler.hasUnreadInput {
+                    replyHandler.fail(.tlsFailed("the primary sent data after its STARTTLS reply; possible injection, connection dropped"))
+                    return channel.eventLoop.makeFailedFuture(ConnectionFailure.tlsFailed("plaintext after STARTTLS reply"))
+                }
+                let done = replyHandler.awaitHandshake(timeout: TimeAmount(timeout))
+                do {
+                    let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                    try channel.pipeline.syncOperations.addHandler(tls, position: .first)
+                } catch {
+                    replyHandler.fail(.tlsFailed(ReplyHandler.describeTLSError(error)))
+                }
+                return done
+            }.get()
+        } catch {
+            throw error as? ConnectionFailure ?? .tlsFailed("\(error)")
+        }
+    }
+
+    func close() async {
+        try? await channel.close()
+    }
+
+    private func failureAfterWrite(at step: SMTPStep) async -> ConnectionFailure {
+        let handler = self.handler
+        return (try? await channel.eventLoop.submit { handler.value.failureAfterWrite(at: step) }.get()) ?? .closed(step)
+    }
+
+    private static func classifyConnectError(_ error: Error) -> ConnectionFailure {
+        switch error {
+        case let error as NIOConnectionError:
+            if let dnsError = error.dnsAError ?? error.dnsAAAAError, error.connectionErrors.isEmpty {
+                return .unreachable("cannot resolve \(error.host): \(dnsError)")
+            }
+            let refused = error.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
+            if refused { return .connectRefused }
+            if error.connectionErrors.contains(where: { if case ChannelError.connectTimeout = $0.error { return true }; return false }) {
+                return .timeout(.connect)
+            }
+            return .unreachable(error.description)
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return .connectRefused
+        case ChannelError.connectTimeout:
+            return .timeout(.connect)
+        default:
+            return .unreachable("\(error)")
+        }
+    }
+}
+
+/// Set once from the event loop when a write's timeout fires, read by the waiting task.
+private final class TimeoutFlag: Sendable {
+    private let fired = Atomic(false)
+
+    func set() { fired.store(true, ordering: .releasing) }
+    var isSet: Bool { fired.load(ordering: .acquiring) }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

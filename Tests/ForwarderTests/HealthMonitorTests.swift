@@ -1,0 +1,90 @@
+import Forwarder
+import Foundation
+import Testing
+
+@Suite("HealthMonitor")
+struct HealthMonitorTests {
+    let host = PrimaryHost(name: "mx.primary.example", port: 25)
+    let probe = ScriptedProbe()
+    let clock = TestClock()
+
+    private func monitor(history: InMemoryQueue? = nil, interval: Duration = .seconds(30)) -> HealthMonitor {
+        HealthMonitor(hosts: [host], configuration: .init(checkInterval: interval, jitter: 0.1, downAfter: 3, upAfter: 2),
+                      prober: probe, clock: clock, history: history, random: SeededRandom(seed: 1))
+    }
+
+    @Test func startsUnknownAndNeedsUpAfterSuccesses() async {
+        let monitor = monitor()
+        #expect(await monitor.state(of: host) == .unknown)
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .unknown)
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .up)
+    }
+
+    @Test func goesDownOnlyAfterDownAfterConsecutiveFailures() async {
+        let monitor = monitor()
+        await monitor.probeAll()
+        await monitor.probeAll()
+        probe.set(host, .connectRefused)
+        await monitor.probeAll()
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .up)
+        probe.set(host, nil)
+        await monitor.probeAll()
+        probe.set(host, .connectRefused)
+        await monitor.probeAll()
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .up, "a success in between restarts the count")
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .down)
+        #expect(await monitor.reason(for: host) == "connect refused")
+    }
+
+    @Test func deliveryFailuresCountAsFailedProbes() async {
+        let monitor = monitor()
+        await monitor.noteDeliveryFailure(host: host, reason: "421 from greeting")
+        await monitor.noteDeliveryFailure(host: host, reason: "421 from greeting")
+        probe.set(host, .greeting(.init(421, nil, "busy")))
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .down)
+    }
+
+    @Test func transitionsGoToSubscribersAndHistory() async {
+        let history = InMemoryQueue()
+        let monitor = monitor(history: history)
+        let stream = await monitor.transitions()
+        probe.set(host, .connectRefused)
+        for _ in 0..<3 { await monitor.probeAll() }
+        probe.set(host, nil)
+        for _ in 0..<2 { await monitor.probeAll() }
+
+        var received: [HealthTransition] = []
+        for await transition in stream {
+            received.append(transition)
+            if received.count == 2 { break }
+        }
+        #expect(received.map(\.from) == [.unknown, .down])
+        #expect(received.map(\.to) == [.down, .up])
+        #expect(received.map(\.reason) == ["connect refused", "probe ok"])
+        #expect(received.allSatisfy { $0.host == host && $0.at == Fixtures.epoch })
+        #expect(await history.transitions == received)
+    }
+
+    @Test func probesEveryIntervalOnTheInjectedClock() async {
+        let monitor = monitor()
+        let running = Task { await monitor.run() }
+        await clock.waitForSleepers(1)
+        #expect(probe.probes(of: host) == 1)
+        // The jitter is at most 10% of 30 s: 27 s is too early, 33 s always enough.
+        clock.advance(by: 27)
+        #expect(clock.sleeperCount == 1)
+        #expect(probe.probes(of: host) == 1)
+        clock.advance(by: 6)
+        await clock.waitForSleepers(1)
+        #expect(probe.probes(of: host) == 2)
+        #expect(await monitor.state(of: host) == .up)
+        running.cancel()
+        await running.value
+    }
+}

@@ -1,0 +1,119 @@
+import Forwarder
+import Foundation
+import SMTPProtocol
+
+/// A `DeliveryQueue` in memory that follows the protocol's contract, for scheduler tests.
+/// Tests await `waitForAttempts` instead of sleeping.
+actor InMemoryQueue: DeliveryQueue {
+    struct Message {
+        var job: DeliveryJob
+        var content: [UInt8]
+        var nextAttempt: Date
+        var lease: Lease?
+    }
+
+    private(set) var messages: [String: Message] = [:]
+    private(set) var attempts: [DeliveryAttempt] = []
+    private(set) var transitions: [HealthTransition] = []
+    private(set) var releases: [String] = []
+    private(set) var claims = 0
+    private var arrival: [String] = []
+    private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    func add(_ job: DeliveryJob, content: String, due: Date? = nil) {
+        messages[job.queueID] = Message(job: job, content: Array(content.utf8), nextAttempt: due ?? job.receivedAt, lease: nil)
+        arrival.append(job.queueID)
+    }
+
+    func message(_ id: String) -> Message? { messages[id] }
+
+    /// Returns once `count` attempts have been recorded in all.
+    func waitForAttempts(_ count: Int) async {
+        if attempts.count >= count { return }
+        await withCheckedContinuation { watchers.append((count, $0)) }
+    }
+
+    func claim(route: RouteID, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        claims += 1
+        return take(limit: limit, lease: lease, now: now) { message in
+            message.job.route == route && message.nextAttempt <= now
+        }
+    }
+
+    func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        take(limit: limit, lease: lease, now: now) { message in
+            message.job.route == route && message.job.receivedAt < receivedBefore
+        }
+    }
+
+    func readContent(of id: String, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        guard let content = messages[id]?.content, offset < content.count else { return [] }
+        return Array(content[offset..<min(content.count, offset + maxLength)])
+    }
+
+    func record(_ attempt: DeliveryAttempt) async throws {
+        attempts.append(attempt)
+        if var message = messages[attempt.queueID] {
+            for outcome in attempt.outcomes {
+                guard let index = message.job.recipients.firstIndex(where: { $0.address == outcome.address }) else { continue }
+                switch outcome.disposition {
+                case .delivered:
+                    message.job.recipients[index].state = .delivered
+                case .failed(let diagnosis), .expired(let diagnosis):
+                    message.job.recipients[index].state = .failed
+                    message.job.recipients[index].lastProblem = diagnosis
+                case .deferred(let diagnosis, let retryAt):
+                    message.job.recipients[index].lastProblem = diagnosis
+                    message.nextAttempt = retryAt
+                }
+            }
+            if attempt.countsAsAttempt { message.job.attempts += 1 }
+            message.lease = nil
+            if message.job.pendingRecipients.isEmpty {
+                messages[attempt.queueID] = nil
+            } else {
+                messages[attempt.queueID] = message
+            }
+        }
+        let ready = watchers.filter { $0.count <= attempts.count }
+        watchers.removeAll { $0.count <= attempts.count }
+        ready.forEach { $0.continuation.resume() }
+    }
+
+    func release(_ id: String, lease: Lease) async throws {
+        releases.append(id)
+        if messages[id]?.lease?.owner == lease.owner { messages[id]?.lease = nil }
+    }
+
+    func recoverLeases(keepingOwner owner: String) async throws -> Int {
+        var freed = 0
+        for (id, message) in messages where message.lease != nil && message.lease?.owner != owner {
+            messages[id]?.lease = nil
+            freed += 1
+        }
+        return freed
+    }
+
+    func recordHealthTransition(_ transition: HealthTransition) async throws {
+        transitions.append(transition)
+    }
+
+    func queuedCount(route: RouteID) async throws -> Int {
+        messages.values.filter { $0.job.route == route && !$0.job.pendingRecipients.isEmpty }.count
+    }
+
+    private func take(limit: Int, lease: Lease, now: Date, where matches: (Message) -> Bool) -> [DeliveryJob] {
+        var jobs: [DeliveryJob] = []
+        for id in arrival where jobs.count < limit {
+            guard var message = messages[id], matches(message), !message.job.pendingRecipients.isEmpty else { continue }
+            if let held = message.lease, held.expiresAt > now { continue }
+            message.lease = lease
+            message.job.lease = lease
+            messages[id] = message
+            var job = message.job
+            job.recipients = job.recipients.filter { $0.state == .pending }
+            jobs.append(job)
+        }
+        return jobs
+    }
+}
