@@ -154,6 +154,8 @@ extension DeliveryScheduler {
         let jobs: [DeliveryJob]
         do {
             jobs = try await queue.claimExpired(route: route.id, receivedBefore: cutoff, limit: 100, lease: newLease(), now: now)
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("cannot look for expired messages", metadata: ["route": "\(route.id)", "error": "\(error)"])
             return

@@ -123,6 +123,8 @@ public final class DeliveryScheduler: Sendable {
             do {
                 jobs = try await queue.claim(route: route.id, limit: connections * configuration.messagesPerConnection,
                                              lease: newLease(), now: clock.now())
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("cannot claim messages from the spool", metadata: ["route": "\(route.id)", "error": "\(error)"])
                 await signal.wait(timeout: configuration.idlePoll, clock: clock)

@@ -26,10 +26,18 @@ public final class ListenerEnvironment: Sendable {
     public let logger: Logger
     public let limits: ConnectionLimits
     public let sessions = SessionRegistry()
+    /// Told after each message is committed, so the forwarder can pass it on at once.
+    public let messageStored: @Sendable () -> Void
+    /// True while new mail should go to the primary instead (`accept_when = "primary-down"`).
+    public let primaryTakesMail: @Sendable () -> Bool
     private let reloadable: Mutex<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, spool: Spool, incomingDirectory: String,
-                threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger) {
+                threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
+                messageStored: @escaping @Sendable () -> Void = {},
+                primaryTakesMail: @escaping @Sendable () -> Bool = { false }) {
+        self.messageStored = messageStored
+        self.primaryTakesMail = primaryTakesMail
         self.settings = settings
         self.reloadable = Mutex(reloadable)
         self.spool = spool

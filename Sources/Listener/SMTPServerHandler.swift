@@ -119,7 +119,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         switch event {
         case .command(let line):
             switch CommandParser.parse(line) {
-            case .success(let command): perform(machine.receive(command), context: context)
+            case .success(let command):
+                if case .mail = command { machine.primaryTakesMail = environment.primaryTakesMail() }
+                perform(machine.receive(command), context: context)
             case .failure(let reply): perform(machine.refuse(reply), context: context)
             }
         case .commandTooLong:
@@ -300,6 +302,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .success(let receipt):
                 self.logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
                 reply = Replies.queued(receipt.queueID.rawValue)
+                if !receipt.isDuplicate { self.environment.messageStored() }
             case .failure(let error):
                 self.logger.error("message refused with a tempfail, spool error: \(error)")
                 reply = Self.reply(for: error)

@@ -42,6 +42,9 @@ public struct SessionStateMachine: Sendable {
     public private(set) var esmtp = false
     public private(set) var transaction: MailTransaction?
     public private(set) var errorCount = 0
+    /// Set while every primary host is up and `accept_when = "primary-down"`: new mail is
+    /// sent back to the primary with a tempfail, not refused as an error of the client.
+    public var primaryTakesMail = false
     private(set) var phase: Phase = .awaitingHello
 
     public init(settings: SessionSettings, policy: RelayPolicy, tlsAvailable: Bool) {
@@ -120,6 +123,7 @@ public struct SessionStateMachine: Sendable {
         case .ready: break
         default: return refuse(Replies.nestedMail)
         }
+        if primaryTakesMail { return [.reply(Replies.primaryIsUp)] }
         if let size = parameters.size, size > settings.maxMessageSize { return refuse(Replies.messageTooBig) }
         if case .mailbox(let mailbox) = path, mailbox.isInternationalized, !parameters.smtpUTF8 {
             return refuse(Replies.needSMTPUTF8)

@@ -15,6 +15,7 @@ public final class BackstopServer: Sendable {
     public let configuration: BackstopConfiguration
     public let spool: Spool
     public let listener: SMTPListener
+    private let forwarding: ForwardingService?
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
 
@@ -23,7 +24,18 @@ public final class BackstopServer: Sendable {
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
         let tls = try TLSContextLoader.load(configuration.tls, file: configFile)
         let directory = try configuration.relay.recipients.map { path throws(ConfigError) in try RecipientTable.load(path: path) }
-        let spool = try Spool(path: configuration.spool.path, logger: logger)
+        let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let forwarding: ForwardingService?
+        do {
+            forwarding = configuration.primary.forwardsMail
+                ? try ForwardingService(configuration: configuration, spool: spool, group: group, logger: logger) : nil
+        } catch {
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
+        }
+        let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
         let settings = SessionSettings(
@@ -36,8 +48,9 @@ public final class BackstopServer: Sendable {
             reloadable: .init(policy: RelayPolicy(domains: configuration.relay.domains, directory: directory), tls: tls),
             spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
-            logger: logger)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+            logger: logger,
+            messageStored: { forwarding?.messageStored() },
+            primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true })
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
@@ -51,13 +64,14 @@ public final class BackstopServer: Sendable {
         self.configuration = configuration
         self.spool = spool
         self.listener = listener
+        self.forwarding = forwarding
         self.group = group
         self.logger = logger
     }
 
     public func run() async throws {
         let services = ServiceGroup(configuration: .init(
-            services: [.init(service: listener)],
+            services: [.init(service: listener)] + (forwarding.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await services.run()

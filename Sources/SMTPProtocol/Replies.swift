@@ -54,6 +54,8 @@ public enum Replies {
     public static let shuttingDown = SMTPReply(421, .init(4, 3, 2), "Service shutting down, try again later")
     public static let forbiddenCommand = SMTPReply(521, .init(5, 5, 1), "This is an SMTP server, closing connection")
 
+    public static let primaryIsUp = SMTPReply(451, .init(4, 4, 3), "The primary mail host is up; deliver there, this is a backup MX")
+
     // Spool
     public static let spoolFull = SMTPReply(452, .init(4, 3, 1), "Insufficient system storage, try again later")
     public static let spoolError = SMTPReply(451, .init(4, 3, 0), "Local error in processing, try again later")

@@ -1,0 +1,90 @@
+import BackstopConfig
+import Forwarder
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Spool
+
+/// The forward path as one service: the health monitor probes the primaries, the scheduler
+/// replays the spool to them, and the status board follows their state for the listener.
+final class ForwardingService: Service, Sendable {
+    let monitor: HealthMonitor
+    let scheduler: DeliveryScheduler
+    let board: PrimaryStatusBoard
+    let routes: [RouteID]
+
+    init(configuration: BackstopConfiguration, spool: Spool, group: any EventLoopGroup, logger: Logger) throws {
+        let primary = configuration.primary
+        var routes = [PrimaryRoute]()
+        if !primary.hosts.isEmpty {
+            routes.append(PrimaryRoute(id: .defaultRoute, hosts: primary.hosts.map(PrimaryHost.init)))
+        }
+        for route in primary.routes {
+            routes.append(PrimaryRoute(id: RouteID(route.domain), hosts: route.hosts.map(PrimaryHost.init)))
+        }
+        if let relay = configuration.bounce.relay {
+            routes.append(PrimaryRoute(id: .bounce, hosts: [PrimaryHost(relay)]))
+        }
+        let hosts = Array(Set(routes.flatMap(\.hosts))).sorted { $0.description < $1.description }
+        let tls: TLSPolicy = switch primary.tls {
+        case .verify: .verify(caFile: primary.caFile)
+        case .opportunistic: .opportunistic
+        case .none: .none
+        }
+        let client = try SMTPClient(
+            configuration: SMTPClientConfiguration(
+                hostname: configuration.server.hostname, tls: tls,
+                timeouts: SMTPTimeouts(connect: primary.connectTimeout, command: primary.commandTimeout,
+                                       data: primary.dataTimeout),
+                probeTimeout: primary.probeTimeout),
+            group: group, logger: logger)
+        let queue = SpoolDeliveryQueue(spool: spool, primary: primary)
+        monitor = HealthMonitor(
+            hosts: hosts,
+            configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
+            prober: client, history: queue, logger: logger)
+        let spoolSettings = configuration.spool
+        scheduler = DeliveryScheduler(
+            configuration: .init(
+                routes: routes,
+                retry: RetryPolicy(minimumDelay: spoolSettings.retryMin, maximumDelay: spoolSettings.retryMax,
+                                   maximumAge: spoolSettings.maxAge),
+                // Slow start: one connection at 10 messages/s, doubling every 10 accepted.
+                pacer: .init(maxConnections: primary.maxConnections,
+                             maxRate: primary.maxRate == 0 ? nil : Double(primary.maxRate),
+                             initialRate: 10, widenAfter: 10),
+                dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
+                leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
+                idlePoll: .seconds(1)),
+            queue: queue, health: monitor, client: client, logger: logger)
+        board = PrimaryStatusBoard(hosts: primary.hosts.map(PrimaryHost.init))
+        self.routes = routes.map(\.id)
+    }
+
+    /// New mail is due at once: with `accept_when = "always"` it goes straight on to the primary.
+    func messageStored() {
+        for route in routes { scheduler.wake(route: route) }
+    }
+
+    func run() async throws {
+        let transitions = await monitor.transitions()
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await self.monitor.run() }
+                tasks.addTask { await self.scheduler.run() }
+                tasks.addTask {
+                    for await transition in transitions { self.board.update(transition) }
+                }
+                await tasks.next()
+                tasks.cancelAll()
+            }
+        }
+    }
+}
+
+extension PrimaryHost {
+    init(_ host: MailHost) {
+        self.init(name: host.name, port: host.port)
+    }
+}

@@ -1,0 +1,138 @@
+import BackstopConfig
+import Forwarder
+import Foundation
+import SMTPProtocol
+import Spool
+
+/// The forwarder's `DeliveryQueue`, kept in the SQLite spool. Listener and forwarder meet only
+/// here: the listener stores, the forwarder claims and records.
+struct SpoolDeliveryQueue: DeliveryQueue {
+    let spool: Spool
+    /// Which recipients each route delivers.
+    let scopes: [RouteID: RecipientScope]
+
+    init(spool: Spool, primary: PrimarySettings) {
+        self.spool = spool
+        var scopes: [RouteID: RecipientScope] = [
+            .defaultRoute: .allExcept(primary.routes.map(\.domain)),
+            .bounce: .reports,
+        ]
+        for route in primary.routes { scopes[RouteID(route.domain)] = .domains([route.domain]) }
+        self.scopes = scopes
+    }
+
+    private func scope(_ route: RouteID) -> RecipientScope {
+        scopes[route] ?? .domains([])
+    }
+
+    func claim(route: RouteID, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        try await spool.claimDue(scope: scope(route), limit: limit, lease: SpoolLease(lease), now: now)
+            .map { Self.job($0, route: route, lease: lease) }
+    }
+
+    func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        try await spool.claimExpired(scope: scope(route), receivedBefore: receivedBefore, limit: limit,
+                                     lease: SpoolLease(lease), now: now)
+            .map { Self.job($0, route: route, lease: lease) }
+    }
+
+    func readContent(of queueID: String, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        try await spool.readContent(of: try Self.queueID(queueID), offset: offset, maxLength: maxLength)
+    }
+
+    func record(_ attempt: DeliveryAttempt) async throws {
+        let results = attempt.outcomes.map { outcome -> (address: String, result: RecipientResult) in
+            switch outcome.disposition {
+            case .delivered(let reply): (outcome.address, .delivered(reply: reply.description))
+            case .deferred(let diagnosis, let retryAt): (outcome.address, .deferred(reply: diagnosis.storedText, retryAt: retryAt))
+            case .failed(let diagnosis): (outcome.address, .failed(reply: diagnosis.storedText))
+            case .expired(let diagnosis): (outcome.address, .expired(reply: diagnosis.storedText))
+            }
+        }
+        let record = AttemptRecord(
+            queueID: try Self.queueID(attempt.queueID), leaseOwner: attempt.lease.owner, host: attempt.host,
+            finishedAt: attempt.finishedAt, results: results, countsAsAttempt: attempt.countsAsAttempt,
+            report: attempt.report.map(Self.incoming))
+        // What the primary accepted must be written down even while shutting down; otherwise it
+        // would be delivered again after the restart.
+        let spool = self.spool
+        try await Task { try await spool.record(record) }.value
+    }
+
+    func release(_ queueID: String, lease: Lease) async throws {
+        let spool = self.spool
+        let id = try Self.queueID(queueID)
+        try await Task { try await spool.release(id, leaseOwner: lease.owner) }.value
+    }
+
+    func recoverLeases(keepingOwner owner: String) async throws -> Int {
+        try await spool.recoverLeases(keepingOwner: owner)
+    }
+
+    func recordHealthTransition(_ transition: HealthTransition) async throws {
+        try await spool.recordHealthTransition(HealthRecord(
+            host: transition.host.description, from: transition.from.rawValue, to: transition.to.rawValue,
+            at: transition.at, reason: transition.reason))
+    }
+
+    func queuedCount(route: RouteID) async throws -> Int {
+        try await spool.queuedCount(scope: scope(route))
+    }
+
+    // MARK: - Mapping
+
+    static func queueID(_ text: String) throws -> QueueID {
+        guard let id = QueueID(rawValue: text) else { throw SpoolError.other("not a queue ID: \(text)") }
+        return id
+    }
+
+    static func job(_ stored: StoredEnvelope, route: RouteID, lease: Lease) -> DeliveryJob {
+        let envelope = stored.envelope
+        let recipients = stored.recipients.map { recipient in
+            JobRecipient(
+                address: recipient.recipient.address,
+                originalRecipient: recipient.recipient.orcpt,
+                notify: notify(recipient.recipient.notify),
+                state: state(recipient.state),
+                lastProblem: recipient.lastReply.map { Diagnosis(storedText: $0, remoteHost: nil) })
+        }
+        return DeliveryJob(
+            queueID: envelope.queueID.rawValue, route: route, sender: envelope.sender, recipients: recipients,
+            ret: envelope.dsnReturn.map { $0 == .full ? .full : .headers }, envelopeID: envelope.envelopeID,
+            smtpUTF8: envelope.smtpUTF8, body: envelope.bodyType == .eightBitMIME ? .eightBitMIME : .sevenBit,
+            size: stored.size, receivedAt: envelope.receivedAt, attempts: stored.attempts, lease: lease)
+    }
+
+    static func state(_ state: RecipientState) -> JobRecipient.State {
+        switch state {
+        case .queued, .deferred: .pending
+        case .delivered: .delivered
+        case .failed, .expired: .failed
+        }
+    }
+
+    static func notify(_ request: DSNNotifyRequest) -> NotifyRequest? {
+        switch request {
+        case .unspecified: nil
+        case .never: .never
+        case .on(let events):
+            .on(success: events.contains(.success), failure: events.contains(.failure), delay: events.contains(.delay))
+        }
+    }
+
+    /// A DSN is spooled like any message, from the null sender, as if Backstop had received it.
+    static func incoming(_ report: GeneratedMessage) -> IncomingMessage {
+        let envelope = Envelope(
+            queueID: QueueID.generate(), sender: report.sender,
+            recipients: [EnvelopeRecipient(address: report.recipient, notify: .never)],
+            bodyType: report.body == .eightBitMIME ? .eightBitMIME : .sevenBit, smtpUTF8: report.smtpUTF8,
+            clientAddress: "127.0.0.1", clientHelo: "localhost", receivedAt: .now)
+        return IncomingMessage(envelope: envelope, receivedHeader: [], body: .bytes(report.content))
+    }
+}
+
+extension SpoolLease {
+    init(_ lease: Lease) {
+        self.init(owner: lease.owner, expiresAt: lease.expiresAt)
+    }
+}
