@@ -11,6 +11,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var spool: SpoolSettings
     public var primary: PrimarySettings
     public var bounce: BounceSettings
+    public var admin: AdminSettings
+    public var notify: NotifySettings
     public var log: LogSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
@@ -23,6 +25,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(SpoolSettings.section, at: \.spool),
             SectionBinding(PrimarySettings.section, at: \.primary),
             SectionBinding(BounceSettings.section, at: \.bounce),
+            SectionBinding(AdminSettings.section, at: \.admin),
+            SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),
         ]
     }

@@ -15,7 +15,7 @@ extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
     public static let embeddedDefaults = BackstopConfiguration(
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
-        bounce: .defaults, log: .defaults)
+        bounce: .defaults, admin: .defaults, notify: .defaults, log: .defaults)
 }
 
 extension ServerSettings {
@@ -94,6 +94,16 @@ extension PrimarySettings {
 extension BounceSettings {
     /// DSNs go to the MX of each recipient's domain.
     public static let defaults = BounceSettings(relay: nil)
+}
+
+extension AdminSettings {
+    /// Local only and without a token: metrics and status for this machine's monitoring.
+    public static let defaults = AdminSettings(listen: ListenAddress(host: "127.0.0.1", port: 9425), token: nil)
+}
+
+extension NotifySettings {
+    /// Nowhere to send events until webhooks or a command are set.
+    public static let defaults = NotifySettings(webhooks: [], command: nil, queueThreshold: 1000, ageThreshold: .seconds(3600))
 }
 
 extension LogSettings {

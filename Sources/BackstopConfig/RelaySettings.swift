@@ -6,7 +6,7 @@ public struct RelaySettings: Equatable, Sendable {
     public var domains: [String]
     /// Path of a recipients file (see `RecipientTable`); when set, only the addresses it
     /// lists are accepted, so that mail for unknown users is refused instead of bounced
-    /// later by the primary.
+    /// later by the primary. With `verify`, an address it does not list is verified instead.
     public var recipients: String?
     /// Whether a recipient the recipients file does not settle is checked by a callout to
     /// the primary (MAIL FROM:<>, RCPT TO, no mail sent), and the answer cached.

@@ -44,12 +44,16 @@ public enum DeliveryProblem: Hashable, Sendable, CustomStringConvertible {
     /// The message outlived `[spool] max_age` (RFC 5321 §4.5.4.1); `last` is why the last
     /// attempt did not succeed.
     case expired(last: Diagnosis)
+    /// No host could be found for the recipient's domain (`HostResolver`): a null MX or a
+    /// domain that does not exist (class 5), or a DNS failure (class 4).
+    case unroutable(Diagnosis)
 
     public var isPermanent: Bool {
         switch self {
         case .rejected(let reply, _): return reply.isPermanentFailure
         case .connection, .local: return false
         case .needsSMTPUTF8, .tooLarge, .expired: return true
+        case .unroutable(let diagnosis): return diagnosis.status.klass == 5
         }
     }
 
@@ -74,6 +78,8 @@ public enum DeliveryProblem: Hashable, Sendable, CustomStringConvertible {
         case .expired(let last):
             return Diagnosis(status: .init(4, 4, 7), reply: last.reply, remoteHost: last.remoteHost ?? remoteHost,
                              summary: "gave up: the message stayed in the queue past its maximum age; last problem: \(last.summary)")
+        case .unroutable(let diagnosis):
+            return diagnosis
         }
     }
 

@@ -58,6 +58,17 @@ public protocol DeliveryQueue: Sendable {
 
     /// Messages with at least one pending recipient on `route`, leased or not.
     func queuedCount(route: RouteID) async throws -> Int
+
+    /// Leases up to `limit` relayed messages from a real sender (not `<>`) whose sender has not
+    /// been warned of their delay, that arrived within [`receivedAfter`, `receivedBefore`) and
+    /// still have a pending recipient, due or not (`[spool] delay_warning`). Each job lists every
+    /// recipient of the message, whatever its route, so one warning covers them all.
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob]
+
+    /// Marks a message claimed by `claimDelayed` as warned, spools `report` (nil when no
+    /// recipient asked for a delay DSN) and releases the lease, atomically: a message is warned
+    /// once, however often the process restarts.
+    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws
 }
 
 /// One delivery attempt of one message, as handed to `DeliveryQueue.record`.
@@ -76,9 +87,14 @@ public struct DeliveryAttempt: Hashable, Sendable {
     public var countsAsAttempt: Bool
     /// A DSN to spool in the same transaction, if this attempt produced one.
     public var report: GeneratedMessage?
+    /// The route the attempt went over: only a primary's acceptance says that an address exists
+    /// (recipient verification), a sender's MX accepting a DSN says nothing about our domains.
+    public var route: RouteID
 
     public init(queueID: String, lease: Lease, host: String?, startedAt: Date, finishedAt: Date,
-                outcomes: [RecipientOutcome], countsAsAttempt: Bool, report: GeneratedMessage? = nil) {
+                outcomes: [RecipientOutcome], countsAsAttempt: Bool, report: GeneratedMessage? = nil,
+                route: RouteID = .defaultRoute) {
+        self.route = route
         self.queueID = queueID
         self.lease = lease
         self.host = host
@@ -135,6 +151,7 @@ public struct GeneratedMessage: Hashable, Sendable {
 }
 
 extension RouteID {
-    /// DSNs go out through this route: `[bounce] relay`, or the sender domain's MX.
+    /// DSNs go out through this route: `[bounce] relay`, or the sender domain's MX
+    /// (`DeliveryScheduler.ResolvedRoute`).
     public static let bounce = RouteID("bounce")
 }

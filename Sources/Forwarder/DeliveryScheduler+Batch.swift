@@ -114,9 +114,12 @@ extension DeliveryScheduler {
         }
         let report = await report(for: job, reportEntries, now: now)
         let attempt = DeliveryAttempt(queueID: job.queueID, lease: job.lease, host: host?.description, startedAt: startedAt,
-                                      finishedAt: now, outcomes: dispositions, countsAsAttempt: counts, report: report)
+                                      finishedAt: now, outcomes: dispositions, countsAsAttempt: counts, report: report,
+                                      route: job.route)
         do {
             try await queue.record(attempt)
+            // The DSN is spooled now; it need not wait for the bounce route's next poll.
+            if report != nil { wake(route: .bounce) }
         } catch {
             // The lease runs out and the message is tried again: at-least-once.
             logger.error("cannot record a delivery attempt", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
@@ -148,16 +151,16 @@ extension DeliveryScheduler {
 
     /// Fails and reports the pending recipients of messages older than `max_age`, even while
     /// the route is down (RFC 5321 §4.5.4.1).
-    func expireOldMessages(of route: PrimaryRoute) async {
+    func expireOldMessages(of route: RouteID) async {
         let now = clock.now()
         let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
         let jobs: [DeliveryJob]
         do {
-            jobs = try await queue.claimExpired(route: route.id, receivedBefore: cutoff, limit: 100, lease: newLease(), now: now)
+            jobs = try await queue.claimExpired(route: route, receivedBefore: cutoff, limit: 100, lease: newLease(), now: now)
         } catch is CancellationError {
             return
         } catch {
-            logger.error("cannot look for expired messages", metadata: ["route": "\(route.id)", "error": "\(error)"])
+            logger.error("cannot look for expired messages", metadata: ["route": "\(route)", "error": "\(error)"])
             return
         }
         for job in jobs {
@@ -176,7 +179,7 @@ extension DeliveryScheduler {
         DeliveryProblem.expired(last: last).diagnosis(remoteHost: nil)
     }
 
-    private func report(for job: DeliveryJob, _ entries: [DSNBuilder.Entry], now: Date) async -> GeneratedMessage? {
+    func report(for job: DeliveryJob, _ entries: [DSNBuilder.Entry], now: Date) async -> GeneratedMessage? {
         guard !entries.isEmpty, !job.isNullSender else { return nil }
         let builder = configuration.dsn
         let wanted = builder.returnsFullMessage(job) ? job.size : min(job.size, 64 * 1024)
@@ -195,7 +198,7 @@ extension DeliveryScheduler {
         return random.withLock { builder.build(for: job, entries: entries, original: original, now: now, using: &$0) }
     }
 
-    private func release(_ jobs: ArraySlice<DeliveryJob>) async {
+    func release(_ jobs: ArraySlice<DeliveryJob>) async {
         for job in jobs {
             do {
                 try await queue.release(job.queueID, lease: job.lease)

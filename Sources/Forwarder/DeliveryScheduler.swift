@@ -29,10 +29,18 @@ public final class DeliveryScheduler: Sendable {
         public var idlePoll: Duration
         /// Pause of a route after a connection-level failure, unless a host comes up first.
         public var connectionBackoff: Duration
+        /// Routes whose hosts are looked up per message rather than configured.
+        public var resolvedRoutes: [ResolvedRoute]
+        /// `[spool] delay_warning`: a sender whose message is still queued after this long is
+        /// told once in a "delayed" DSN; nil: never.
+        public var delayWarning: Duration?
 
         public init(routes: [PrimaryRoute], retry: RetryPolicy = RetryPolicy(), pacer: ReplayPacer.Configuration = .init(),
                     dsn: DSNBuilder, leaseOwner: String, leaseDuration: Duration = .seconds(3600),
-                    messagesPerConnection: Int = 50, idlePoll: Duration = .seconds(5), connectionBackoff: Duration = .seconds(10)) {
+                    messagesPerConnection: Int = 50, idlePoll: Duration = .seconds(5), connectionBackoff: Duration = .seconds(10),
+                    resolvedRoutes: [ResolvedRoute] = [], delayWarning: Duration? = nil) {
+            self.resolvedRoutes = resolvedRoutes
+            self.delayWarning = delayWarning
             self.routes = routes
             self.retry = retry
             self.pacer = pacer
@@ -52,7 +60,7 @@ public final class DeliveryScheduler: Sendable {
     let clock: any ForwarderClock
     let logger: Logger
     let random: Mutex<any RandomNumberGenerator & Sendable>
-    private let signals: [RouteID: WakeSignal]
+    let signals: [RouteID: WakeSignal]
 
     public init(configuration: Configuration, queue: any DeliveryQueue, health: HealthMonitor, client: SMTPClient,
                 clock: any ForwarderClock = SystemClock(),
@@ -65,7 +73,8 @@ public final class DeliveryScheduler: Sendable {
         self.clock = clock
         self.random = Mutex(random)
         self.logger = logger
-        self.signals = Dictionary(uniqueKeysWithValues: configuration.routes.map { ($0.id, WakeSignal()) })
+        let ids = configuration.routes.map(\.id) + configuration.resolvedRoutes.map(\.id)
+        self.signals = Dictionary(uniqueKeysWithValues: ids.map { ($0, WakeSignal()) })
     }
 
     /// New mail was spooled for `route`: deliver it now rather than at the next poll.
@@ -94,7 +103,13 @@ public final class DeliveryScheduler: Sendable {
             for route in configuration.routes {
                 group.addTask { [self] in await runRoute(route) }
             }
-            // The transitions loop only ends with cancellation; the routes end the same way.
+            for route in configuration.resolvedRoutes {
+                group.addTask { [self] in await runResolvedRoute(route) }
+            }
+            if let threshold = configuration.delayWarning {
+                group.addTask { [self] in await warnOfDelays(after: threshold) }
+            }
+            // The transitions loop only ends with cancellation; the others end the same way.
             await group.next()
             group.cancelAll()
         }
@@ -105,7 +120,7 @@ public final class DeliveryScheduler: Sendable {
         let signal = signals[route.id]!
         var wasPaused = false
         while !Task.isCancelled {
-            await expireOldMessages(of: route)
+            await expireOldMessages(of: route.id)
             let usable = await usableHosts(of: route)
             if usable.isEmpty {
                 if !wasPaused { logger.notice("route paused: every host is down", metadata: ["route": "\(route.id)"]) }

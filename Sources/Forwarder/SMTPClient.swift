@@ -54,13 +54,18 @@ public struct SMTPClient: HealthProbe {
 
     /// Connects and greets; the session is ready for `deliver`.
     public func connect(to host: PrimaryHost) async throws(ConnectionFailure) -> SMTPSession {
+        try await connect(to: host, timeouts: configuration.timeouts)
+    }
+
+    /// Connects and greets with every step under `timeouts` (a callout's are short).
+    func connect(to host: PrimaryHost, timeouts: SMTPTimeouts) async throws(ConnectionFailure) -> SMTPSession {
         do {
-            return try await open(host, tls: configuration.tls)
+            return try await open(host, tls: configuration.tls, timeouts: timeouts)
         } catch {
             guard case .tlsFailed(let why) = error, configuration.tls == .opportunistic else { throw error }
             logger.warning("TLS to the primary failed; reconnecting in plaintext as tls = \"opportunistic\" allows",
                            metadata: ["host": "\(host)", "reason": "\(why)"])
-            return try await open(host, tls: .none)
+            return try await open(host, tls: .none, timeouts: timeouts)
         }
     }
 
@@ -89,12 +94,11 @@ public struct SMTPClient: HealthProbe {
         }
     }
 
-    private func open(_ host: PrimaryHost, tls: TLSPolicy) async throws(ConnectionFailure) -> SMTPSession {
-        let timeouts = configuration.timeouts
+    private func open(_ host: PrimaryHost, tls: TLSPolicy, timeouts: SMTPTimeouts) async throws(ConnectionFailure) -> SMTPSession {
         let connection = try await SMTPConnection.open(to: host, group: group, timeout: timeouts.connect)
         do throws(ConnectionFailure) {
             let greeting = try await greet(connection, timeouts: timeouts)
-            var capabilities = try await hello(connection)
+            var capabilities = try await hello(connection, timeouts: timeouts)
             var secure = false
             if let context = tlsContext, tls != .none {
                 if capabilities.startTLS {
@@ -104,7 +108,7 @@ public struct SMTPClient: HealthProbe {
                     let name = host.isIPAddressLiteral ? nil : Self.withoutTrailingDot(host.name)
                     try await connection.startTLS(context: context, serverHostname: name, timeout: timeouts.startTLS)
                     // RFC 3207 §4.2: forget what was learnt before TLS and ask again.
-                    capabilities = try await hello(connection)
+                    capabilities = try await hello(connection, timeouts: timeouts)
                     secure = true
                 } else if case .verify = tls {
                     throw ConnectionFailure.tlsFailed(
@@ -128,8 +132,7 @@ public struct SMTPClient: HealthProbe {
     }
 
     /// EHLO, or HELO when EHLO gets a 5xx (RFC 5321 §3.2); HELO means no extensions.
-    private func hello(_ connection: SMTPConnection) async throws(ConnectionFailure) -> EHLOCapabilities {
-        let timeouts = configuration.timeouts
+    private func hello(_ connection: SMTPConnection, timeouts: SMTPTimeouts) async throws(ConnectionFailure) -> EHLOCapabilities {
         connection.send("EHLO \(configuration.hostname)")
         let reply = try await connection.readReply(.ehlo, timeout: timeouts.ehlo)
         if reply.code / 100 == 2 {

@@ -31,13 +31,13 @@ public final class SMTPSession {
     public let capabilities: EHLOCapabilities
     public let isSecure: Bool
     /// Set once the connection failed; every later message is deferred with it.
-    public private(set) var failure: ConnectionFailure?
+    public internal(set) var failure: ConnectionFailure?
 
     /// Octets read from the spool and written per DATA chunk.
     static let chunkSize = 64 * 1024
 
-    private let connection: SMTPConnection
-    private let timeouts: SMTPTimeouts
+    let connection: SMTPConnection
+    let timeouts: SMTPTimeouts
     private let logger: Logger
     /// A transaction was started and not completed: RSET before the next MAIL.
     private var needsReset = false

@@ -30,12 +30,17 @@ public final class ListenerEnvironment: Sendable {
     public let messageStored: @Sendable () -> Void
     /// True while new mail should go to the primary instead (`accept_when = "primary-down"`).
     public let primaryTakesMail: @Sendable () -> Bool
+    /// Asked about recipients the relay policy leaves to verification (`[relay] verify`);
+    /// without one, such recipients are accepted.
+    public let recipientVerifier: (any RecipientVerifier)?
     private let reloadable: Mutex<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, spool: Spool, incomingDirectory: String,
                 threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
                 messageStored: @escaping @Sendable () -> Void = {},
-                primaryTakesMail: @escaping @Sendable () -> Bool = { false }) {
+                primaryTakesMail: @escaping @Sendable () -> Bool = { false },
+                recipientVerifier: (any RecipientVerifier)? = nil) {
+        self.recipientVerifier = recipientVerifier
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings

@@ -11,10 +11,15 @@ public struct RelayPolicy: Sendable {
     public let domains: Set<String>
     /// Parent domains from `.example.org` entries: any subdomain matches, the parent itself does not.
     public let parentDomains: [String]
-    /// When set, only these recipients are accepted within our domains.
+    /// When set, the recipients it lists are accepted within our domains; the others are
+    /// refused, or verified when `verifiesRecipients` is set.
     public let directory: (any RecipientDirectory)?
+    /// `[relay] verify`: a recipient in a relay domain that the directory does not list (or
+    /// any, without a directory) is checked with the primary rather than refused or accepted.
+    public let verifiesRecipients: Bool
 
-    public init(domains: [String], directory: (any RecipientDirectory)? = nil) {
+    public init(domains: [String], directory: (any RecipientDirectory)? = nil, verifiesRecipients: Bool = false) {
+        self.verifiesRecipients = verifiesRecipients
         var exact = Set<String>()
         var parents: [String] = []
         for domain in domains.map({ $0.lowercased() }) {
@@ -25,12 +30,23 @@ public struct RelayPolicy: Sendable {
         self.directory = directory
     }
 
+    /// The refusal of `recipient`, or nil when it is not refused outright (it may still be
+    /// verified: see `decision`).
     public func decide(_ recipient: Mailbox) -> SMTPReply? {
-        guard case .name(let domain) = recipient.domain, isRelayDomain(domain) else { return Replies.relayDenied }
-        let local = recipient.unquotedLocalPart
-        if local.contains(where: { $0 == "%" || $0 == "!" || $0 == "@" }) { return Replies.relayDenied }
-        if let directory, !directory.contains(recipient.normalized) { return Replies.unknownUser }
+        if case .refuse(let reply) = decision(recipient) { return reply }
         return nil
+    }
+
+    /// The relay rules first (never an open relay), then the recipients file, whose listed
+    /// addresses are settled; what it leaves open is verified or, without verification,
+    /// refused when there is a file and accepted when there is none.
+    public func decision(_ recipient: Mailbox) -> RelayDecision {
+        guard case .name(let domain) = recipient.domain, isRelayDomain(domain) else { return .refuse(Replies.relayDenied) }
+        let local = recipient.unquotedLocalPart
+        if local.contains(where: { $0 == "%" || $0 == "!" || $0 == "@" }) { return .refuse(Replies.relayDenied) }
+        if let directory, directory.contains(recipient.normalized) { return .accept }
+        if verifiesRecipients { return .verify }
+        return directory == nil ? .accept : .refuse(Replies.unknownUser)
     }
 
     public func isRelayDomain(_ domain: String) -> Bool {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOSSL
+import NIOTLS
 import SMTPProtocol
 import Spool
 #if canImport(Glibc)
@@ -23,12 +24,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var inbound: ByteBuffer?
     private var assembler: MessageAssembler?
     private var logger: Logger
-    /// Waiting for the spool: input is kept but not processed, and no more is read.
-    private var awaitingCommit = false
+    /// Waiting for the spool's commit or a recipient's verdict: input is kept but not
+    /// processed, and no more is read.
+    private var awaitingAnswer = false
     private var readPending = false
     private var shutdownRequested = false
     private var timeout: Scheduled<Void>?
     private var receivedTLS = false
+    /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
+    private var tlsVersion: String?
 
     init(environment: ListenerEnvironment, clientAddress: String) {
         self.environment = environment
@@ -47,6 +51,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         environment.sessions.add(context.channel)
+        ListenerMetrics.connectionOpened()
         logger.info("connect from [\(clientAddress)]")
         send(SMTPReply(220, nil, "\(environment.settings.hostname) ESMTP Backstop"), context: context)
         context.flush()
@@ -59,7 +64,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         timeout?.cancel()
         assembler?.discard()
         assembler = nil
-        logger.info("disconnect from [\(clientAddress)]")
+        logger.info("disconnect from [\(clientAddress)] tls=\(tlsVersion ?? "none")")
         context.fireChannelInactive()
     }
 
@@ -76,7 +81,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if awaitingCommit || assembler?.needsBackpressure == true {
+        if awaitingAnswer || assembler?.needsBackpressure == true {
             readPending = true
         } else {
             context.read()
@@ -88,6 +93,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             shutdownRequested = true
             if !machine.isReceivingMessage { closeForShutdown(context: context) }
             return
+        }
+        if case TLSUserEvent.handshakeCompleted = event {
+            let version = try? context.pipeline.syncOperations.nioSSL_tlsVersion()
+            tlsVersion = version.map { Self.name(of: $0) } ?? "unknown"
+            logger.info("TLS established from [\(clientAddress)]: \(tlsVersion ?? "unknown")")
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -102,7 +112,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private func process(context: ChannelHandlerContext) {
         // Ask the framer even when no input is left: a BDAT chunk that ended exactly at the end
         // of the input still owes its chunkEnd, and its reply must not wait for more bytes.
-        while !awaitingCommit, !machine.isClosed {
+        while !awaitingAnswer, !machine.isClosed {
             var buffer = inbound ?? ByteBuffer()
             inbound = nil
             let event = framer.next(&buffer)
@@ -173,6 +183,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 startTLS(reply, context: context)
             case .commit(let transaction):
                 commit(transaction, context: context)
+            case .verifyRecipient(let address):
+                verify(address, context: context)
             }
         }
         if shutdownRequested, !machine.isReceivingMessage, !machine.isClosed { closeForShutdown(context: context) }
@@ -180,6 +192,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
         if !reply.isPositive { logger.debug("reply: \(reply)") }
+        ListenerMetrics.replied(reply)
         context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)), promise: nil)
     }
 
@@ -190,7 +203,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     private func closeForShutdown(context: ChannelHandlerContext) {
-        guard !machine.isClosed, !awaitingCommit else { return }
+        guard !machine.isClosed, !awaitingAnswer else { return }
         send(Replies.shuttingDown, context: context)
         close(context: context)
     }
@@ -216,7 +229,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     private func resumeReading(context: ChannelHandlerContext) {
-        guard readPending, !awaitingCommit, assembler?.needsBackpressure != true else { return }
+        guard readPending, !awaitingAnswer, assembler?.needsBackpressure != true else { return }
         readPending = false
         context.read()
     }
@@ -232,7 +245,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000
                                                         + limit.components.attoseconds / 1_000_000_000)) {
             let (handler, context) = loopBound.value
-            guard !handler.awaitingCommit, !handler.machine.isClosed else { return }
+            guard !handler.awaitingAnswer, !handler.machine.isClosed else { return }
             handler.logger.info("timeout after \(limit)")
             handler.send(Replies.timeout, context: context)
             handler.close(context: context)
@@ -274,9 +287,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             return
         }
         self.assembler = nil
-        awaitingCommit = true
+        awaitingAnswer = true
         let queueID = QueueID.generate()
-        let envelope = makeEnvelope(transaction, queueID: queueID, messageID: assembler.headers.messageID)
+        let envelope = transaction.envelope(queueID: queueID, clientAddress: clientAddress,
+                                            clientHelo: machine.clientHelo ?? "", messageID: assembler.headers.messageID)
         let header = ReceivedHeader.make(
             clientHelo: machine.clientHelo ?? "unknown", clientAddress: clientAddress,
             hostname: environment.settings.hostname, queueID: queueID.rawValue, esmtp: machine.esmtp,
@@ -288,7 +302,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let stored = assembler.finish().flatMap { body in
             let promise = eventLoop.makePromise(of: StoredReceipt.self)
             promise.completeWithTask {
-                try await spool.store(IncomingMessage(envelope: envelope, receivedHeader: header, body: body))
+                let started = ContinuousClock.now
+                defer { ListenerMetrics.commitTook(ContinuousClock.now - started) }
+                return try await spool.store(IncomingMessage(envelope: envelope, receivedHeader: header, body: body))
             }
             return promise.futureResult.flatMapErrorThrowing { error in
                 if case .file(let path) = body { unlinkQuietly(path) }
@@ -296,53 +312,59 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             }
         }
         stored.assumeIsolated().whenComplete { result in
-            self.awaitingCommit = false
+            self.awaitingAnswer = false
             let reply: SMTPReply
             switch result {
             case .success(let receipt):
                 self.logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
                 reply = Replies.queued(receipt.queueID.rawValue)
+                ListenerMetrics.messageAccepted()
                 if !receipt.isDuplicate { self.environment.messageStored() }
             case .failure(let error):
                 self.logger.error("message refused with a tempfail, spool error: \(error)")
                 reply = Self.reply(for: error)
             }
             self.perform(self.machine.committed(reply), context: context)
-            context.flush()
-            self.armTimeout(context: context)
-            self.process(context: context)
-            if self.readPending, !self.awaitingCommit {
-                self.readPending = false
-                context.read()
-            }
+            self.resumeAfterAnswer(context: context)
         }
     }
 
-    private func makeEnvelope(_ transaction: MailTransaction, queueID: QueueID, messageID: String?) -> Envelope {
-        let recipients = transaction.recipients.map { recipient in
-            EnvelopeRecipient(address: recipient.mailbox.text,
-                              orcpt: recipient.parameters.originalRecipient,
-                              notify: recipient.parameters.notify.map(Self.notify) ?? .unspecified)
+    /// Asks the verifier while the session waits, as it does for a commit: a pipelining
+    /// client's later commands are answered only after this RCPT.
+    private func verify(_ address: String, context: ChannelHandlerContext) {
+        guard let verifier = environment.recipientVerifier else {
+            perform(machine.recipientVerified(.accept), context: context)
+            return
         }
-        return Envelope(
-            queueID: queueID, sender: transaction.sender.address, recipients: recipients,
-            bodyType: transaction.parameters.body == .eightBitMIME ? .eightBitMIME : .sevenBit,
-            smtpUTF8: transaction.parameters.smtpUTF8,
-            dsnReturn: transaction.parameters.ret.map { $0 == .full ? .full : .headers },
-            envelopeID: transaction.parameters.envelopeID,
-            clientAddress: clientAddress, clientHelo: machine.clientHelo ?? "",
-            messageID: messageID, receivedAt: .now)
+        awaitingAnswer = true
+        let promise = context.eventLoop.makePromise(of: RecipientVerdict.self)
+        promise.completeWithTask { await verifier.verify(address) }
+        promise.futureResult.assumeIsolated().whenSuccess { verdict in
+            self.awaitingAnswer = false
+            self.perform(self.machine.recipientVerified(verdict), context: context)
+            self.resumeAfterAnswer(context: context)
+        }
     }
 
-    private static func notify(_ request: NotifyRequest) -> DSNNotifyRequest {
-        switch request {
-        case .never: return .never
-        case let .on(success, failure, delay):
-            var events: DSNNotify = []
-            if success { events.insert(.success) }
-            if failure { events.insert(.failure) }
-            if delay { events.insert(.delay) }
-            return .on(events)
+    /// After a commit or a verdict: input kept meanwhile is processed, then every reply goes
+    /// out. Flushing last matters: a pipelining client waits for the replies to commands it
+    /// sent long ago, and no further read will come to flush them.
+    private func resumeAfterAnswer(context: ChannelHandlerContext) {
+        process(context: context)
+        context.flush()
+        armTimeout(context: context)
+        if readPending, !awaitingAnswer {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private static func name(of version: TLSVersion) -> String {
+        switch version {
+        case .tlsv1: "TLSv1"
+        case .tlsv11: "TLSv1.1"
+        case .tlsv12: "TLSv1.2"
+        case .tlsv13: "TLSv1.3"
         }
     }
 

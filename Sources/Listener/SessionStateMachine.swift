@@ -20,6 +20,9 @@ public struct SessionStateMachine: Sendable {
         case startTLS(SMTPReply)
         /// The message is complete and clean: commit it to the spool, then call `committed`.
         case commit(MailTransaction)
+        /// Ask the `RecipientVerifier` about this address (as written at RCPT), then call
+        /// `recipientVerified`. No further command may be fed until then.
+        case verifyRecipient(String)
     }
 
     enum Phase: Equatable, Sendable {
@@ -31,6 +34,8 @@ public struct SessionStateMachine: Sendable {
         /// A BDAT chunk was refused: further chunks are read and refused until RSET.
         case chunkingFailed
         case committing
+        /// Waiting for the verdict on a recipient (`.verifyRecipient`).
+        case verifyingRecipient
         case closed
     }
 
@@ -139,7 +144,8 @@ public struct SessionStateMachine: Sendable {
         }
         if current.usesChunking { return refuse(Replies.recipientAfterBDAT) }
         if mailbox.isInternationalized, !current.parameters.smtpUTF8 { return refuse(Replies.needSMTPUTF8) }
-        if let refusal = policy.decide(mailbox) {
+        let decision = policy.decision(mailbox)
+        if case .refuse(let refusal) = decision {
             current.refusedRecipients += 1
             transaction = current
             return refuse(refusal)
@@ -150,9 +156,41 @@ public struct SessionStateMachine: Sendable {
         // Not an error: a legitimate sender pipelining a long list must not be cut off for it,
         // it sends the rest in another transaction (RFC 5321 §4.5.3.1.8).
         guard current.recipients.count < settings.maxRecipients else { return [.reply(Replies.tooManyRecipients)] }
-        current.recipients.append(.init(mailbox: mailbox, parameters: parameters))
+        let recipient = MailTransaction.Recipient(mailbox: mailbox, parameters: parameters)
+        if decision == .verify {
+            // Checked last, so duplicates and overshoot cost no callout to the primary.
+            pendingRecipient = recipient
+            phase = .verifyingRecipient
+            return [.verifyRecipient(mailbox.text)]
+        }
+        current.recipients.append(recipient)
         transaction = current
         return [.reply(Replies.recipientOk)]
+    }
+
+    private var pendingRecipient: MailTransaction.Recipient?
+
+    /// The verifier's answer to `.verifyRecipient`; the RCPT's reply follows from it. A refusal
+    /// counts as the client's error, as a refusal by the recipients file does; a tempfail does
+    /// not, the client did nothing wrong. Both count as refused recipients for DATA's 554.
+    public mutating func recipientVerified(_ verdict: RecipientVerdict) -> [Action] {
+        guard phase == .verifyingRecipient, let recipient = pendingRecipient, var current = transaction else { return [] }
+        pendingRecipient = nil
+        phase = .inTransaction
+        switch verdict {
+        case .accept:
+            current.recipients.append(recipient)
+            transaction = current
+            return [.reply(Replies.recipientOk)]
+        case .refuse:
+            current.refusedRecipients += 1
+            transaction = current
+            return refuse(Replies.unknownUser)
+        case .tempfail:
+            current.refusedRecipients += 1
+            transaction = current
+            return [.reply(Replies.recipientNotVerified)]
+        }
     }
 
     private mutating func data() -> [Action] {

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Spool
+import UnixSignals
 
 extension RecipientTable: RecipientDirectory {}
 
@@ -16,14 +17,18 @@ public final class BackstopServer: Sendable {
     public let spool: Spool
     public let listener: SMTPListener
     private let forwarding: ForwardingService?
+    /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
+    private let operations: [any Service]
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
-        let tls = try TLSContextLoader.load(configuration.tls, file: configFile)
-        let directory = try configuration.relay.recipients.map { path throws(ConfigError) in try RecipientTable.load(path: path) }
+        BackstopMetrics.bootstrap()
+        // From here on a SIGHUP reloads; left to its default it would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let reloadable = try ConfigReloader.reloadable(from: configuration, file: configFile)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let forwarding: ForwardingService?
@@ -45,12 +50,13 @@ public final class BackstopServer: Sendable {
             dataTimeout: server.dataBlockTimeout)
         let environment = ListenerEnvironment(
             settings: settings,
-            reloadable: .init(policy: RelayPolicy(domains: configuration.relay.domains, directory: directory), tls: tls),
+            reloadable: reloadable,
             spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
             logger: logger,
             messageStored: { forwarding?.messageStored() },
-            primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true })
+            primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
+            recipientVerifier: forwarding?.recipientVerifier)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
@@ -60,6 +66,16 @@ public final class BackstopServer: Sendable {
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
+        }
+        do {
+            operations = try await OperationsServices.make(
+                configuration: configuration, configFile: configFile, spool: spool, listener: listener,
+                forwarding: forwarding, hangups: hangups, group: group, logger: logger)
+        } catch {
+            // Closes the SMTP sockets too: they are channels of this group.
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw error
         }
         self.configuration = configuration
         self.spool = spool
@@ -71,10 +87,13 @@ public final class BackstopServer: Sendable {
 
     public func run() async throws {
         let services = ServiceGroup(configuration: .init(
-            services: [.init(service: listener)] + (forwarding.map { [.init(service: $0)] } ?? []),
+            // Stopped in reverse: forwarding, then the listener drains, and the admin listener last.
+            services: operations.map { .init(service: $0) } + [.init(service: listener)]
+                + (forwarding.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await services.run()
+        if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
         try await group.shutdownGracefully()
         try spool.close()
         logger.info("stopped")

@@ -13,6 +13,11 @@ final class ForwardingService: Service, Sendable {
     let scheduler: DeliveryScheduler
     let board: PrimaryStatusBoard
     let routes: [RouteID]
+    /// How fast the primary takes mail, for the status page's drain estimate.
+    let replayRate: ReplayRate
+    /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
+    /// the relay policy decides, and a reload may turn it on.
+    let recipientVerifier: PrimaryRecipientVerifier
 
     init(configuration: BackstopConfiguration, spool: Spool, group: any EventLoopGroup, logger: Logger) throws {
         let primary = configuration.primary
@@ -23,8 +28,11 @@ final class ForwardingService: Service, Sendable {
         for route in primary.routes {
             routes.append(PrimaryRoute(id: RouteID(route.domain), hosts: route.hosts.map(PrimaryHost.init)))
         }
+        var resolvedRoutes: [ResolvedRoute] = []
         if let relay = configuration.bounce.relay {
             routes.append(PrimaryRoute(id: .bounce, hosts: [PrimaryHost(relay)]))
+        } else {
+            resolvedRoutes.append(try Self.mxBounceRoute(configuration: configuration, group: group, logger: logger))
         }
         let hosts = Array(Set(routes.flatMap(\.hosts))).sorted { $0.description < $1.description }
         let tls: TLSPolicy = switch primary.tls {
@@ -39,11 +47,15 @@ final class ForwardingService: Service, Sendable {
                                        data: primary.dataTimeout),
                 probeTimeout: primary.probeTimeout),
             group: group, logger: logger)
-        let queue = SpoolDeliveryQueue(spool: spool, primary: primary)
+        let replayRate = ReplayRate()
+        self.replayRate = replayRate
+        let spoolQueue = SpoolDeliveryQueue(spool: spool, primary: primary,
+                                            remembersAcceptedRecipients: configuration.relay.verify)
+        let queue = DeliveryJournal(base: spoolQueue, logger: logger, rate: replayRate)
         monitor = HealthMonitor(
             hosts: hosts,
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
-            prober: client, history: queue, logger: logger)
+            prober: TimedHealthProbe(base: client), history: queue, logger: logger)
         let spoolSettings = configuration.spool
         scheduler = DeliveryScheduler(
             configuration: .init(
@@ -56,9 +68,13 @@ final class ForwardingService: Service, Sendable {
                              initialRate: 10, widenAfter: 10),
                 dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
-                idlePoll: .seconds(1)),
+                idlePoll: .seconds(1), resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
             queue: queue, health: monitor, client: client, logger: logger)
-        board = PrimaryStatusBoard(hosts: primary.hosts.map(PrimaryHost.init))
+        recipientVerifier = PrimaryRecipientVerifier(
+            verifier: Self.addressVerifier(configuration: configuration, spool: spool, health: monitor, client: client,
+                                           logger: logger),
+            logger: logger)
+        board = PrimaryStatusBoard(hosts: (primary.hosts + primary.routes.flatMap(\.hosts)).map(PrimaryHost.init))
         self.routes = routes.map(\.id)
     }
 

@@ -6,12 +6,18 @@ import Synchronization
 final class PrimaryStatusBoard: Sendable {
     private let states: Mutex<[PrimaryHost: HostState]>
 
+    /// `hosts`: every primary host, default and per-domain routes alike; a host may be listed twice.
     init(hosts: [PrimaryHost]) {
-        states = Mutex(Dictionary(uniqueKeysWithValues: hosts.map { ($0, .unknown) }))
+        states = Mutex(Dictionary(hosts.map { ($0, .unknown) }, uniquingKeysWith: { first, _ in first }))
     }
 
+    /// Hosts the board was not made for are ignored: the monitor also watches the bounce relay,
+    /// whose state says nothing about whether the primary takes mail.
     func update(_ transition: HealthTransition) {
-        states.withLock { $0[transition.host] = transition.to }
+        states.withLock { states in
+            guard states[transition.host] != nil else { return }
+            states[transition.host] = transition.to
+        }
     }
 
     /// True only when every host is known to be up; unknown counts as not up, so a fresh start

@@ -10,9 +10,13 @@ struct SpoolDeliveryQueue: DeliveryQueue {
     let spool: Spool
     /// Which recipients each route delivers.
     let scopes: [RouteID: RecipientScope]
+    /// `[relay] verify`: every recipient a primary accepts is remembered as existing. Off
+    /// otherwise, as it costs a write per delivered message.
+    let remembersAcceptedRecipients: Bool
 
-    init(spool: Spool, primary: PrimarySettings) {
+    init(spool: Spool, primary: PrimarySettings, remembersAcceptedRecipients: Bool = false) {
         self.spool = spool
+        self.remembersAcceptedRecipients = remembersAcceptedRecipients
         var scopes: [RouteID: RecipientScope] = [
             .defaultRoute: .allExcept(primary.routes.map(\.domain)),
             .bounce: .reports,
@@ -57,6 +61,12 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         // would be delivered again after the restart.
         let spool = self.spool
         try await Task { try await spool.record(record) }.value
+        guard remembersAcceptedRecipients, attempt.route != .bounce else { return }
+        let accepted = attempt.outcomes.compactMap { outcome -> String? in
+            if case .delivered = outcome.disposition { outcome.address } else { nil }
+        }
+        // Only verification's memory: failing to write it loses no mail, so it does not fail the attempt.
+        try? await spool.rememberAcceptedRecipients(accepted, at: attempt.finishedAt)
     }
 
     func release(_ queueID: String, lease: Lease) async throws {
@@ -77,6 +87,20 @@ struct SpoolDeliveryQueue: DeliveryQueue {
 
     func queuedCount(route: RouteID) async throws -> Int {
         try await spool.queuedCount(scope: scope(route))
+    }
+
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        try await spool.claimDelayed(receivedBefore: receivedBefore, receivedAfter: receivedAfter, limit: limit,
+                                     lease: SpoolLease(lease), now: now)
+            .map { Self.job($0, route: .defaultRoute, lease: lease) }
+    }
+
+    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
+        let spool = self.spool
+        let id = try Self.queueID(queueID)
+        let incoming = report.map(Self.incoming)
+        // Like `record`: once decided, the warning is written even while shutting down.
+        try await Task { try await spool.recordDelayWarning(id, leaseOwner: lease.owner, at: at, report: incoming) }.value
     }
 
     // MARK: - Mapping

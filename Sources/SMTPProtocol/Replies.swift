@@ -39,6 +39,9 @@ public enum Replies {
     // Policy
     public static let relayDenied = SMTPReply(550, .init(5, 7, 1), "Relaying denied")
     public static let unknownUser = SMTPReply(550, .init(5, 1, 1), "Recipient address rejected: user unknown")
+    /// Recipient verification could not ask the primary and knows nothing of the address.
+    public static let recipientNotVerified = SMTPReply(450, .init(4, 1, 1),
+                                                       "Recipient address not verified: the primary mail host is down, try again later")
     public static let tooManyRecipients = SMTPReply(452, .init(4, 5, 3), "Too many recipients")
     public static let messageTooBig = SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed maximum message size")
     public static let tooManyHops = SMTPReply(554, .init(5, 4, 6), "Too many Received: headers: mail loop detected")

@@ -35,6 +35,9 @@ enum MessageWriter {
                 envelope.clientAddress, envelope.clientHelo, envelope.messageID, kind.rawValue,
             ])
         let messageRowID = db.lastInsertedRowID
+        if kind == .relay {
+            try ArrivalLog.record(arrivalAt: envelope.receivedAt, db)
+        }
 
         let insertRecipient = try db.cachedStatement(sql: """
             INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at, domain)

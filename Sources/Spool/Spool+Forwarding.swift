@@ -31,11 +31,12 @@ extension Spool {
         guard limit > 0 else { return [] }
         let scoped = Self.scopeFilter(scope)
         // Per recipient too: another scope's fresh recipient must not bring this scope's
-        // deferred ones forward.
-        let (messageDue, recipientDue) = receivedBefore == nil
+        // deferred ones forward. Paused destinations (`route_pause`) are not due, but expire.
+        let (messageDue, recipientDue, notPaused) = receivedBefore == nil
             ? ("AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)",
-               "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= :now)")
-            : ("AND m.received_at < :before", "")
+               "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= :now) AND NOT \(QueueSQL.paused("r"))",
+               "AND NOT (r.state IN \(Self.pendingStates) AND \(QueueSQL.paused("r")))")
+            : ("AND m.received_at < :before", "", "")
         return try await mappingDatabaseErrors {
             try await pool.write { db in
                 var arguments: StatementArguments = ["kind": scoped.kind, "limit": limit, "now": now.unixMilliseconds]
@@ -63,7 +64,8 @@ extension Spool {
                     }
                     // Final ones included, with their state: the job is the scope's share of the message.
                     stored.recipients = try Row.fetchAll(db, sql: """
-                        SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) ORDER BY r.position
+                        SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
+                        ORDER BY r.position
                         """, arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
                     stored.envelope.recipients = stored.recipients.map(\.recipient)
                     claimed.append(stored)

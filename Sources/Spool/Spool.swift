@@ -25,7 +25,10 @@ import Logging
 /// "v2" adds `message.kind` ('relay', or 'report' for DSNs Backstop wrote),
 /// `recipient.domain` (lowercased, for routing), `delivery_log` and
 /// `health_transition` (see `SpoolSchema`). "v3" adds `recent_message`, the
-/// memory of duplicate suppression (see `RecentMessages`). A database that has
+/// memory of duplicate suppression (see `RecentMessages`). "v4" adds the operator
+/// commands' `route_pause` and `arrival_log` (see `SpoolSchema.v4`). "v5" adds
+/// `recipient_verdict`, recipient verification's memory, and `message.warned_at`,
+/// set once the sender was warned of a delay (see `SpoolSchema.v5`). A database that has
 /// a migration this build does not know is refused (`SpoolError.newerSchema`).
 ///
 /// ## Duplicate suppression

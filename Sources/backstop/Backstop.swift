@@ -7,7 +7,17 @@ struct Backstop: AsyncParsableCommand {
         abstract: "A backup MX: accepts mail while the primary mail host is down and replays it when it is back.",
         discussion: """
             Start the relay with `backstop serve`; check a configuration with `backstop check-config`.
-            Every command reads the same configuration file (--config, default \(ConfigOptions.defaultPath)).
+
+            Operating the queue, also while serve runs:
+              status                        is the primary up? how much mail waits?
+              queue list, queue summary     what waits, for whom (mailq, qshape)
+              queue show ID, queue cat ID   one message: envelope, history, bytes
+              queue hold|release|delete     steer messages by ID or --all (postsuper)
+              queue retry, queue flush      send now (postqueue -i, postqueue -f)
+              route pause|resume DOMAIN     stop or restart replay to one domain
+
+            Every command reads the same configuration file (--config, default \(ConfigOptions.defaultPath)); \
+            the operator commands also take --spool PATH.
             """,
-        subcommands: [Serve.self, CheckConfig.self])
+        subcommands: [Serve.self, CheckConfig.self, Status.self, Queue.self, Route.self])
 }

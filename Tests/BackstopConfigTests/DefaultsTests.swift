@@ -49,6 +49,13 @@ struct DefaultsTests {
         #expect(defaults.primary.dataTimeout == .seconds(600))
         #expect(defaults.primary.routes.isEmpty)
         #expect(defaults.bounce.relay == nil)
+        #expect(defaults.admin.listen == ListenAddress(host: "127.0.0.1", port: 9425))
+        #expect(defaults.admin.token == nil)
+        #expect(defaults.notify.webhooks.isEmpty)
+        #expect(defaults.notify.command == nil)
+        #expect(!defaults.notify.isEnabled)
+        #expect(defaults.notify.queueThreshold == 1000)
+        #expect(defaults.notify.ageThreshold == .seconds(3600))
         #expect(defaults.log.level == .info)
         #expect(defaults.log.format == .text)
     }
@@ -80,7 +87,7 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 44)
+        #expect(keyNames(in: rendered).count == 50)
         #expect(keyNames(in: rendered).contains("[primary] route"))
     }
 

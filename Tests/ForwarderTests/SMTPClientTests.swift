@@ -144,7 +144,7 @@ struct SMTPClientTests {
         script.stall = .dataEnd
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let session = try await Fixtures.client(timeout: .milliseconds(300)).connect(to: Fixtures.local(primary.port))
+        let session = try await Fixtures.client(timeout: .seconds(2)).connect(to: Fixtures.local(primary.port))
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader("Subject: x\r\n\r\nbody\r\n"))
         await session.quit()
         #expect(result.outcomes.map(\.outcome) == [.deferred(.connection(.timeout(.dataEnd)))])

@@ -7,10 +7,10 @@ let testDomains = ["example.org", ".example.com"]
 let testHostname = "mx2.example.net"
 
 func makeMachine(tls: Bool = false, maxMessageSize: Int = 10_000_000, maxErrors: Int = 20,
-                 directory: (any RecipientDirectory)? = nil) -> SessionStateMachine {
+                 directory: (any RecipientDirectory)? = nil, verify: Bool = false) -> SessionStateMachine {
     SessionStateMachine(
         settings: SessionSettings(hostname: testHostname, maxMessageSize: maxMessageSize, maxErrors: maxErrors),
-        policy: RelayPolicy(domains: testDomains, directory: directory),
+        policy: RelayPolicy(domains: testDomains, directory: directory, verifiesRecipients: verify),
         tlsAvailable: tls)
 }
 

@@ -37,15 +37,18 @@ final class RunningListener: Sendable {
     static func start(settings: SessionSettings, domains: [String] = testDomains, tls: NIOSSLContext? = nil,
                       limits: ConnectionLimits = ConnectionLimits(maxTotal: 100, maxPerAddress: 100),
                       group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                      shutdownGrace: Duration = .seconds(10)) async throws -> RunningListener {
+                      shutdownGrace: Duration = .seconds(10),
+                      verifier: (any RecipientVerifier)? = nil) async throws -> RunningListener {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("backstop-listener-tests-\(UUID().uuidString)", isDirectory: true)
         let incoming = directory.appendingPathComponent("incoming").path
         try FileManager.default.createDirectory(atPath: incoming, withIntermediateDirectories: true)
         let spool = try Spool(path: directory.appendingPathComponent("spool.sqlite").path, logger: quietLogger)
         let environment = ListenerEnvironment(
-            settings: settings, reloadable: .init(policy: RelayPolicy(domains: domains), tls: tls), spool: spool,
-            incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits, logger: quietLogger)
+            settings: settings,
+            reloadable: .init(policy: RelayPolicy(domains: domains, verifiesRecipients: verifier != nil), tls: tls),
+            spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
+            logger: quietLogger, recipientVerifier: verifier)
         let listener = SMTPListener(addresses: [.init(host: "127.0.0.1", port: 0)], environment: environment,
                                     group: group, shutdownGrace: shutdownGrace)
         let bound = try await listener.bind()
@@ -83,8 +86,9 @@ final class RunningListener: Sendable {
 /// Runs `body` against a fresh listener and always stops it afterwards.
 func withListener(settings: SessionSettings = SessionSettings(hostname: testHostname), tls: NIOSSLContext? = nil,
                   limits: ConnectionLimits = ConnectionLimits(maxTotal: 100, maxPerAddress: 100),
+                  verifier: (any RecipientVerifier)? = nil,
                   _ body: (RunningListener) async throws -> Void) async throws {
-    let server = try await RunningListener.start(settings: settings, tls: tls, limits: limits)
+    let server = try await RunningListener.start(settings: settings, tls: tls, limits: limits, verifier: verifier)
     do {
         try await body(server)
     } catch {

@@ -65,7 +65,7 @@ struct MigrationTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(migrations == ["v1", "v2", "v3"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
             let stored = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT domain FROM recipient ORDER BY position")
             }
@@ -105,7 +105,7 @@ struct MigrationTests {
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(migrations == SpoolSchema.migrator.migrations)
-            #expect(migrations == ["v1", "v2", "v3"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
         }
     }
 }

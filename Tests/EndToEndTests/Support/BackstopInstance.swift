@@ -10,6 +10,10 @@ struct BackstopOptions {
     var recipients: [String]?
     /// Generate a certificate and offer STARTTLS.
     var tls = false
+    /// Extra `[spool]` lines, e.g. `max_age = "3s"`.
+    var spool: [String] = []
+    /// Further sections, written after `[spool]`, e.g. `[primary]` and `[bounce]` with their keys.
+    var sections: [String] = []
 
     static let hostname = "mx2.backstop.test"
     static let spoolPath = "spool/backstop.sqlite"
@@ -29,6 +33,10 @@ struct BackstopOptions {
         text += "\n[relay]\ndomains = [\(relayDomains.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         if let recipientsFile { text += "recipients = \"\(recipientsFile)\"\n" }
         text += "\n[spool]\npath = \"\(Self.spoolPath)\"\n"
+        for line in spool { text += line + "\n" }
+        for line in sections { text += line + "\n" }
+        // The admin listener's default port would be shared by every test's backstop.
+        if !sections.contains("[admin]") { text += "\n[admin]\nlisten = \"\"\n" }
         return text
     }
 }

@@ -3,6 +3,9 @@ import NIOPosix
 import NIOSSL
 import SMTPProtocol
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A scripted SMTP server on 127.0.0.1 standing in for the primary mail host. It answers by its
 /// script and records what it received, so tests assert on the envelope and the exact bytes.
@@ -79,13 +82,28 @@ final class FakePrimary: Sendable {
     }
 
     /// A port on which nothing listens: connecting is refused.
+    /// A port nobody listens on, for as long as the test process runs: the socket stays bound
+    /// (but not listening), so no other test's server can be given the same port meanwhile and
+    /// connections to it are refused.
     static func closedPort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(descriptor >= 0, "socket() failed")
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        precondition(bound, "bind() failed")
+        reservedPorts.withLock { $0.append(descriptor) }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
+
+    private static let reservedPorts = Mutex<[Int32]>([])
 
     func stop() async {
         try? await channel.close()

@@ -17,6 +17,9 @@ actor InMemoryQueue: DeliveryQueue {
     private(set) var transitions: [HealthTransition] = []
     private(set) var releases: [String] = []
     private(set) var claims = 0
+    /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
+    private(set) var warnings: [(queueID: String, report: GeneratedMessage?)] = []
+    private var warned: Set<String> = []
     private var arrival: [String] = []
     private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
@@ -98,11 +101,41 @@ actor InMemoryQueue: DeliveryQueue {
         transitions.append(transition)
     }
 
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+        take(limit: limit, lease: lease, now: now, pendingOnly: false) { message in
+            !message.job.isNullSender && !self.warned.contains(message.job.queueID)
+                && message.job.receivedAt < receivedBefore && message.job.receivedAt >= receivedAfter
+        }
+    }
+
+    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
+        guard messages[queueID]?.lease?.owner == lease.owner, !warned.contains(queueID) else { return }
+        warned.insert(queueID)
+        messages[queueID]?.lease = nil
+        warnings.append((queueID, report))
+        wakeWatchers()
+    }
+
+    /// Returns once `count` delay warnings have been recorded in all.
+    func waitForWarnings(_ count: Int) async {
+        if warnings.count >= count { return }
+        await withCheckedContinuation { warningWatchers.append((count, $0)) }
+    }
+
+    private var warningWatchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+    private func wakeWatchers() {
+        let ready = warningWatchers.filter { $0.count <= warnings.count }
+        warningWatchers.removeAll { $0.count <= warnings.count }
+        ready.forEach { $0.continuation.resume() }
+    }
+
     func queuedCount(route: RouteID) async throws -> Int {
         messages.values.filter { $0.job.route == route && !$0.job.pendingRecipients.isEmpty }.count
     }
 
-    private func take(limit: Int, lease: Lease, now: Date, where matches: (Message) -> Bool) -> [DeliveryJob] {
+    private func take(limit: Int, lease: Lease, now: Date, pendingOnly: Bool = true,
+                      where matches: (Message) -> Bool) -> [DeliveryJob] {
         var jobs: [DeliveryJob] = []
         for id in arrival where jobs.count < limit {
             guard var message = messages[id], matches(message), !message.job.pendingRecipients.isEmpty else { continue }
@@ -111,7 +144,7 @@ actor InMemoryQueue: DeliveryQueue {
             message.job.lease = lease
             messages[id] = message
             var job = message.job
-            job.recipients = job.recipients.filter { $0.state == .pending }
+            if pendingOnly { job.recipients = job.recipients.filter { $0.state == .pending } }
             jobs.append(job)
         }
         return jobs

@@ -1,0 +1,125 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A route whose hosts are looked up for each message: DSNs without `[bounce] relay` go to the
+/// MX of their recipient's domain (the original sender's).
+public struct ResolvedRoute: Sendable {
+    public let id: RouteID
+    public let resolver: any HostResolver
+    /// The client for these hosts: strangers on the internet, not the primary, so typically
+    /// with opportunistic TLS (RFC 7435) whatever `[primary] tls` says.
+    public let client: SMTPClient
+    /// Messages delivered at the same time, each over its own connection.
+    public let concurrency: Int
+
+    public init(id: RouteID, resolver: any HostResolver, client: SMTPClient, concurrency: Int = 4) {
+        precondition(concurrency >= 1, "a route delivers at least one message at a time")
+        self.id = id
+        self.resolver = resolver
+        self.client = client
+        self.concurrency = concurrency
+    }
+}
+
+/// Delivery over a resolved route. Its hosts are not the primaries: the HealthMonitor does not
+/// watch them and the route never pauses. A host that cannot be reached is an ordinary
+/// deferral with backoff, and a domain that takes no mail fails the recipient — with no DSN,
+/// as these messages are DSNs from the null sender themselves.
+extension DeliveryScheduler {
+    func runResolvedRoute(_ route: ResolvedRoute) async {
+        let signal = signals[route.id]!
+        while !Task.isCancelled {
+            await expireOldMessages(of: route.id)
+            let jobs: [DeliveryJob]
+            do {
+                jobs = try await queue.claim(route: route.id, limit: configuration.messagesPerConnection,
+                                             lease: newLease(), now: clock.now())
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("cannot claim messages from the spool", metadata: ["route": "\(route.id)", "error": "\(error)"])
+                await signal.wait(timeout: configuration.idlePoll, clock: clock)
+                continue
+            }
+            if jobs.isEmpty {
+                await signal.wait(timeout: configuration.idlePoll, clock: clock)
+                continue
+            }
+            await withTaskGroup(of: Void.self) { group in
+                var waiting = jobs[...]
+                func startNext() {
+                    guard let job = waiting.popFirst() else { return }
+                    group.addTask { [self] in await deliverResolved(job, over: route) }
+                }
+                for _ in 0..<route.concurrency { startNext() }
+                for await _ in group { startNext() }
+            }
+        }
+    }
+
+    /// Delivers one message, each recipient domain to its own hosts, and records the outcome
+    /// of every recipient in one attempt (one lease, one record).
+    func deliverResolved(_ job: DeliveryJob, over route: ResolvedRoute) async {
+        if Task.isCancelled {
+            await release([job][...])
+            return
+        }
+        let started = clock.now()
+        var outcomes: [MessageDelivery.RecipientResult] = []
+        var lastHost: PrimaryHost?
+        let byDomain = Dictionary(grouping: job.pendingRecipients) { Self.domain(of: $0.address) }
+        for domain in byDomain.keys.sorted() {
+            var part = job
+            part.recipients = byDomain[domain] ?? []
+            switch await route.resolver.mailHosts(for: domain) {
+            case .unroutable(let diagnosis):
+                logger.warning("no mail host for a DSN's recipient",
+                               metadata: ["queue-id": "\(job.queueID)", "domain": "\(domain)", "reason": "\(diagnosis)"])
+                outcomes += part.recipients.map { .init(address: $0.address, outcome: DeliveryOutcome(.unroutable(diagnosis))) }
+            case .hosts(let hosts):
+                let (delivery, host) = await deliverOnce(part, over: hosts, client: route.client)
+                outcomes += delivery.outcomes
+                lastHost = host ?? lastHost
+            }
+        }
+        let result = MessageDelivery(outcomes: outcomes, connectionFailure: nil, reachedMessage: true)
+        await record(job, result, host: lastHost, startedAt: started, countsAsAttempt: true)
+    }
+
+    /// The hosts in order until one takes a session (RFC 5321 §5.1: try the next MX when one
+    /// cannot be reached); every recipient is deferred when none can.
+    private func deliverOnce(_ job: DeliveryJob, over hosts: [PrimaryHost],
+                             client: SMTPClient) async -> (MessageDelivery, PrimaryHost?) {
+        var last = ConnectionFailure.unreachable("no mail host")
+        for host in hosts {
+            let session: SMTPSession
+            do {
+                session = try await client.connect(to: host)
+            } catch {
+                logger.info("cannot open a session to a mail host", metadata: ["host": "\(host)", "reason": "\(error)"])
+                last = error
+                continue
+            }
+            let queue = self.queue
+            let id = job.queueID
+            let result = await session.deliver(job) { offset, maxLength in
+                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+            }
+            await session.quit()
+            return (result, host)
+        }
+        let outcomes = job.pendingRecipients.map {
+            MessageDelivery.RecipientResult(address: $0.address, outcome: .deferred(.connection(last)))
+        }
+        return (MessageDelivery(outcomes: outcomes, connectionFailure: last, reachedMessage: false), hosts.last)
+    }
+
+    /// The domain of an address, lowercased: what is after its last "@".
+    static func domain(of address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return "" }
+        return String(address[address.index(after: at)...]).lowercased()
+    }
+}

@@ -1,0 +1,57 @@
+import BackstopConfig
+import Foundation
+import Listener
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Spool
+import UnixSignals
+
+/// Builds the operations services of `serve` from the configuration: the queue watch (gauges,
+/// depth history, thresholds), the notifier, the admin HTTP listener and the SIGHUP reloader.
+enum OperationsServices {
+    static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
+                     forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
+                     logger: Logger) async throws -> [any Service] {
+        let notifier = configuration.notify.isEnabled
+            ? Notifier(settings: configuration.notify, client: WebhookClient(group: group), logger: logger) : nil
+        let watch = await QueueWatch(spool: spool, configuration: configuration, monitor: forwarding?.monitor,
+                                     notifier: notifier, rate: forwarding?.replayRate ?? ReplayRate(), logger: logger)
+        var services: [any Service] = []
+        if let address = configuration.admin.listen {
+            let routes = AdminRoutes(watch: watch, token: configuration.admin.token,
+                                     listenerIsBound: { listener.isBound })
+            do {
+                services.append(try await AdminServer(host: address.host, port: address.port, routes: routes,
+                                                      group: group, logger: logger))
+            } catch {
+                throw AdminStartupError(address: address.description, reason: "\(error)")
+            }
+        }
+        services.append(watch)
+        if let notifier { services.append(notifier) }
+        services.append(ConfigReloader(file: configFile, configuration: configuration, environment: listener.environment,
+                                       hangups: hangups, logger: logger))
+        return services
+    }
+
+    /// After the forwarder stopped every lease is this process's and stale: free them, so the
+    /// next start (or an operator's `queue` command) sees no message as in flight.
+    static func releaseLeases(of spool: Spool, logger: Logger) async {
+        do {
+            let freed = try await spool.recoverLeases(keepingOwner: "")
+            if freed > 0 { logger.notice("released \(freed) leases held at shutdown") }
+        } catch {
+            logger.error("cannot release leases at shutdown; the next start recovers them: \(error)")
+        }
+    }
+}
+
+public struct AdminStartupError: Error, CustomStringConvertible {
+    let address: String
+    let reason: String
+
+    public var description: String {
+        "cannot listen on \(address) for the admin HTTP listener: \(reason) (is another server using the port? see [admin] listen, \"\" turns it off)"
+    }
+}

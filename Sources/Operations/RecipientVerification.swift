@@ -1,0 +1,107 @@
+import BackstopConfig
+import Forwarder
+import Foundation
+import Listener
+import Logging
+import NIOCore
+import Spool
+import Synchronization
+
+/// The Listener's `RecipientVerifier`, answered by the Forwarder's `AddressVerifier`: the
+/// Listener and the Forwarder meet here, never directly.
+struct PrimaryRecipientVerifier: RecipientVerifier {
+    let verifier: AddressVerifier
+    let logger: Logger
+
+    func verify(_ address: String) async -> RecipientVerdict {
+        switch await verifier.verify(address) {
+        case .exists:
+            return .accept
+        case .unknownUser:
+            logger.info("recipient refused: the primary does not know it", metadata: ["address": "\(address)"])
+            return .refuse
+        case .unverified(let why):
+            logger.info("recipient accepted unverified", metadata: ["address": "\(address)", "reason": "\(why)"])
+            return .accept
+        case .tryLater:
+            logger.info("recipient tempfailed: unverified while the primary is down", metadata: ["address": "\(address)"])
+            return .tempfail
+        }
+    }
+}
+
+/// Verification's memory in the spool database (`recipient_verdict`), pruned as it goes.
+final class SpoolVerificationMemory: VerificationMemory {
+    let spool: Spool
+    /// Answers older than this are forgotten: the longer of the two TTLs.
+    let keep: Duration
+    private let lastPruned = Mutex<Date>(.distantPast)
+
+    init(spool: Spool, keep: Duration) {
+        self.spool = spool
+        self.keep = keep
+    }
+
+    func recall(_ address: String) async throws -> RememberedAnswer? {
+        try await spool.recipientVerdict(for: address).map { record in
+            RememberedAnswer(exists: record.verdict == .accepted, at: record.checkedAt, reply: record.reply)
+        }
+    }
+
+    func remember(_ answer: RememberedAnswer, for address: String) async throws {
+        try await spool.rememberRecipientVerdict(answer.exists ? .accepted : .refused, for: address, at: answer.at,
+                                                 reply: answer.reply)
+        // At most hourly: the table only grows by callouts and deliveries.
+        let due = lastPruned.withLock { last in
+            guard answer.at.timeIntervalSince(last) > 3600 else { return false }
+            last = answer.at
+            return true
+        }
+        if due { try await spool.forgetRecipientVerdicts(checkedBefore: answer.at.addingTimeInterval(-keep.timeInterval)) }
+    }
+}
+
+extension ForwardingService {
+    /// Recipient verification from `[relay]`; the callout asks the hosts of the address's route
+    /// with `[primary] probe_timeout` per step, and a sender waits no longer than that in all.
+    static func addressVerifier(configuration: BackstopConfiguration, spool: Spool, health: HealthMonitor,
+                                client: SMTPClient, logger: Logger) -> AddressVerifier {
+        let relay = configuration.relay
+        let primary = configuration.primary
+        return AddressVerifier(
+            configuration: .init(positiveTTL: relay.verifyPositiveTTL, negativeTTL: relay.verifyNegativeTTL,
+                                 tempfailUnknownWhileDown: relay.verifyUnknownWhenDown == .tempfail,
+                                 stepTimeout: primary.probeTimeout, deadline: primary.probeTimeout),
+            memory: SpoolVerificationMemory(spool: spool, keep: max(relay.verifyPositiveTTL, relay.verifyNegativeTTL)),
+            health: health, client: client,
+            hostsForDomain: { domain in hosts(for: domain, in: primary) },
+            logger: logger)
+    }
+
+    /// The hosts of the route that delivers mail for `domain`: a `[[primary.route]]` that
+    /// names it (or, as `.parent`, a parent of it), else `[primary] hosts`.
+    static func hosts(for domain: String, in primary: PrimarySettings) -> [PrimaryHost] {
+        let domain = domain.lowercased()
+        let route = primary.routes.first { route in
+            let pattern = route.domain.lowercased()
+            return pattern.hasPrefix(".") ? domain.hasSuffix(pattern) : domain == pattern
+        }
+        return (route?.hosts ?? primary.hosts).map(PrimaryHost.init)
+    }
+
+    /// Without `[bounce] relay`, DSNs go to their recipient domain's MX, found through the
+    /// system resolver, over opportunistic TLS: those hosts are anyone's, and most MX hosts'
+    /// certificates would not verify against their MX names.
+    static func mxBounceRoute(configuration: BackstopConfiguration, group: any EventLoopGroup,
+                              logger: Logger) throws -> ResolvedRoute {
+        let primary = configuration.primary
+        let client = try SMTPClient(
+            configuration: SMTPClientConfiguration(
+                hostname: configuration.server.hostname, tls: .opportunistic,
+                timeouts: SMTPTimeouts(connect: primary.connectTimeout, command: primary.commandTimeout,
+                                       data: primary.dataTimeout)),
+            group: group, logger: logger)
+        return ResolvedRoute(id: .bounce, resolver: MXResolver(dns: SystemResolver(), localNames: [configuration.server.hostname]),
+                             client: client)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+/// What the primary said about one address, as recipient verification remembers it.
+public struct RecipientVerdictRecord: Sendable, Equatable {
+    public enum Verdict: String, Sendable, Equatable {
+        /// The primary accepted the address, at RCPT of a callout or of a delivery.
+        case accepted
+        /// The primary refused the address permanently (5xx) at RCPT of a callout.
+        case refused
+    }
+
+    /// Lowercased (see `Spool.verdictKey`).
+    public var address: String
+    public var verdict: Verdict
+    public var checkedAt: Date
+    /// The primary's reply, for the log and for the operator.
+    public var reply: String?
+
+    public init(address: String, verdict: Verdict, checkedAt: Date, reply: String?) {
+        self.address = address
+        self.verdict = verdict
+        self.checkedAt = checkedAt
+        self.reply = reply
+    }
+}
+
+/// Recipient verification's memory (`[relay] verify`): the primary's answers survive both a
+/// restart and the primary's outage, which is when they are needed most. Whether an answer is
+/// still fresh is the reader's call (positive and negative TTLs); this only stores the latest.
+extension Spool {
+    /// The stored verdict on `address`, fresh or not; nil when the primary was never asked.
+    public func recipientVerdict(for address: String) async throws -> RecipientVerdictRecord? {
+        let key = Self.verdictKey(address)
+        return try await mappingDatabaseErrors {
+            try await pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM recipient_verdict WHERE address = ?", arguments: [key]).map { row in
+                    RecipientVerdictRecord(
+                        address: row["address"],
+                        verdict: try decodeStored(RecipientVerdictRecord.Verdict.self, row["verdict"], "recipient_verdict.verdict"),
+                        checkedAt: Date(unixMilliseconds: row["checked_at"]), reply: row["reply"])
+                }
+            }
+        }
+    }
+
+    /// Stores the primary's answer on `address`, unless a later one is stored already.
+    public func rememberRecipientVerdict(_ verdict: RecipientVerdictRecord.Verdict, for address: String, at: Date,
+                                         reply: String?) async throws {
+        try await rememberRecipientVerdicts([address], verdict, at: at, reply: reply)
+    }
+
+    /// Records that the primary took mail for each of `addresses`: the best evidence there is
+    /// that an address exists, and what lets verification accept it while the primary is down.
+    public func rememberAcceptedRecipients(_ addresses: [String], at: Date) async throws {
+        guard !addresses.isEmpty else { return }
+        try await rememberRecipientVerdicts(addresses, .accepted, at: at, reply: nil)
+    }
+
+    /// Forgets verdicts older than `checkedBefore` (the longest TTL); returns how many.
+    @discardableResult
+    public func forgetRecipientVerdicts(checkedBefore: Date) async throws -> Int {
+        try await mappingDatabaseErrors {
+            try await pool.write { db in
+                try db.execute(sql: "DELETE FROM recipient_verdict WHERE checked_at < ?",
+                               arguments: [checkedBefore.unixMilliseconds])
+                return db.changesCount
+            }
+        }
+    }
+
+    /// Addresses are matched without case, as `[relay] recipients` is: a backup MX cannot know
+    /// the primary's case rules, and almost every mail system ignores case.
+    static func verdictKey(_ address: String) -> String {
+        address.lowercased()
+    }
+
+    private func rememberRecipientVerdicts(_ addresses: [String], _ verdict: RecipientVerdictRecord.Verdict, at: Date,
+                                           reply: String?) async throws {
+        try await mappingDatabaseErrors {
+            try await pool.write { db in
+                // The latest answer wins; a callout that finishes after a delivery was recorded
+                // (it started earlier) must not overwrite the newer evidence.
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO recipient_verdict (address, verdict, checked_at, reply) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (address) DO UPDATE
+                    SET verdict = excluded.verdict, checked_at = excluded.checked_at, reply = excluded.reply
+                    WHERE excluded.checked_at >= recipient_verdict.checked_at
+                    """)
+                for address in Set(addresses.map(Self.verdictKey)) {
+                    try upsert.execute(arguments: [address, verdict.rawValue, at.unixMilliseconds, reply])
+                }
+            }
+        }
+    }
+}

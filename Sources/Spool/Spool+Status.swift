@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// `backstop status`'s figures, read in one snapshot.
+extension Spool {
+    /// How many recent health transitions `status` reports.
+    public static let recentTransitionLimit = 5
+
+    public func status(now: Date = Date()) async throws -> SpoolStatus {
+        try await mappingDatabaseErrors {
+            try await pool.read { db in
+                var messages = Dictionary(uniqueKeysWithValues: QueueState.allCases.map { ($0, 0) })
+                for row in try Row.fetchAll(db, sql: """
+                        SELECT \(QueueSQL.state) AS queue_state, count(*) FROM message m GROUP BY queue_state
+                        """, arguments: ["now": now.unixMilliseconds]) {
+                    messages[try decodeStored(QueueState.self, row[0], "message state")] = row[1]
+                }
+                let oldest = try Int64.fetchOne(db, sql: "SELECT min(received_at) FROM message")
+                let hourAgo = now.addingTimeInterval(-3600).unixMilliseconds
+                return SpoolStatus(
+                    messages: messages,
+                    bytes: try Int.fetchOne(db, sql: "SELECT coalesce(sum(size), 0) FROM message") ?? 0,
+                    oldestReceivedAt: oldest.map(Date.init(unixMilliseconds:)),
+                    acceptedLastHour: try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM arrival_log WHERE at > ? AND at <= ?",
+                        arguments: [hourAgo, now.unixMilliseconds]) ?? 0,
+                    deliveredLastHour: try Int.fetchOne(db, sql: """
+                        SELECT count(DISTINCT queue_id) FROM delivery_log
+                        WHERE outcome = 'delivered' AND at > ? AND at <= ?
+                        """, arguments: [hourAgo, now.unixMilliseconds]) ?? 0,
+                    latestHealth: try Row.fetchAll(db, sql: """
+                        SELECT * FROM health_transition t
+                        WHERE t.id = (SELECT id FROM health_transition u WHERE u.host = t.host
+                                      ORDER BY at DESC, id DESC LIMIT 1)
+                        ORDER BY host
+                        """).map(HealthRecord.init(row:)),
+                    recentTransitions: try Row.fetchAll(db, sql: """
+                        SELECT * FROM health_transition ORDER BY at DESC, id DESC LIMIT ?
+                        """, arguments: [Self.recentTransitionLimit]).map(HealthRecord.init(row:)),
+                    pausedRoutes: try Self.pausedRoutes(db))
+            }
+        }
+    }
+}
+
+extension HealthRecord {
+    init(row: Row) {
+        self.init(host: row["host"], from: row["from_state"], to: row["to_state"],
+                  at: Date(unixMilliseconds: row["at"]), reason: row["reason"])
+    }
+}

@@ -1,0 +1,135 @@
+import Forwarder
+import Foundation
+import SMTPProtocol
+import Testing
+
+/// Verification's memory in a dictionary.
+actor MemoryOfAnswers: VerificationMemory {
+    private(set) var answers: [String: RememberedAnswer] = [:]
+
+    func recall(_ address: String) async throws -> RememberedAnswer? {
+        answers[address.lowercased()]
+    }
+
+    func remember(_ answer: RememberedAnswer, for address: String) async throws {
+        answers[address.lowercased()] = answer
+    }
+}
+
+@Suite("AddressVerifier: callouts while up, memory while down")
+struct AddressVerifierTests {
+    let clock = TestClock()
+    let memory = MemoryOfAnswers()
+    let probe = ScriptedProbe()
+
+    private func verifier(port: Int, tempfail: Bool = false,
+                          deadline: Duration = .seconds(5)) throws -> (AddressVerifier, HealthMonitor, PrimaryHost) {
+        let host = Fixtures.local(port)
+        let health = HealthMonitor(hosts: [host], configuration: .init(downAfter: 1, upAfter: 1), prober: probe, clock: clock)
+        let verifier = AddressVerifier(
+            configuration: .init(positiveTTL: .seconds(86_400), negativeTTL: .seconds(3600), tempfailUnknownWhileDown: tempfail,
+                                 stepTimeout: .seconds(5), deadline: deadline),
+            memory: memory, health: health, client: try Fixtures.client(), hostsForDomain: { _ in [host] }, clock: clock)
+        return (verifier, health, host)
+    }
+
+    private func primary(refusing refused: [String] = [], deferring deferred: [String] = []) async throws -> FakePrimary {
+        var script = FakePrimary.Script()
+        for address in refused { script.rcptReplies[address] = SMTPReply(550, .init(5, 1, 1), "No such user") }
+        for address in deferred { script.rcptReplies[address] = SMTPReply(451, .init(4, 3, 0), "Try later") }
+        return try await FakePrimary.start(script)
+    }
+
+    @Test("while up: 2xx exists and 5xx unknown user, both remembered; 4xx accepted unverified, not remembered")
+    func calloutWhileUp() async throws {
+        let primary = try await primary(refusing: ["ghost@example.com"], deferring: ["busy@example.com"])
+        defer { Task { await primary.stop() } }
+        let (verifier, _, _) = try verifier(port: primary.port)
+
+        #expect(await verifier.verify("bob@example.com") == .exists)
+        #expect(await verifier.verify("ghost@example.com") == .unknownUser)
+        guard case .unverified = await verifier.verify("busy@example.com") else {
+            Issue.record("a 4xx must accept unverified")
+            return
+        }
+        let answers = await memory.answers
+        #expect(answers["bob@example.com"] == RememberedAnswer(exists: true, at: clock.now(), reply: "250 2.1.5 Recipient ok"))
+        #expect(answers["ghost@example.com"]?.exists == false)
+        #expect(answers["busy@example.com"] == nil)
+        #expect(primary.recorded.connections == 3)
+    }
+
+    @Test("a fresh answer decides without a callout; a stale one is asked again")
+    func memoryWithinTTL() async throws {
+        let primary = try await primary(refusing: ["ghost@example.com"])
+        defer { Task { await primary.stop() } }
+        let (verifier, _, _) = try verifier(port: primary.port)
+        try await memory.remember(RememberedAnswer(exists: false, at: clock.now()), for: "bob@example.com")
+        try await memory.remember(RememberedAnswer(exists: true, at: clock.now()), for: "ghost@example.com")
+
+        #expect(await verifier.verify("Bob@Example.com") == .unknownUser)
+        #expect(await verifier.verify("ghost@example.com") == .exists)
+        #expect(primary.recorded.connections == 0)
+
+        clock.advance(by: 3601)  // past the negative TTL, within the positive one
+        #expect(await verifier.verify("bob@example.com") == .exists)
+        #expect(await verifier.verify("ghost@example.com") == .exists)
+        #expect(primary.recorded.connections == 1)
+        clock.advance(by: 86_400)
+        #expect(await verifier.verify("ghost@example.com") == .unknownUser)
+        #expect(primary.recorded.connections == 2)
+    }
+
+    @Test("while down: remembered answers hold, stale ones do not; the unknown get verify_unknown_when_down",
+          arguments: [false, true])
+    func whileDown(tempfail: Bool) async throws {
+        let port = try await FakePrimary.closedPort()
+        let (verifier, health, host) = try verifier(port: port, tempfail: tempfail)
+        probe.set(host, .connectRefused)
+        await health.probeAll()
+        #expect(await health.state(of: host) == .down)
+        try await memory.remember(RememberedAnswer(exists: true, at: clock.now()), for: "known@example.com")
+        try await memory.remember(RememberedAnswer(exists: false, at: clock.now()), for: "gone@example.com")
+        try await memory.remember(RememberedAnswer(exists: false, at: clock.now().addingTimeInterval(-7200)),
+                                  for: "forgotten@example.com")
+
+        #expect(await verifier.verify("known@example.com") == .exists)
+        #expect(await verifier.verify("gone@example.com") == .unknownUser)
+        for address in ["new@example.com", "forgotten@example.com"] {
+            let verdict = await verifier.verify(address)
+            if tempfail {
+                #expect(verdict == .tryLater)
+            } else if case .unverified = verdict {
+            } else {
+                Issue.record("\(address): expected unverified, got \(verdict)")
+            }
+        }
+    }
+
+    @Test("a primary not yet known down that cannot be reached counts as down")
+    func unreachableCountsAsDown() async throws {
+        let port = try await FakePrimary.closedPort()
+        let (verifier, health, host) = try verifier(port: port, tempfail: true)
+        #expect(await health.state(of: host) == .unknown)
+        #expect(await verifier.verify("new@example.com") == .tryLater)
+    }
+
+    @Test("a callout slower than the deadline leaves the sender accepted unverified")
+    func deadline() async throws {
+        var script = FakePrimary.Script()
+        script.stall = .rcpt
+        let primary = try await FakePrimary.start(script)
+        defer { Task { await primary.stop() } }
+        let (verifier, _, _) = try verifier(port: primary.port, deadline: .seconds(30))
+        let verdict = Task { await verifier.verify("slow@example.com") }
+        // The callout stalls at RCPT (its step timeout is 5 s); the deadline is on the test clock.
+        while !primary.recorded.commands.contains(where: { $0.hasPrefix("RCPT") }) { try await Task.sleep(for: .milliseconds(10)) }
+        await clock.waitForSleepers(1)
+        clock.advance(by: 30)
+        guard case .unverified(let why) = await verdict.value else {
+            Issue.record("expected unverified")
+            return
+        }
+        #expect(why.contains("did not answer"))
+    }
+}

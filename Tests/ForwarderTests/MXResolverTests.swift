@@ -1,0 +1,115 @@
+import Forwarder
+import SMTPProtocol
+import Testing
+
+@Suite("MXResolver: RFC 5321 §5.1 routing over canned DNS")
+struct MXResolverTests {
+    private func hosts(_ lookup: MailHostLookup) -> [String]? {
+        if case .hosts(let hosts) = lookup { return hosts.map(\.name) }
+        return nil
+    }
+
+    private func status(_ lookup: MailHostLookup) -> EnhancedStatusCode? {
+        if case .unroutable(let diagnosis) = lookup { return diagnosis.status }
+        return nil
+    }
+
+    private func mx(_ records: [(Int, String)], for domain: String = "sender.example") -> DNSResponse {
+        var wire = DNSWire(question: domain, type: .mx)
+        for (preference, exchange) in records { wire.mx(preference, exchange) }
+        return .message(wire.bytes)
+    }
+
+    @Test("MX hosts by preference, lowest first, each once, on the given port")
+    func byPreference() async throws {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(30, "mx3.sender.example"), (10, "MX1.sender.example."), (20, "mx2.sender.example"),
+                                        (40, "mx1.sender.example")])
+        let lookup = await MXResolver(dns: dns, port: 2525).mailHosts(for: "Sender.Example")
+        #expect(hosts(lookup) == ["mx1.sender.example", "mx2.sender.example", "mx3.sender.example"])
+        if case .hosts(let found) = lookup { #expect(found.allSatisfy { $0.port == 2525 }) }
+    }
+
+    @Test("equal preferences stay together, between the better and the worse")
+    func equalPreferences() async throws {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(20, "c.example"), (10, "a.example"), (10, "b.example")])
+        let found = try #require(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")))
+        #expect(Set(found.prefix(2)) == ["a.example", "b.example"])
+        #expect(found.last == "c.example")
+    }
+
+    @Test("a null MX means no mail at all: 5.1.10")
+    func nullMX() async {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(0, ".")])
+        #expect(status(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == EnhancedStatusCode(5, 1, 10))
+    }
+
+    @Test("without MX records the domain's own address is its mail host (A, then AAAA)", arguments: [DNSRecordType.a, .aaaa])
+    func implicitMX(type: DNSRecordType) async {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = .noRecords
+        dns["sender.example", .a] = .noRecords
+        var wire = DNSWire(question: "sender.example", type: type)
+        wire.a(type == .a ? [192, 0, 2, 1] : Array(repeating: 0x20, count: 16))
+        dns["sender.example", type] = .message(wire.bytes)
+        #expect(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == ["sender.example"])
+    }
+
+    @Test("an MX answer of nothing but a CNAME counts as no MX")
+    func cnameOnly() async {
+        var dns = CannedDNS()
+        var wire = DNSWire(question: "sender.example", type: .mx)
+        wire.cname("elsewhere.example")
+        dns["sender.example", .mx] = .message(wire.bytes)
+        var address = DNSWire(question: "sender.example", type: .a)
+        address.a([192, 0, 2, 1])
+        dns["sender.example", .a] = .message(address.bytes)
+        #expect(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == ["sender.example"])
+    }
+
+    @Test("permanent and temporary failures", arguments: [
+        ("no such domain", "5.1.2"), ("no MX, no address", "5.1.2"), ("MX lookup fails", "4.4.3"),
+        ("address lookup fails", "4.4.3"), ("malformed answer", "4.4.3"),
+    ])
+    func failures(situation: String, expected: String) async {
+        var dns = CannedDNS()
+        switch situation {
+        case "no such domain":
+            break
+        case "no MX, no address":
+            dns["sender.example", .mx] = .noRecords
+            dns["sender.example", .a] = .noRecords
+            dns["sender.example", .aaaa] = .noRecords
+        case "MX lookup fails":
+            dns["sender.example", .mx] = .failed("SERVFAIL")
+        case "address lookup fails":
+            dns["sender.example", .mx] = .noRecords
+            dns["sender.example", .a] = .failed("timeout")
+            dns["sender.example", .aaaa] = .noRecords
+        default:
+            dns["sender.example", .mx] = .message([0x12, 0x34, 0x81])
+        }
+        #expect(status(await MXResolver(dns: dns).mailHosts(for: "sender.example"))?.description == expected)
+    }
+
+    @Test("an MX list naming this host is cut there; naming only this host is a loop")
+    func ourselves() async {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(10, "primary.sender.example"), (20, "backstop.example.org"), (30, "tertiary.example")])
+        let resolver = MXResolver(dns: dns, localNames: ["Backstop.Example.org."])
+        #expect(hosts(await resolver.mailHosts(for: "sender.example")) == ["primary.sender.example"])
+
+        dns["sender.example", .mx] = mx([(10, "backstop.example.org"), (20, "other.example")])
+        #expect(status(await MXResolver(dns: dns, localNames: ["backstop.example.org"]).mailHosts(for: "sender.example"))
+            == EnhancedStatusCode(5, 4, 6))
+    }
+
+    @Test("an address literal is its own host, without DNS")
+    func addressLiteral() async {
+        let resolver = MXResolver(dns: CannedDNS())
+        #expect(hosts(await resolver.mailHosts(for: "[192.0.2.7]")) == ["192.0.2.7"])
+        #expect(hosts(await resolver.mailHosts(for: "[IPv6:2001:db8::7]")) == ["2001:db8::7"])
+    }
+}
