@@ -17,7 +17,6 @@ struct NotificationTests {
             try await primary.start()
             let timely = try await WebhookReceiver()
             let flaky = try await WebhookReceiver(failFirst: 2)
-            defer { Task { await timely.stop(); await flaky.stop() } }
             var options = BackstopOptions.forwarding(to: primary.address)
             // forwarding(to:) probes every second and marks down at the first failure; here three.
             #expect(options.sections.contains("check_interval = \"\(Int(Self.checkInterval))s\""))
@@ -28,59 +27,69 @@ struct NotificationTests {
                 "queue_threshold = 3",
                 "age_threshold = \"2s\"",
             ])
-            try await withBackstop(options, in: directory) { server in
-                func event(_ kind: String, from receiver: WebhookReceiver, within timeout: Duration) async throws -> WebhookReceiver.Event {
-                    do {
-                        return try await receiver.waitFor(kind, within: timeout)
-                    } catch {
-                        throw WaitTimeout(description: "\(error)\nbackstop's log:\n\(server.log)")
+            do {
+                try await withBackstop(options, in: directory) { server in
+                    func event(_ kind: String, from receiver: WebhookReceiver, within timeout: Duration) async throws -> WebhookReceiver.Event {
+                        do {
+                            return try await receiver.waitFor(kind, within: timeout)
+                        } catch {
+                            throw WaitTimeout(description: "\(error)\nbackstop's log:\n\(server.log)")
+                        }
                     }
+                    try await server.waitForTransition(of: primary.address, to: "up")
+                    await primary.stop()
+                    let stoppedAt = Date().timeIntervalSince1970
+
+                    let down = try await event("primary_down", from: timely, within: .seconds(15))
+                    let delay = down.arrivedAt - stoppedAt
+                    let bound = Self.checkInterval * Self.downAfter
+                    print("primary_down reached the webhook \(String(format: "%.2f", delay)) s after the primary stopped (bound \(bound) s)")
+                    #expect(delay <= bound * 1.1 + 0.2, "primary_down took \(delay) s; check_interval × down_after = \(bound) s")
+                    #expect(down.contentType == "application/json")
+                    #expect(down.json["host"] as? String == primary.address)
+                    #expect(down.json["backstop"] as? String == BackstopOptions.hostname)
+                    #expect((down.json["reason"] as? String ?? "").isEmpty == false)
+                    let at = try #require(down.json["at"] as? String)
+                    let stamp = try #require(try? Date(at, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "\(at)")
+                    #expect(abs(stamp.timeIntervalSince1970 - down.arrivedAt) < 2, "at is when the transition happened")
+                    let queue = try #require(down.json["queue"] as? [String: any Sendable])
+                    #expect(queue["messages"] as? Double == 0)
+
+                    // Two 503s, then 200: retried after 1 s and 2 s, the same event.
+                    let retried = try await event("primary_down", from: flaky, within: .seconds(15))
+                    #expect(retried.json["id"] as? String == down.json["id"] as? String)
+                    #expect(flaky.events.filter { $0.kind == "primary_down" }.map(\.answered) == [503, 503, 200])
+
+                    try await send((0..<3).map { TestMail("notify", $0) }, to: server.port)
+                    let threshold = try await event("queue_threshold", from: timely, within: .seconds(25))
+                    #expect((threshold.json["queue"] as? [String: any Sendable])?["messages"] as? Double == 3)
+                    #expect(threshold.json["host"] as? String == BackstopOptions.hostname)
+                    _ = try await event("age_threshold", from: timely, within: .seconds(25))
+
+                    try await primary.start()
+                    let up = try await event("primary_up", from: timely, within: .seconds(15))
+                    #expect(up.json["host"] as? String == primary.address)
+                    try await primary.waitForMessages(3, within: .seconds(15))
+
+                    let lines = try String(contentsOf: directory.appendingPathComponent("notify-command.log"), encoding: .utf8)
+                        .split(separator: "\n")
+                    let kinds = lines.compactMap { line in
+                        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["event"] as? String
+                    }
+                    #expect(Array(kinds.prefix(2)) == ["primary_down", "queue_threshold"], "the command got each event: \(lines)")
+                    #expect(kinds.contains("primary_up"))
+                    #expect(timely.events.filter { $0.kind == "primary_down" }.count == 1, "one event per transition")
+                    #expect(server.log.contains("status=sent (250"), "Postfix-style delivery lines: \(server.log)")
                 }
-                try await server.waitForTransition(of: primary.address, to: "up")
+            } catch {
+                await timely.stop()
+                await flaky.stop()
                 await primary.stop()
-                let stoppedAt = Date().timeIntervalSince1970
-
-                let down = try await event("primary_down", from: timely, within: .seconds(15))
-                let delay = down.arrivedAt - stoppedAt
-                let bound = Self.checkInterval * Self.downAfter
-                print("primary_down reached the webhook \(String(format: "%.2f", delay)) s after the primary stopped (bound \(bound) s)")
-                #expect(delay <= bound * 1.1 + 0.2, "primary_down took \(delay) s; check_interval × down_after = \(bound) s")
-                #expect(down.contentType == "application/json")
-                #expect(down.json["host"] as? String == primary.address)
-                #expect(down.json["backstop"] as? String == BackstopOptions.hostname)
-                #expect((down.json["reason"] as? String ?? "").isEmpty == false)
-                let at = try #require(down.json["at"] as? String)
-                let stamp = try #require(try? Date(at, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)), "\(at)")
-                #expect(abs(stamp.timeIntervalSince1970 - down.arrivedAt) < 2, "at is when the transition happened")
-                let queue = try #require(down.json["queue"] as? [String: any Sendable])
-                #expect(queue["messages"] as? Double == 0)
-
-                // Two 503s, then 200: retried after 1 s and 2 s, the same event.
-                let retried = try await event("primary_down", from: flaky, within: .seconds(15))
-                #expect(retried.json["id"] as? String == down.json["id"] as? String)
-                #expect(flaky.events.filter { $0.kind == "primary_down" }.map(\.answered) == [503, 503, 200])
-
-                try await send((0..<3).map { TestMail("notify", $0) }, to: server.port)
-                let threshold = try await event("queue_threshold", from: timely, within: .seconds(25))
-                #expect((threshold.json["queue"] as? [String: any Sendable])?["messages"] as? Double == 3)
-                #expect(threshold.json["host"] as? String == BackstopOptions.hostname)
-                _ = try await event("age_threshold", from: timely, within: .seconds(25))
-
-                try await primary.start()
-                let up = try await event("primary_up", from: timely, within: .seconds(15))
-                #expect(up.json["host"] as? String == primary.address)
-                try await primary.waitForMessages(3, within: .seconds(15))
-
-                let lines = try String(contentsOf: directory.appendingPathComponent("notify-command.log"), encoding: .utf8)
-                    .split(separator: "\n")
-                let kinds = lines.compactMap { line in
-                    (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["event"] as? String
-                }
-                #expect(Array(kinds.prefix(2)) == ["primary_down", "queue_threshold"], "the command got each event: \(lines)")
-                #expect(kinds.contains("primary_up"))
-                #expect(timely.events.filter { $0.kind == "primary_down" }.count == 1, "one event per transition")
-                #expect(server.log.contains("status=sent (250"), "Postfix-style delivery lines: \(server.log)")
+                throw error
             }
+            await timely.stop()
+            await flaky.stop()
+            await primary.stop()
         }
     }
 }
