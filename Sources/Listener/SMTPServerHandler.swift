@@ -120,6 +120,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             inbound = nil
             let event = framer.next(&buffer)
             inbound = buffer.readableBytes > 0 ? buffer : nil
+            if isRunaway {
+                cutOffRunawayMessage(context: context)
+                break
+            }
             guard let event else {
                 if var rest = inbound { rest.discardReadBytes(); inbound = rest }
                 break
@@ -145,11 +149,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             perform(machine.refuse(Replies.bareLineEnding), context: context)
         case .content(let content):
             assembler?.append(content)
-            if assembler?.isRunaway == true {
-                logger.notice("message content without end, cut off at \(assembler?.size ?? 0) bytes")
-                dropAssembler()
-                perform(machine.messageCutOff(), context: context)
-            }
         case .dataEnd(let violation):
             perform(machine.messageComplete(rejection: rejection(violation, final: true)), context: context)
         case .chunkEnd(let violation):
@@ -159,6 +158,20 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             if rejection != nil { dropAssembler() }
             perform(machine.chunkComplete(rejection: rejection, last: last), context: context)
         }
+    }
+
+    /// DATA past twice the size limit: not a message a little too big, which is read to its
+    /// end and refused so that the session stays in step, but a sender that never ends.
+    private var isRunaway: Bool {
+        let limit = environment.settings.maxMessageSize
+        return framer.dataOctets - limit > limit
+    }
+
+    private func cutOffRunawayMessage(context: ChannelHandlerContext) {
+        logger.notice("message without end cut off after \(framer.dataOctets) bytes")
+        inbound = nil
+        dropAssembler()
+        perform(machine.messageCutOff(), context: context)
     }
 
     /// Why a finished message (or chunk) must be refused, if it must.

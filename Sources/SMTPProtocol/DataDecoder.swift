@@ -33,6 +33,9 @@ public struct DataDecoder: Sendable {
     private var atLineStart = true
     private var lineLength = 0
     public private(set) var violation: ContentViolation?
+    /// Content octets consumed so far, those dropped after a violation included: what the
+    /// session holds a message without end to, since dropped content raises no event.
+    public private(set) var octets = 0
 
     /// - Parameter maxLineLength: octets of a line including its CRLF.
     public init(maxLineLength: Int) {
@@ -61,6 +64,7 @@ public struct DataDecoder: Sendable {
             let cleanBefore = violation == nil
             let run = scanRun(buffer)
             if run == 0 { return nil }
+            octets += run
             let slice = buffer.readSlice(length: run)!
             if cleanBefore, violation == nil { return .content(slice) }
         }

@@ -54,6 +54,13 @@ public struct InboundFramer: Sendable {
         }
     }
 
+    /// Content octets of the DATA being read (those dropped after a violation included); 0
+    /// outside DATA.
+    public var dataOctets: Int {
+        if case .data(let decoder) = mode { return decoder.octets }
+        return 0
+    }
+
     /// After `354`: what follows is message content up to `<CRLF>.<CRLF>`.
     public mutating func beginData() {
         mode = .data(DataDecoder(maxLineLength: maxTextLineLength))

@@ -142,11 +142,12 @@ struct FloodingTests {
         }
     }
 
-    @Test("A header block without end: 552 5.3.4 and closed at twice max_message_size, nothing stored")
-    func endlessHeaderBlock() async throws {
+    @Test("A header block or a body line without end: 552 5.3.4 and closed at twice max_message_size, nothing stored",
+          arguments: ["endless-header", "endless-body-line"])
+    func endlessMessage(mode: String) async throws {
         let limit = 1_000_000
         try await withBackstop(BackstopOptions(server: ["max_message_size = \(limit)"])) { server in
-            let session = try await Self.hostile("endless-header", port: server.port, ["--interval", "0.002", "--give-up", "60"])
+            let session = try await Self.hostile(mode, port: server.port, ["--interval", "0.002", "--give-up", "60"])
             #expect(session.replies.count == 1 && session.replies.first?.hasPrefix("552 5.3.4") == true, "\(session.replies)")
             #expect(session.closed, "\(session)")
             #expect(session.sent > 2 * limit, "cut off only past twice the limit: \(session)")
@@ -162,7 +163,7 @@ struct FloodingTests {
             #expect(leftovers.isEmpty, "the spilled body of the refused message is removed: \(leftovers)")
             let peak = try peakResidentBytes(of: server.pid)
             #expect(peak < Self.peakMemoryBound, "peak RSS \(peak >> 20) MiB")
-            print("endless header block: \(session.replies) after \(session.sent) bytes " +
+            print("\(mode): \(session.replies) after \(session.sent) bytes " +
                   "(max_message_size \(limit)) in \(String(format: "%.1f", session.elapsed)) s; backstop peak RSS \(peak >> 20) MiB")
         }
     }

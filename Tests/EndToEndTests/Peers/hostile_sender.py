@@ -9,6 +9,7 @@ Modes:
   endless-line    after the greeting, one command line that never ends (4 KiB at a time)
   endless-header  EHLO, MAIL, RCPT, DATA, then header fields without end (no blank line,
                   no final dot)
+  endless-body-line  EHLO, MAIL, RCPT, DATA, a header and then one body line without end
 It sends until the server closes the connection or --give-up seconds have passed, reading
 whatever the server answers meanwhile, and prints one JSON object:
     replies    every reply line received after the setup (the greeting and, for
@@ -44,7 +45,7 @@ def setup(connection, mode):
     greeting, buffer = read_reply(connection, buffer)
     if not greeting.startswith("220"):
         raise ConnectionError("greeting: " + greeting)
-    if mode != "endless-header":
+    if not mode.startswith("endless-") or mode == "endless-line":
         return buffer
     for command, expected in ((b"EHLO hostile.client.test", "250"), (b"MAIL FROM:<hostile@sender.test>", "250"),
                               (b"RCPT TO:<user@example.test>", "250"), (b"DATA", "354")):
@@ -68,6 +69,11 @@ def payload(mode):
         piece = b"x" * 4096
         while True:
             yield piece
+    elif mode == "endless-body-line":
+        yield b"Subject: one endless line\r\n\r\n" + b"x" * 4096
+        piece = b"x" * 4096
+        while True:
+            yield piece
     else:
         number = 0
         while True:
@@ -78,7 +84,7 @@ def payload(mode):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["slowloris", "endless-line", "endless-header"], required=True)
+    parser.add_argument("--mode", choices=["slowloris", "endless-line", "endless-header", "endless-body-line"], required=True)
     parser.add_argument("--source")
     parser.add_argument("--interval", type=float, default=0)
     parser.add_argument("--give-up", type=float, default=60)
