@@ -71,7 +71,8 @@ struct FloodingTests {
     @Test("2,000 idle connections and a slowloris: a well-behaved sender delivers within a second; per-IP limits and the command timeout close them; memory stays bounded")
     func floodAndSlowloris() async throws {
         let descriptors = raiseDescriptorLimit(to: 8192)
-        #expect(descriptors >= 4096, "the flood needs about 2,100 descriptors in this process and in backstop")
+        // The flood peer holds up to about 1,100 connections at once, backstop about 850.
+        #expect(descriptors >= 2048, "RLIMIT_NOFILE allows only \(descriptors) descriptors; the flood needs 2,048")
         try await withBackstop(Self.options(commandTimeout: Self.floodCommandTimeout)) { server in
             let before = try peakResidentBytes(of: server.pid)
             let python = try Tools.require("python3")
