@@ -32,6 +32,7 @@ extension ServerSettings {
         commandTimeout: .seconds(5 * 60),
         dataInitiationTimeout: .seconds(2 * 60),
         dataBlockTimeout: .seconds(3 * 60),
+        minDataRate: 500,
         shutdownGrace: .seconds(30),
         memoryBodyLimit: 262_144)
 

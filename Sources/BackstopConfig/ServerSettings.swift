@@ -21,6 +21,8 @@ public struct ServerSettings: Equatable, Sendable {
     public var dataInitiationTimeout: Duration
     /// Wait for each further block of message data (§4.5.3.2.5).
     public var dataBlockTimeout: Duration
+    /// Bytes a second message content must average, or its time runs out; 0 for no minimum.
+    public var minDataRate: Int
     /// On shutdown, time for open sessions to finish before they are closed with 421.
     public var shutdownGrace: Duration
     /// Bytes of a message kept in memory before the rest is spilled to a temporary file.
@@ -43,6 +45,7 @@ extension ServerSettings {
             ConfigKey("command_timeout", \.commandTimeout, .duration(atLeast: .seconds(1))),
             ConfigKey("data_initiation_timeout", \.dataInitiationTimeout, .duration(atLeast: .seconds(1))),
             ConfigKey("data_block_timeout", \.dataBlockTimeout, .duration(atLeast: .seconds(1))),
+            ConfigKey("min_data_rate", \.minDataRate, .integer(atLeast: 0)),
             ConfigKey("shutdown_grace", \.shutdownGrace, .duration(atLeast: .zero)),
             ConfigKey("memory_body_limit", \.memoryBodyLimit, .integer(atLeast: 0)),
         ], check: { server, configuration, context throws(ConfigError) in

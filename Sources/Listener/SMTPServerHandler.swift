@@ -30,6 +30,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var readPending = false
     private var shutdownRequested = false
     private var timeout: Scheduled<Void>?
+    /// While message content arrives: when its time runs out.
+    private var contentDeadline: NIODeadline?
     private var receivedTLS = false
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
     private var tlsVersion: String?
@@ -71,11 +73,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if machine.isClosed { return }
+        let count = bytes.readableBytes
         if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
-        // Message content may take as long as it needs, block by block (RFC 5321 §4.5.3.2.5).
-        // A command line must be complete within the command timeout however its bytes
-        // trickle in, or one byte every few seconds would hold a session open for ever.
-        if !framer.isReadingCommands { armTimeout(context: context) }
+        // Message content buys time as it arrives (see contentArrived). A command line must be
+        // complete within the command timeout however its bytes trickle in, or one byte every
+        // few seconds would hold a session open for ever.
+        if !framer.isReadingCommands { contentArrived(count, context: context) }
         process(context: context)
     }
 
@@ -259,17 +262,42 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     // MARK: - Timeouts
 
+    /// Starts the wait for the next command, or for the content that follows DATA or BDAT.
     private func armTimeout(context: ChannelHandlerContext) {
-        timeout?.cancel()
         let settings = environment.settings
-        let limit = framer.isReadingCommands ? settings.commandTimeout
-            : (assembler?.size ?? 0) == 0 ? settings.dataInitiationTimeout : settings.dataTimeout
+        if framer.isReadingCommands {
+            contentDeadline = nil
+            schedule(at: .now() + TimeAmount(settings.commandTimeout), context: context)
+        } else {
+            let limit = (assembler?.size ?? 0) == 0 ? settings.dataInitiationTimeout : settings.dataTimeout
+            let deadline = NIODeadline.now() + TimeAmount(limit)
+            contentDeadline = deadline
+            schedule(at: deadline, context: context)
+        }
+    }
+
+    /// Content arrived. RFC 5321 asks only for a block every `dataTimeout`; each byte also
+    /// buys time at `minDataRate`, never more than `dataTimeout` ahead, so that a trickle of a
+    /// byte every few seconds runs out of time instead of lasting for ever.
+    private func contentArrived(_ count: Int, context: ChannelHandlerContext) {
+        let settings = environment.settings
+        let ceiling = NIODeadline.now() + TimeAmount(settings.dataTimeout)
+        var deadline = ceiling
+        if settings.minDataRate > 0, let current = contentDeadline {
+            deadline = min(ceiling, current + .nanoseconds(Int64(count) * 1_000_000_000 / Int64(settings.minDataRate)))
+        }
+        contentDeadline = deadline
+        schedule(at: deadline, context: context)
+    }
+
+    private func schedule(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        timeout?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timeout = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit.components.seconds) * 1_000_000_000
-                                                        + limit.components.attoseconds / 1_000_000_000)) {
+        let phase = framer.isReadingCommands ? "waiting for a command" : "receiving message content"
+        timeout = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
             guard !handler.awaitingAnswer, !handler.machine.isClosed else { return }
-            handler.logger.info("timeout after \(limit)")
+            handler.logger.info("timeout \(phase)")
             handler.send(Replies.timeout, context: context)
             handler.close(context: context)
         }

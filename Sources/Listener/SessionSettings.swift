@@ -15,11 +15,15 @@ public struct SessionSettings: Sendable {
     public var dataInitiationTimeout: Duration
     /// Between blocks of content.
     public var dataTimeout: Duration
+    /// Bytes a second that content must average: each byte received buys `1 / minDataRate`
+    /// seconds, never more than `dataTimeout` ahead. 0: every block buys `dataTimeout`.
+    public var minDataRate: Int
 
     public init(hostname: String, maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 20,
                 maxHops: Int = 100, maxCommandLength: Int = 512, maxLineLength: Int = 1000,
                 memoryBodyLimit: Int = 262_144, commandTimeout: Duration = .seconds(300),
-                dataInitiationTimeout: Duration = .seconds(120), dataTimeout: Duration = .seconds(180)) {
+                dataInitiationTimeout: Duration = .seconds(120), dataTimeout: Duration = .seconds(180),
+                minDataRate: Int = 500) {
         self.hostname = hostname
         self.maxMessageSize = maxMessageSize
         self.maxRecipients = maxRecipients
@@ -31,5 +35,6 @@ public struct SessionSettings: Sendable {
         self.commandTimeout = commandTimeout
         self.dataInitiationTimeout = dataInitiationTimeout
         self.dataTimeout = dataTimeout
+        self.minDataRate = minDataRate
     }
 }

@@ -47,7 +47,7 @@ public final class BackstopServer: Sendable {
             hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
             maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, memoryBodyLimit: server.memoryBodyLimit,
             commandTimeout: server.commandTimeout, dataInitiationTimeout: server.dataInitiationTimeout,
-            dataTimeout: server.dataBlockTimeout)
+            dataTimeout: server.dataBlockTimeout, minDataRate: server.minDataRate)
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: reloadable,

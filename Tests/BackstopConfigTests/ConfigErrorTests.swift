@@ -33,7 +33,7 @@ struct ConfigErrorTests {
         #expect(configError("[log]\ndestination = \"syslog\"\n")
             == "config/x.toml: [log] destination: unknown key (known: level, format)")
         #expect(configError("[server.limits]\nmax = 1\n")
-            == "config/x.toml: [server] limits: unknown key (known: listen, hostname, accept_when, max_message_size, max_recipients, max_connections, max_connections_per_ip, max_errors, max_line_length, command_timeout, data_initiation_timeout, data_block_timeout, shutdown_grace, memory_body_limit)")
+            == "config/x.toml: [server] limits: unknown key (known: listen, hostname, accept_when, max_message_size, max_recipients, max_connections, max_connections_per_ip, max_errors, max_line_length, command_timeout, data_initiation_timeout, data_block_timeout, min_data_rate, shutdown_grace, memory_body_limit)")
     }
 
     @Test func keyInTheWrongSectionNamesItsSection() {

@@ -16,6 +16,7 @@ struct DefaultsTests {
         #expect(defaults.server.commandTimeout == .seconds(300))
         #expect(defaults.server.dataInitiationTimeout == .seconds(120))
         #expect(defaults.server.dataBlockTimeout == .seconds(180))
+        #expect(defaults.server.minDataRate == 500)
         #expect(defaults.server.shutdownGrace == .seconds(30))
         #expect(defaults.server.memoryBodyLimit == 262_144)
         #expect(defaults.server.acceptWhen == .always)
@@ -87,7 +88,7 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 50)
+        #expect(keyNames(in: rendered).count == 51)
         #expect(keyNames(in: rendered).contains("[primary] route"))
     }
 

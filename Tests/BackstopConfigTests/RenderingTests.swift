@@ -43,6 +43,7 @@ struct RenderingTests {
         configuration.server.commandTimeout = .seconds(90)
         configuration.server.dataInitiationTimeout = .milliseconds(1500)
         configuration.server.dataBlockTimeout = .seconds(86_400)
+        configuration.server.minDataRate = 0
         configuration.server.shutdownGrace = .zero
         configuration.server.memoryBodyLimit = 0
         configuration.tls.certificate = try scratch.write("cert \"main\".pem", PEM.certificate)

@@ -129,6 +129,18 @@ struct FloodingTests {
         }
     }
 
+    @Test("A slowloris in DATA, a byte a second: 421 4.4.2 once the content falls behind min_data_rate")
+    func slowlorisInData() async throws {
+        let options = BackstopOptions(server: ["data_initiation_timeout = \"3s\"", "data_block_timeout = \"3s\""])
+        try await withBackstop(options) { server in
+            let session = try await Self.hostile("slowloris-data", port: server.port, ["--interval", "1", "--give-up", "30"])
+            #expect(session.closed && session.replies == ["421 4.4.2 Timeout exceeded, closing connection"], "\(session)")
+            #expect(session.sent >= 2 && session.elapsed < 3 + 3, "a byte a second must not stretch data_block_timeout: \(session)")
+            #expect(try await LimitTests.spooledCount(server) == 0)
+            print("slowloris in DATA: \(session.replies) after \(String(format: "%.1f", session.elapsed)) s and \(session.sent) bytes")
+        }
+    }
+
     @Test("A command line without end: 500 5.5.2 once it passes 512 bytes, then 421 4.4.2 at the command timeout")
     func endlessCommandLine() async throws {
         try await withBackstop(Self.options(commandTimeout: Self.commandTimeout)) { server in

@@ -306,18 +306,32 @@ struct ListenerIntegrationTests {
             let client = try await server.connect()
             #expect(try await client.readReply().code == 220)
             // One byte every 300 ms: each arrives well within the timeout, the line never does.
-            let channel = client.channel
-            let trickle = Task {
-                for byte in "EHLO slow.client.test".utf8 {
-                    try await channel.writeAndFlush(ByteBuffer(bytes: [byte])).get()
-                    try await Task.sleep(for: .milliseconds(300))
-                }
-            }
+            let trickle = client.trickle("EHLO slow.client.test", every: .milliseconds(300))
             #expect(try await client.readReply().codes == "421 4.4.2")
             let waited = ContinuousClock.now - started
             trickle.cancel()
             #expect(waited >= .seconds(1) && waited < .seconds(3), "\(waited)")
             #expect(await client.readUntilClosed().isEmpty)
+        }
+    }
+
+    @Test("message content trickled in a byte at a time runs out of time at min_data_rate, though each byte comes within the block timeout")
+    func trickledContentTimesOut() async throws {
+        let settings = SessionSettings(hostname: testHostname, dataInitiationTimeout: .seconds(1), dataTimeout: .seconds(1),
+                                       minDataRate: 500)
+        try await withListener(settings: settings) { server in
+            let client = try await server.connect()
+            _ = try await client.readReply()
+            try await client.send("EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+            #expect(try await client.readReplies(4).map(\.code) == [250, 250, 250, 354])
+            let started = ContinuousClock.now
+            let trickle = client.trickle("Subject: slow\r\n\r\nvery slow\r\n", every: .milliseconds(300))
+            #expect(try await client.readReply().codes == "421 4.4.2")
+            let waited = ContinuousClock.now - started
+            trickle.cancel()
+            #expect(waited < .seconds(3), "\(waited)")
+            #expect(await client.readUntilClosed().isEmpty)
+            #expect(try await server.spool.queuedMessageIDs().isEmpty)
         }
     }
 

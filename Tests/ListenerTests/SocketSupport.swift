@@ -171,6 +171,17 @@ final class SMTPTestClient {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
+    /// Sends `text` one byte at a time, `interval` apart, while the test reads the replies.
+    func trickle(_ text: String, every interval: Duration) -> Task<Void, any Error> {
+        let channel = self.channel
+        return Task {
+            for byte in text.utf8 {
+                try await channel.writeAndFlush(ByteBuffer(bytes: [byte])).get()
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
     /// Reads the next complete reply; throws if the connection closes first.
     func readReply() async throws -> TestReply {
         while true {

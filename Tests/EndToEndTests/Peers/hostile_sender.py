@@ -10,6 +10,7 @@ Modes:
   endless-header  EHLO, MAIL, RCPT, DATA, then header fields without end (no blank line,
                   no final dot)
   endless-body-line  EHLO, MAIL, RCPT, DATA, a header and then one body line without end
+  slowloris-data  EHLO, MAIL, RCPT, DATA, then message content one byte every --interval seconds
 It sends until the server closes the connection or --give-up seconds have passed, reading
 whatever the server answers meanwhile, and prints one JSON object:
     replies    every reply line received after the setup (the greeting and, for
@@ -45,7 +46,7 @@ def setup(connection, mode):
     greeting, buffer = read_reply(connection, buffer)
     if not greeting.startswith("220"):
         raise ConnectionError("greeting: " + greeting)
-    if not mode.startswith("endless-") or mode == "endless-line":
+    if mode not in ("endless-header", "endless-body-line", "slowloris-data"):
         return buffer
     for command, expected in ((b"EHLO hostile.client.test", "250"), (b"MAIL FROM:<hostile@sender.test>", "250"),
                               (b"RCPT TO:<user@example.test>", "250"), (b"DATA", "354")):
@@ -58,8 +59,8 @@ def setup(connection, mode):
 
 def payload(mode):
     """An endless supply of what the mode sends, piece by piece."""
-    if mode == "slowloris":
-        line = b"EHLO " + b"slow" * 10_000
+    if mode in ("slowloris", "slowloris-data"):
+        line = b"EHLO " + b"slow" * 10_000 if mode == "slowloris" else b"Subject: slow\r\n\r\n" + b"slow\r\n" * 10_000
         while True:
             for byte in line:
                 yield bytes([byte])
@@ -84,7 +85,7 @@ def payload(mode):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--mode", choices=["slowloris", "endless-line", "endless-header", "endless-body-line"], required=True)
+    parser.add_argument("--mode", choices=["slowloris", "slowloris-data", "endless-line", "endless-header", "endless-body-line"], required=True)
     parser.add_argument("--source")
     parser.add_argument("--interval", type=float, default=0)
     parser.add_argument("--give-up", type=float, default=60)
