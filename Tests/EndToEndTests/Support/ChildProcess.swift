@@ -58,6 +58,10 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdinPipe.read, 0)
         posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
         posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
+        // Nothing else: descriptors opened without close-on-exec elsewhere in this process (other
+        // tests' sockets, epoll instances and pipes) would stay open as long as the child runs,
+        // and a peer that runs for seconds would hold other tests' connections open with them.
+        _ = LinuxExtensions.addCloseFrom(&actions, 3)
         if let directory { _ = LinuxExtensions.addChdir(&actions, directory) }
 
         var attributes = posix_spawnattr_t()
@@ -216,11 +220,15 @@ private final class ReapedFlag: Sendable {
 private enum LinuxExtensions {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
     /// `pipe2`: both ends close-on-exec from the start, so no child spawned meanwhile inherits them.
     static let pipe2: Pipe2 = unsafeBitCast(symbol("pipe2"), to: Pipe2.self)
     /// `posix_spawn_file_actions_addchdir_np` (glibc 2.29).
     static let addChdir: AddChdir = unsafeBitCast(symbol("posix_spawn_file_actions_addchdir_np"), to: AddChdir.self)
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34).
+    static let addCloseFrom: AddCloseFrom = unsafeBitCast(symbol("posix_spawn_file_actions_addclosefrom_np"),
+                                                          to: AddCloseFrom.self)
 
     private static func symbol(_ name: String) -> UnsafeMutableRawPointer {
         guard let address = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
