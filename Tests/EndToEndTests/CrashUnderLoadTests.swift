@@ -16,7 +16,8 @@ struct CrashUnderLoadTests {
 
     /// How one tracked message ended for its sender (see Peers/marked_senders.py).
     enum Outcome: Equatable {
-        case acknowledged(queueID: String)
+        /// With the SHA-256 of the message as sent.
+        case acknowledged(queueID: String, sha256: String)
         case refused(code: Int)
         /// Lost before the final dot was sent: the server cannot have it.
         case cut
@@ -52,7 +53,8 @@ struct CrashUnderLoadTests {
         let senderScript = Tools.peersDirectory.appendingPathComponent("marked_senders.py").path
         try await withTestDirectory { directory in
             let primary = try FakePrimary(in: directory, name: "primary")
-            let options = BackstopOptions.forwarding(to: primary.address)
+            // Every fifth message (50 KB) is spilled to a file on its way into the spool.
+            let options = BackstopOptions.forwarding(to: primary.address, server: ["memory_body_limit = 16_384"])
             var outcomes: [String: Outcome] = [:]
             var runs: [Run] = []
             var killsWithPrimaryUp = 0
@@ -84,10 +86,10 @@ struct CrashUnderLoadTests {
                 run.killed = Date().timeIntervalSince1970
                 let status = await server.process.kill()
                 runs.append(run)
-                #expect(status == .signaled(SIGKILL), "round \(round): \(status); log:\n\(server.log)")
+                #expect(status == .signaled(SIGKILL), "round \(round), \(moment.rawValue): \(status); log:\n\(server.log)")
 
                 let output = try #require(await senders.waitForCompletion(within: .seconds(30)),
-                                          "round \(round): the senders did not stop after the kill")
+                                          "round \(round), \(moment.rawValue): the senders did not stop after the kill")
                 await load.terminate(grace: .seconds(5))
                 let roundOutcomes = Self.outcomes(in: output.stdoutText)
                 outcomes.merge(roundOutcomes) { first, _ in first }
@@ -147,7 +149,7 @@ struct CrashUnderLoadTests {
             let words = line.split(separator: " ").map(String.init)
             guard words.count >= 2 else { continue }
             switch (words[1], words.count) {
-            case ("acknowledged", 3): outcomes[words[0]] = .acknowledged(queueID: words[2])
+            case ("acknowledged", 4): outcomes[words[0]] = .acknowledged(queueID: words[2], sha256: words[3])
             case ("refused", 3): outcomes[words[0]] = .refused(code: Int(words[2]) ?? 0)
             case ("cut", 2): outcomes[words[0]] = .cut
             case ("unknown", 2): outcomes[words[0]] = .unknown
@@ -160,7 +162,7 @@ struct CrashUnderLoadTests {
     static func expectKept(_ outcomes: [String: Outcome], spoolPath: String, primary: FakePrimary) async throws {
         let notSpooled = try await withSpool(at: spoolPath) { spool async throws in
             var missing: [String] = []
-            for case let (marker, .acknowledged(id)) in outcomes {
+            for case let (marker, .acknowledged(id, _)) in outcomes {
                 let queueID = try #require(QueueID(rawValue: id), "\(marker): queue ID \(id)")
                 if try await spool.envelope(of: queueID) == nil { missing.append(marker) }
             }
@@ -181,20 +183,22 @@ struct CrashUnderLoadTests {
 
     static func check(_ outcomes: [String: Outcome], received: [ReceivedMessage], runs: [Run],
                       killsWithPrimaryUp: Int, elapsed: Duration) throws {
+        var markers: [Int: String] = [:]
         var copies: [String: [ReceivedMessage]] = [:]
         for message in received {
             guard let marker = message.marker else { continue }
+            markers[message.seq] = marker
             copies[marker, default: []].append(message)
         }
         var acknowledged = 0, refused = 0, cut = 0, unknown = 0, unknownDelivered = 0
         for (marker, outcome) in outcomes {
             let arrived = copies[marker]
             switch outcome {
-            case .acknowledged:
+            case .acknowledged(_, let sha256):
                 acknowledged += 1
                 #expect(arrived != nil, "\(marker) got 250 but never reached the primary")
-                if let first = arrived?.first {
-                    #expect(first.original?.data == content(of: marker), "\(marker) arrived damaged")
+                for copy in arrived ?? [] {
+                    #expect(copy.sha256AfterFirstField == sha256, "\(marker) arrived damaged")
                 }
             case .refused(let code):
                 refused += 1
@@ -213,11 +217,11 @@ struct CrashUnderLoadTests {
         // Copies of one stored message are equal byte for byte (its Received: header names its
         // queue ID), smtp-source's load included. One run never delivers a message twice; a
         // message comes again only if the primary took it just before a kill.
-        let copiesOfEach = Dictionary(grouping: received, by: \.data)
+        let copiesOfEach = Dictionary(grouping: received, by: \.storedCopyKey)
         let duplicated = copiesOfEach.values.filter { $0.count > 1 }
         func run(at time: Double) -> Int { runs.lastIndex { $0.started <= time } ?? 0 }
         for arrivals in duplicated {
-            let name = arrivals[0].marker ?? "load message \(arrivals[0].seq)"
+            let name = markers[arrivals[0].seq] ?? "load message \(arrivals[0].seq)"
             let runIndices = arrivals.map { run(at: $0.receivedAt) }
             #expect(Set(runIndices).count == runIndices.count, "\(name) was delivered twice by one run of backstop (runs \(runIndices))")
             let first = arrivals[0]
@@ -232,33 +236,28 @@ struct CrashUnderLoadTests {
         for run in runs {
             guard let target = run.killedWhileDelivering else { continue }
             let message = try #require(bySequence[target], "the primary has no message \(target)")
-            #expect(copiesOfEach[message.data, default: []].count >= 2,
-                    "message \(target) (\(message.marker ?? "load")) was in flight at a kill but was not delivered again")
+            #expect(copiesOfEach[message.storedCopyKey, default: []].count >= 2,
+                    "message \(target) (\(markers[target] ?? "load")) was in flight at a kill but was not delivered again")
         }
         #expect(acknowledged > rounds * 5, "too few acknowledged messages to prove anything: \(acknowledged)")
 
         let load = received.count { $0.mailFrom == "load@load.sender.test" }
-        print("crash under load: \(rounds) SIGKILL rounds (\(rounds / 3) each during DATA, commit, replay) in \(elapsed.inSeconds); " +
+        let moments = KillMoment.allCases.map(\.rawValue).joined(separator: ", ")
+        print("crash under load: \(rounds) SIGKILL rounds (\(rounds / KillMoment.allCases.count) each \(moments)) in \(elapsed.inSeconds); " +
               "\(outcomes.count) tracked messages checked: \(acknowledged) acknowledged (all delivered), \(refused) refused, " +
               "\(cut) cut off (none delivered), \(unknown) unknown at a kill (\(unknownDelivered) of them delivered); " +
               "the primary took \(received.count) messages (\(load) of them smtp-source load), " +
               "\(duplicated.count) came twice, all in flight at a replay kill (bound \(bound))")
     }
-
-    /// The message marked_senders.py sends for `marker` ("TAG.SESSION.INDEX"), byte for byte.
-    static func content(of marker: String) -> [UInt8] {
-        let index = marker.split(separator: ".").last.flatMap { Int($0) } ?? 0
-        let large = index % largeEvery == largeEvery - 1
-        var lines = [
-            "From: Marked Sender <sender@marked.sender.test>", "To: <user@example.test>",
-            "Subject: crash test message \(marker)", "Message-ID: <\(marker)@marked.sender.test>", "",
-        ]
-        lines += (0..<(large ? 4_000 : 25)).map { "\(marker) line \($0) \(String(repeating: "abcdefghij", count: 6))" }
-        return Array((lines.joined(separator: "\r\n") + "\r\n").utf8)
-    }
 }
 
 extension ReceivedMessage {
+    /// What identifies one stored message among its copies: the Received: header Backstop
+    /// prepended (it names the queue ID) and the digest of the rest.
+    var storedCopyKey: String {
+        String(decoding: data.prefix(300), as: UTF8.self) + " " + sha256AfterFirstField
+    }
+
     /// The marker of a message from marked_senders.py, taken from its Message-ID.
     var marker: String? {
         guard let id = messageID, id.hasPrefix("<"), id.hasSuffix("@marked.sender.test>") else { return nil }

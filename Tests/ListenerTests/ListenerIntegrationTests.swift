@@ -305,12 +305,13 @@ struct ListenerIntegrationTests {
             let started = ContinuousClock.now
             let client = try await server.connect()
             #expect(try await client.readReply().code == 220)
-            // One byte every 300 ms: each arrives well within the timeout, the line never does.
-            let trickle = client.trickle("EHLO slow.client.test", every: .milliseconds(300))
+            // One byte every 300 ms: each arrives well within the timeout, the line (about
+            // 10 s) never does; a timeout restarted by each byte would come only after it.
+            let trickle = client.trickle("EHLO slow.and.steady.client.test", every: .milliseconds(300))
             #expect(try await client.readReply().codes == "421 4.4.2")
             let waited = ContinuousClock.now - started
             trickle.cancel()
-            #expect(waited >= .seconds(1) && waited < .seconds(3), "\(waited)")
+            #expect(waited >= .seconds(1) && waited < .seconds(7), "\(waited)")
             #expect(await client.readUntilClosed().isEmpty)
         }
     }
@@ -325,11 +326,12 @@ struct ListenerIntegrationTests {
             try await client.send("EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
             #expect(try await client.readReplies(4).map(\.code) == [250, 250, 250, 354])
             let started = ContinuousClock.now
-            let trickle = client.trickle("Subject: slow\r\n\r\nvery slow\r\n", every: .milliseconds(300))
+            // About 10 s of trickling: without the rate the timeout would come only after it.
+            let trickle = client.trickle("Subject: slow\r\n\r\nvery very slow\r\n", every: .milliseconds(300))
             #expect(try await client.readReply().codes == "421 4.4.2")
             let waited = ContinuousClock.now - started
             trickle.cancel()
-            #expect(waited < .seconds(3), "\(waited)")
+            #expect(waited < .seconds(7), "\(waited)")
             #expect(await client.readUntilClosed().isEmpty)
             #expect(try await server.spool.queuedMessageIDs().isEmpty)
         }

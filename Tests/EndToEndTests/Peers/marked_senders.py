@@ -6,11 +6,12 @@ Usage: marked_senders.py --port PORT --tag TAG --sessions S --messages M [--larg
 Runs S sessions at once (threads, smtplib), each sending up to M messages over one
 connection, and stops a session at the first connection error (no reconnecting: the server
 is expected to die under it). Message i of session s carries the marker TAG.s.i as its
-Message-ID <TAG.s.i@marked.sender.test>; every K-th message is about 300 KB, larger than
-Backstop keeps in memory, the rest about 2 KB.
+Message-ID <TAG.s.i@marked.sender.test>; every K-th message is about 50 KB (make it larger
+than the memory_body_limit of the server, so that it is spilled to a file), the rest 2 KB.
 
 One line per message, printed and flushed the moment its outcome is known:
-    MARKER acknowledged QUEUE_ID   250 after the final dot
+    MARKER acknowledged QUEUE_ID SHA256
+                                   250 after the final dot; SHA256 (hex) of the message sent
     MARKER refused CODE            a 4xx/5xx reply at MAIL, RCPT, DATA or after the final dot
     MARKER cut                     the connection was lost before the final dot was handed to
                                    the kernel: the server cannot have the whole message
@@ -18,6 +19,7 @@ One line per message, printed and flushed the moment its outcome is known:
                                    before its reply came: the server may or may not have it
 """
 import argparse
+import hashlib
 import smtplib
 import sys
 import threading
@@ -39,7 +41,7 @@ def content(marker, large):
         "Message-ID: <%s@marked.sender.test>" % marker,
         "",
     ]
-    count = 4_000 if large else 25
+    count = 600 if large else 25
     lines += ["%s line %d %s" % (marker, number, "abcdefghij" * 6) for number in range(count)]
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
@@ -75,7 +77,8 @@ def session(port, tag, number, messages, large_every):
             dot_sent = True
             code, text = client.getreply()
             if code == 250:
-                report(marker, "acknowledged %s" % text.decode("ascii", "replace").split()[-1])
+                report(marker, "acknowledged %s %s" % (text.decode("ascii", "replace").split()[-1],
+                                                       hashlib.sha256(body).hexdigest()))
             else:
                 report(marker, "refused %d" % code)
         except (OSError, smtplib.SMTPException):
