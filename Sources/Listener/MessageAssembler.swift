@@ -46,6 +46,9 @@ final class MessageAssembler {
     }
 
     var isOverSize: Bool { size > maxSize }
+    /// Content past twice the limit: not a message a little too big that is read to its end
+    /// (so the session stays in step), but a sender that never ends. It is cut off.
+    var isRunaway: Bool { size - maxSize > maxSize }
     var needsBackpressure: Bool { bytesInFlight > Self.maxBytesInFlight }
 
     func append(_ content: ByteBuffer) {

@@ -72,7 +72,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         var bytes = unwrapInboundIn(data)
         if machine.isClosed { return }
         if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
-        armTimeout(context: context)
+        // Message content may take as long as it needs, block by block (RFC 5321 §4.5.3.2.5).
+        // A command line must be complete within the command timeout however its bytes
+        // trickle in, or one byte every few seconds would hold a session open for ever.
+        if !framer.isReadingCommands { armTimeout(context: context) }
         process(context: context)
     }
 
@@ -122,6 +125,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 break
             }
             handle(event, context: context)
+            // Each command, and each end of a message or chunk, starts the wait for the next.
+            if case .content = event {} else { armTimeout(context: context) }
         }
     }
 
@@ -140,6 +145,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             perform(machine.refuse(Replies.bareLineEnding), context: context)
         case .content(let content):
             assembler?.append(content)
+            if assembler?.isRunaway == true {
+                logger.notice("message content without end, cut off at \(assembler?.size ?? 0) bytes")
+                dropAssembler()
+                perform(machine.messageCutOff(), context: context)
+            }
         case .dataEnd(let violation):
             perform(machine.messageComplete(rejection: rejection(violation, final: true)), context: context)
         case .chunkEnd(let violation):

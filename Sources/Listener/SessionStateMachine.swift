@@ -279,6 +279,14 @@ public struct SessionStateMachine: Sendable {
         return [.commit(current)]
     }
 
+    /// Content without end, far past the size limit: refused, and the session is closed,
+    /// since the end of the message that would bring it back in step may never come.
+    public mutating func messageCutOff() -> [Action] {
+        transaction = nil
+        phase = .closed
+        return [.replyAndClose(Replies.messageTooBig)]
+    }
+
     /// The end of a BDAT chunk that is not the last one.
     public mutating func chunkComplete(rejection: SMTPReply?, last: Bool) -> [Action] {
         guard case .receivingChunk(let discard, _) = phase else { return [] }

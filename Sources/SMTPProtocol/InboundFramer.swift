@@ -46,9 +46,12 @@ public struct InboundFramer: Sendable {
         self.chunkValidator = ContentValidator(maxLineLength: maxTextLineLength)
     }
 
+    /// True between commands, also while the rest of an overlong command line is discarded.
     public var isReadingCommands: Bool {
-        if case .command = mode { return true }
-        return false
+        switch mode {
+        case .command, .discardingLine: return true
+        case .data, .chunk: return false
+        }
     }
 
     /// After `354`: what follows is message content up to `<CRLF>.<CRLF>`.

@@ -150,7 +150,8 @@ struct ListenerIntegrationTests {
             _ = try await client.readReply()
             try await client.send("EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
             #expect(try await client.readReplies(4).map(\.code) == [250, 250, 250, 354])
-            try await client.send(messageBody(size: 2 << 20))
+            // Half as much again as the limit: too big, yet read to its end (past twice the limit it is cut off).
+            try await client.send(messageBody(size: 3 << 19))
             try await waitUntil("the first megabyte is written to the incoming directory") { !server.temporaryFiles().isEmpty }
             try await client.send(".\r\n")
             #expect(try await client.readReply().codes == "552 5.3.4")
@@ -271,6 +272,52 @@ struct ListenerIntegrationTests {
             try await waitUntil("the session is gone") { server.environment.sessions.count == 0 }
             try await waitUntil("its temporary file is removed") { server.temporaryFiles().isEmpty }
             #expect(try await server.spool.queuedMessageIDs().isEmpty)
+        }
+    }
+
+    @Test("content past twice the size limit is cut off with 552 5.3.4 and a close, without waiting for its end")
+    func runawayMessage() async throws {
+        let settings = SessionSettings(hostname: testHostname, maxMessageSize: 64 << 10, memoryBodyLimit: 16 << 10)
+        try await withListener(settings: settings) { server in
+            let client = try await server.connect()
+            _ = try await client.readReply()
+            try await client.send("EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+            #expect(try await client.readReplies(4).map(\.code) == [250, 250, 250, 354])
+            // A header block with no end, and no final dot.
+            let fields = (0..<2_000).map { "X-Filler-\($0): \(String(repeating: "f", count: 60))\r\n" }.joined()
+            // Sent alongside the reading: the server hangs up before it has read it all.
+            let channel = client.channel
+            let sending = Task { try? await channel.writeAndFlush(ByteBuffer(string: fields)).get() }
+            #expect(try await client.readReply().codes == "552 5.3.4")
+            await sending.value
+            #expect(await client.readUntilClosed().isEmpty)
+            try await waitUntil("the spilled part is removed") { server.temporaryFiles().isEmpty }
+            #expect(try await server.spool.queuedMessageIDs().isEmpty)
+        }
+    }
+
+    /// Real timers: they are the behaviour under test, and one second keeps it short.
+    @Test("a command trickled in a byte at a time gets 421 4.4.2 at the command timeout all the same")
+    func trickledCommandTimesOut() async throws {
+        let settings = SessionSettings(hostname: testHostname, commandTimeout: .seconds(1))
+        try await withListener(settings: settings) { server in
+            // The timer starts with the greeting.
+            let started = ContinuousClock.now
+            let client = try await server.connect()
+            #expect(try await client.readReply().code == 220)
+            // One byte every 300 ms: each arrives well within the timeout, the line never does.
+            let channel = client.channel
+            let trickle = Task {
+                for byte in "EHLO slow.client.test".utf8 {
+                    try await channel.writeAndFlush(ByteBuffer(bytes: [byte])).get()
+                    try await Task.sleep(for: .milliseconds(300))
+                }
+            }
+            #expect(try await client.readReply().codes == "421 4.4.2")
+            let waited = ContinuousClock.now - started
+            trickle.cancel()
+            #expect(waited >= .seconds(1) && waited < .seconds(3), "\(waited)")
+            #expect(await client.readUntilClosed().isEmpty)
         }
     }
 

@@ -28,6 +28,8 @@ The script (a JSON object, from a file or the command line; all keys optional):
     rcpt            {address: [code, text]}   replies to RCPT TO (default 250)
     data_reply      [code, text]      reply after the final dot (default 250)
     data_delay_ms   int               delay after the final dot, before storing and replying
+    reply_delay_ms  int               delay after storing a message, before its reply: the
+                                      message is taken but the client does not know it yet
 A script file is read again whenever it changes, so a test can change the behaviour of a
 running server (write the new file elsewhere and rename it over the old one); a session keeps
 the script it started with.
@@ -223,6 +225,9 @@ class Server:
                         seq, name = self.store.save(record)
                         emit("message %d %s" % (seq, name))
                         text = "%s as %06d" % (text, seq)
+                        reply_delay = int(script.get("reply_delay_ms", 0))
+                        if reply_delay:
+                            await asyncio.sleep(reply_delay / 1000)
                     reply(int(code), text)
                     emit("reply %d %d" % (number, int(code)))
                     transaction = None

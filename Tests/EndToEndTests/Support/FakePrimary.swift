@@ -11,12 +11,15 @@ struct PrimaryScript: Sendable {
     var rcpt: [String: (code: Int, text: String)] = [:]
     /// Delay after the final dot, before the message is stored and answered.
     var dataDelayMilliseconds = 0
+    /// Delay after a message is stored, before its 250: the message is taken, its sender does not know yet.
+    var replyDelayMilliseconds = 0
 
     var json: String {
         var object: [String: Any] = [:]
         if let greeting { object["greeting"] = [greeting.code, greeting.text] as [Any] }
         if !rcpt.isEmpty { object["rcpt"] = rcpt.mapValues { [$0.code, $0.text] as [Any] } }
         if dataDelayMilliseconds > 0 { object["data_delay_ms"] = dataDelayMilliseconds }
+        if replyDelayMilliseconds > 0 { object["reply_delay_ms"] = replyDelayMilliseconds }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

@@ -32,6 +32,13 @@ enum Tools {
 
     static let swaksInstalled = find("swaks") != nil
 
+    /// Postfix's test programs (smtp-source, smtp-sink) live in /usr/sbin, which PATH may leave out.
+    static func postfix(_ name: String) throws -> String {
+        let sbin = "/usr/sbin/\(name)"
+        if find(name) == nil, FileManager.default.isExecutableFile(atPath: sbin) { return sbin }
+        return try require(name)
+    }
+
     /// Tests/EndToEndTests/Peers, found from this file's path.
     static let peersDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Peers")
