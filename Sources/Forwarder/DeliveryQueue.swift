@@ -45,6 +45,11 @@ public protocol DeliveryQueue: Sendable {
     /// Applies one delivery attempt (see the type's contract) and releases its lease.
     func record(_ attempt: DeliveryAttempt) async throws
 
+    /// Whether a claimed message is still to be sent: still spooled, not held by an operator,
+    /// and still leased by `lease.owner`. Asked before each message of a batch, so that a
+    /// `queue hold` or `queue delete` takes effect at the next message, not the next batch.
+    func mayDeliver(_ queueID: String, lease: Lease) async throws -> Bool
+
     /// Gives a leased message back untouched: no recipient state, counter or time changes.
     /// Used when a job was claimed but not attempted (shutdown, route went down).
     func release(_ queueID: String, lease: Lease) async throws

@@ -17,6 +17,12 @@ extension DeliveryScheduler {
                 await release(jobs[index...])
                 break
             }
+            // An operator may have held or deleted it since the batch was claimed. When the
+            // spool cannot say, the lease still stands and delivering is the safe side.
+            if let allowed = try? await queue.mayDeliver(job.queueID, lease: job.lease), !allowed {
+                await release(jobs[index...index])
+                continue
+            }
             if session == nil || session?.failure != nil {
                 await session?.quit()
                 session = nil

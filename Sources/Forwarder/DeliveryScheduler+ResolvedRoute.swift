@@ -33,21 +33,8 @@ extension DeliveryScheduler {
         let signal = signals[route.id]!
         while !Task.isCancelled {
             await expireOldMessages(of: route.id)
-            let jobs: [DeliveryJob]
-            do {
-                jobs = try await queue.claim(route: route.id, limit: configuration.messagesPerConnection,
-                                             lease: newLease(), now: clock.now())
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("cannot claim messages from the spool", metadata: ["route": "\(route.id)", "error": "\(error)"])
-                await signal.wait(timeout: configuration.idlePoll, clock: clock)
-                continue
-            }
-            if jobs.isEmpty {
-                await signal.wait(timeout: configuration.idlePoll, clock: clock)
-                continue
-            }
+            guard let jobs = await claimDue(route.id, limit: configuration.messagesPerConnection, signal: signal) else { return }
+            if jobs.isEmpty { continue }
             await withTaskGroup(of: Void.self) { group in
                 var waiting = jobs[...]
                 func startNext() {

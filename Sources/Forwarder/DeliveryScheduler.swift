@@ -134,25 +134,29 @@ public final class DeliveryScheduler: Sendable {
                 wasPaused = false
             }
             let connections = pacer.state.withLock { $0.connections }
-            let jobs: [DeliveryJob]
-            do {
-                jobs = try await queue.claim(route: route.id, limit: connections * configuration.messagesPerConnection,
-                                             lease: newLease(), now: clock.now())
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("cannot claim messages from the spool", metadata: ["route": "\(route.id)", "error": "\(error)"])
-                await signal.wait(timeout: configuration.idlePoll, clock: clock)
-                continue
-            }
-            if jobs.isEmpty {
-                await signal.wait(timeout: configuration.idlePoll, clock: clock)
-                continue
-            }
+            let limit = connections * configuration.messagesPerConnection
+            guard let jobs = await claimDue(route.id, limit: limit, signal: signal) else { return }
+            if jobs.isEmpty { continue }
             let reachedPrimary = await deliver(jobs, in: connections, over: usable, pacer: pacer)
             if !reachedPrimary {
                 await signal.wait(timeout: configuration.connectionBackoff, clock: clock)
             }
+        }
+    }
+
+    /// Leases up to `limit` due messages of `route`. With none due, or a spool that cannot be
+    /// read (logged), it waits for a wake-up or the idle poll and returns none; nil once cancelled.
+    func claimDue(_ route: RouteID, limit: Int, signal: WakeSignal) async -> [DeliveryJob]? {
+        do {
+            let jobs = try await queue.claim(route: route, limit: limit, lease: newLease(), now: clock.now())
+            if jobs.isEmpty { await signal.wait(timeout: configuration.idlePoll, clock: clock) }
+            return jobs
+        } catch is CancellationError {
+            return nil
+        } catch {
+            logger.error("cannot claim messages from the spool", metadata: ["route": "\(route)", "error": "\(error)"])
+            await signal.wait(timeout: configuration.idlePoll, clock: clock)
+            return []
         }
     }
 

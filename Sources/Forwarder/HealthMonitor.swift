@@ -9,7 +9,10 @@ import Logging
 /// `up_after`).
 ///
 /// Every interval (with jitter, so several Backstops do not probe in step) each host gets one
-/// probe. Failed deliveries at the connect or greeting level count as failed probes, so an
+/// probe. While a host is part way to a change (a failure while up, a success while down), the
+/// remaining probes come `down_after` (or `up_after`) times as often, as HAProxy's `fastinter`
+/// does: the change is confirmed within about one interval of its first sign, so an outage is
+/// reported within `check_interval × down_after` of its start. Failed deliveries at the connect or greeting level count as failed probes, so an
 /// outage is noticed at the first failed delivery rather than at the next probe. Transitions go
 /// to the log, to the spool's health history, and to every subscriber's stream.
 public actor HealthMonitor {
@@ -82,7 +85,8 @@ public actor HealthMonitor {
     public func run() async {
         while !Task.isCancelled {
             await probeAll()
-            let interval = configuration.checkInterval.timeInterval
+            let settling = health.values.map(\.pendingChangeThreshold).max() ?? 1
+            let interval = configuration.checkInterval.timeInterval / Double(settling)
             let spread = interval * configuration.jitter * Double.random(in: -1..<1, using: &random)
             do {
                 try await clock.sleep(until: clock.now().addingTimeInterval(max(0, interval + spread)))

@@ -51,6 +51,14 @@ public struct HostHealth: Hashable, Sendable {
         self.upAfter = upAfter
     }
 
+    /// How many observations in a row the change the host is heading for needs (`downAfter`
+    /// or `upAfter`), or 1 when its last observation agrees with its state.
+    public var pendingChangeThreshold: Int {
+        if state != .down, consecutiveFailures > 0 { return downAfter }
+        if state != .up, consecutiveSuccesses > 0 { return upAfter }
+        return 1
+    }
+
     /// Counts one observation; returns the new state when it changed.
     public mutating func observe(success: Bool) -> HostState? {
         if success {

@@ -6,8 +6,9 @@ import SMTPProtocol
 import Synchronization
 
 /// The SMTP server: binds the listen addresses, admits connections within the limits, and on
-/// graceful shutdown stops accepting, lets sessions in the middle of a message finish within
-/// the grace period, and closes the rest with `421 4.3.2`.
+/// graceful shutdown lets sessions in the middle of a message finish within the grace period,
+/// closes the rest with `421 4.3.2`, and answers new connections `421 4.3.2` until the last
+/// session is done; then it stops listening.
 public final class SMTPListener: Service, Sendable {
     public struct Address: Sendable, Equatable {
         public var host: String
@@ -23,6 +24,9 @@ public final class SMTPListener: Service, Sendable {
     private let group: any EventLoopGroup
     private let shutdownGrace: Duration
     private let serverChannels = Mutex<[any Channel]>([])
+    /// Set at graceful shutdown: a sender that connects meanwhile is told to come back (RFC 5321
+    /// §3.8), which it treats as a temporary failure and retries, here or at another MX.
+    private let draining = Atomic<Bool>(false)
 
     public init(addresses: [Address], environment: ListenerEnvironment, group: any EventLoopGroup,
                 shutdownGrace: Duration) {
@@ -35,15 +39,14 @@ public final class SMTPListener: Service, Sendable {
     /// Binds every address (all or none) and returns the bound socket addresses.
     @discardableResult
     public func bind() async throws -> [SocketAddress] {
-        let environment = self.environment
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
-            .childChannelInitializer { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.initialize(channel, environment: environment)
+                    try initialize(channel)
                 }
             }
         var bound: [any Channel] = []
@@ -70,8 +73,15 @@ public final class SMTPListener: Service, Sendable {
                 for channel in channels { tasks.addTask { try? await channel.closeFuture.get() } }
             }
         } onGracefulShutdown: {
-            for channel in channels { channel.close(promise: nil) }
+            self.draining.store(true, ordering: .relaxed)
+            // The sockets stay open while the sessions finish, so that late senders hear 421
+            // rather than nothing; then they close, and `run` returns.
+            Task {
+                await self.drainSessions()
+                for channel in channels { channel.close(promise: nil) }
+            }
         }
+        // The listening sockets closed without a shutdown (an error): end the sessions too.
         await drainSessions()
     }
 
@@ -93,11 +103,16 @@ public final class SMTPListener: Service, Sendable {
         for channel in environment.sessions.all { channel.close(promise: nil) }
     }
 
-    private static func initialize(_ channel: any Channel, environment: ListenerEnvironment) throws {
+    private func initialize(_ channel: any Channel) throws {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        if draining.load(ordering: .relaxed) {
+            try channel.pipeline.syncOperations.addHandler(RefusingHandler(reply: Replies.shuttingDown))
+            return
+        }
         switch environment.limits.admit(address) {
         case .admitted:
-            channel.closeFuture.whenComplete { _ in environment.limits.release(address) }
+            let limits = environment.limits
+            channel.closeFuture.whenComplete { _ in limits.release(address) }
             try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(environment: environment, clientAddress: address))
         case .tooManyInTotal:
             environment.logger.notice("refused [\(address)]: too many connections")

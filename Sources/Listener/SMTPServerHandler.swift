@@ -141,6 +141,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         switch event {
         case .command(let line):
             switch CommandParser.parse(line) {
+            case .success(.data) where inbound != nil:
+                logger.notice("synchronization error: \(inbound?.readableBytes ?? 0) bytes sent after DATA before its reply")
+                perform(machine.pipelinedAfterData(), context: context)
             case .success(let command):
                 if case .mail = command { machine.primaryTakesMail = environment.primaryTakesMail() }
                 perform(machine.receive(command), context: context)

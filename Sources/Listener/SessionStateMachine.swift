@@ -98,6 +98,16 @@ public struct SessionStateMachine: Sendable {
         }
     }
 
+    /// Bytes came after DATA before its reply was sent. RFC 2920 §3.1 makes DATA the last
+    /// command of a group: the client waits for 354. Reading those bytes as commands when DATA
+    /// is refused would run message content as commands (a relay pipelining someone else's
+    /// message would let it smuggle one), so the session ends, as Postfix and Exim end it.
+    public mutating func pipelinedAfterData() -> [Action] {
+        transaction = nil
+        phase = .closed
+        return [.replyAndClose(Replies.synchronizationError)]
+    }
+
     /// A line the framer or parser refused.
     public mutating func refuse(_ reply: SMTPReply) -> [Action] {
         errorCount += 1

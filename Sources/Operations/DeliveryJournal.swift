@@ -45,6 +45,10 @@ struct DeliveryJournal: DeliveryQueue {
         if settled { rate.noteDelivered(at: attempt.finishedAt) }
     }
 
+    func mayDeliver(_ queueID: String, lease: Lease) async throws -> Bool {
+        try await base.mayDeliver(queueID, lease: lease)
+    }
+
     func release(_ queueID: String, lease: Lease) async throws {
         _ = arrivals.take(queueID)
         try await base.release(queueID, lease: lease)

@@ -69,6 +69,10 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         try? await spool.rememberAcceptedRecipients(accepted, at: attempt.finishedAt)
     }
 
+    func mayDeliver(_ queueID: String, lease: Lease) async throws -> Bool {
+        try await spool.mayDeliver(try Self.queueID(queueID), leaseOwner: lease.owner)
+    }
+
     func release(_ queueID: String, lease: Lease) async throws {
         let spool = self.spool
         let id = try Self.queueID(queueID)

@@ -19,55 +19,12 @@ public struct StatusSnapshot: Sendable, Equatable {
         public var counts: Bool
     }
 
-    /// A destination an operator paused (`backstop route pause`).
-    public struct PausedRoute: Sendable, Equatable {
-        public var domain: String
-        public var pausedAt: Date
-    }
-
-    /// The spool's figures, as `SpoolStatus` has them.
-    public struct Figures: Sendable, Equatable {
-        /// Every `QueueState`, zero when no message is in it.
-        public var messages: [QueueState: Int]
-        public var bytes: Int
-        public var oldestReceivedAt: Date?
-        public var acceptedLastHour: Int
-        public var deliveredLastHour: Int
-        /// The newest transition of each host that has one.
-        public var latestHealth: [HealthRecord]
-        /// Newest first.
-        public var recentTransitions: [HealthRecord]
-        public var pausedRoutes: [PausedRoute]
-
-        public init(messages: [QueueState: Int], bytes: Int = 0, oldestReceivedAt: Date? = nil, acceptedLastHour: Int = 0,
-                    deliveredLastHour: Int = 0, latestHealth: [HealthRecord] = [], recentTransitions: [HealthRecord] = [],
-                    pausedRoutes: [PausedRoute] = []) {
-            self.messages = messages
-            self.bytes = bytes
-            self.oldestReceivedAt = oldestReceivedAt
-            self.acceptedLastHour = acceptedLastHour
-            self.deliveredLastHour = deliveredLastHour
-            self.latestHealth = latestHealth
-            self.recentTransitions = recentTransitions
-            self.pausedRoutes = pausedRoutes
-        }
-
-        public init(_ status: SpoolStatus) {
-            self.init(messages: status.messages, bytes: status.bytes, oldestReceivedAt: status.oldestReceivedAt,
-                      acceptedLastHour: status.acceptedLastHour, deliveredLastHour: status.deliveredLastHour,
-                      latestHealth: status.latestHealth, recentTransitions: status.recentTransitions,
-                      pausedRoutes: status.pausedRoutes.map { PausedRoute(domain: $0.domain, pausedAt: $0.pausedAt) })
-        }
-
-        public var totalMessages: Int { messages.values.reduce(0, +) }
-    }
-
-    public var status: Figures
+    public var status: SpoolStatus
     public var hosts: [Host]
     public var spoolPath: String
     public var now: Date
 
-    public init(status: Figures, configuredHosts: [String], spoolPath: String, now: Date) {
+    public init(status: SpoolStatus, configuredHosts: [String], spoolPath: String, now: Date) {
         self.status = status
         self.spoolPath = spoolPath
         self.now = now
@@ -83,7 +40,7 @@ public struct StatusSnapshot: Sendable, Equatable {
 
     /// Reads the spool now.
     public static func read(from spool: Spool, configuration: BackstopConfiguration, now: Date = Date()) async throws -> StatusSnapshot {
-        StatusSnapshot(status: Figures(try await spool.status(now: now)), configuredHosts: configuredHosts(configuration),
+        StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configuredHosts(configuration),
                        spoolPath: spool.path, now: now)
     }
 

@@ -55,6 +55,8 @@ public enum Replies {
     public static let tooManyConnectionsFromYou = SMTPReply(421, .init(4, 7, 0), "Too many connections from your address, try again later")
     public static let timeout = SMTPReply(421, .init(4, 4, 2), "Timeout exceeded, closing connection")
     public static let shuttingDown = SMTPReply(421, .init(4, 3, 2), "Service shutting down, try again later")
+    public static let synchronizationError = SMTPReply(554, .init(5, 5, 0),
+                                                       "SMTP synchronization error: data sent before the reply to DATA")
     public static let forbiddenCommand = SMTPReply(521, .init(5, 5, 1), "This is an SMTP server, closing connection")
 
     public static let primaryIsUp = SMTPReply(451, .init(4, 4, 3), "The primary mail host is up; deliver there, this is a backup MX")

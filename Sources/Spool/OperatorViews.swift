@@ -62,6 +62,11 @@ public struct RoutePause: Sendable, Equatable {
     /// A recipient domain, or `.parent` for every subdomain of parent.
     public var domain: String
     public var pausedAt: Date
+
+    public init(domain: String, pausedAt: Date) {
+        self.domain = domain
+        self.pausedAt = pausedAt
+    }
 }
 
 /// What `backstop status` shows of the spool.
@@ -80,6 +85,19 @@ public struct SpoolStatus: Sendable, Equatable {
     /// Newest first.
     public var recentTransitions: [HealthRecord]
     public var pausedRoutes: [RoutePause]
+
+    public init(messages: [QueueState: Int], bytes: Int = 0, oldestReceivedAt: Date? = nil, acceptedLastHour: Int = 0,
+                deliveredLastHour: Int = 0, latestHealth: [HealthRecord] = [], recentTransitions: [HealthRecord] = [],
+                pausedRoutes: [RoutePause] = []) {
+        self.messages = messages
+        self.bytes = bytes
+        self.oldestReceivedAt = oldestReceivedAt
+        self.acceptedLastHour = acceptedLastHour
+        self.deliveredLastHour = deliveredLastHour
+        self.latestHealth = latestHealth
+        self.recentTransitions = recentTransitions
+        self.pausedRoutes = pausedRoutes
+    }
 
     public var totalMessages: Int { messages.values.reduce(0, +) }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Duplicate suppression (issue 3, item 7): the `recent_message` table remembers, for one dedup
+/// Duplicate suppression (`[spool] dedup_window`): the `recent_message` table remembers, for one dedup
 /// window, the Message-ID, sender and recipient set of every message stored with a Message-ID.
 ///
 /// A sender whose connection timed out after our 250 never saw it and sends the message again.

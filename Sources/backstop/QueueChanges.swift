@@ -74,7 +74,7 @@ extension Queue {
                   backstop queue hold --all --sender @suspicious.example
                 """)
         static let done = "held"
-        static let inFlightNote = "the delivery under way finishes first"
+        static let inFlightNote = "if it is being sent right now, that attempt finishes first"
 
         @OptionGroup var location: SpoolLocation
         @OptionGroup var targets: MessageTargets

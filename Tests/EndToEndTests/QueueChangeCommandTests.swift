@@ -27,7 +27,7 @@ struct QueueChangeCommandTests {
                 QUEUE ID      RESULT
                 0A0000000001  held
                 0A0000000003  not changed: already held
-                0A0000000004  held; the delivery under way finishes first
+                0A0000000004  held; if it is being sent right now, that attempt finishes first
                 -- held 2 of 3 messages
 
                 """)

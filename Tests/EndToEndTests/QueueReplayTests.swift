@@ -59,8 +59,10 @@ struct QueueReplayTests {
                 let status = try await runBackstop(["status", "--config", "backstop.toml"], in: directory, now: nil)
                 #expect(status.stdoutText.contains("Paused routes: other.test"), "\(status.summary)")
 
-                // Everything not held, paused or deleted arrives; then nothing held or paused has.
-                let delivered = Set(ids[15..<30]).union(heldLate).subtracting(reported(hold, "held", exactly: true))
+                // Everything not held, paused or deleted arrives; then nothing held or paused has. A
+                // message held in flight was either being sent (that attempt finished) or only
+                // claimed (the forwarder asked the spool before sending it, and skipped it).
+                let delivered = Set(ids[15..<30])
                 try await waitUntilDelivered(delivered.compactMap { byID[$0] }, at: primary)
                 try await Task.sleep(for: .seconds(2))
                 var received = try primary.messages().compactMap(\.messageID)

@@ -28,9 +28,10 @@ struct ShutdownTests {
             #expect(goodbye.isExactly(421, "4.3.2"), "\(goodbye)")
             #expect(try await idle.isClosedByPeer())
             #expect(server.process.isRunning, "backstop must wait for the message in DATA")
-            #expect(throws: SocketError.self, "no new connections are accepted while draining") {
-                try RawSMTPConnection(port: server.port)
-            }
+            let late = try RawSMTPConnection(port: server.port)
+            let refused = try await late.readReply()
+            #expect(refused.isExactly(421, "4.3.2"), "a sender connecting while sessions drain is told to retry: \(refused)")
+            #expect(try await late.isClosedByPeer())
 
             let secondHalf = Array("second half\r\n".utf8)
             let reply = try await sending.command(String(decoding: secondHalf, as: UTF8.self) + ".")

@@ -56,6 +56,28 @@ struct DeliverySchedulerTests {
         #expect(await queue.transitions.map(\.to) == [.down, .up])
     }
 
+    @Test("a message held while its batch is under way is not sent, and its lease is given back")
+    func heldDuringTheBatchIsSkipped() async throws {
+        let primary = try await FakePrimary.start()
+        defer { Task { await primary.stop() } }
+        let (scheduler, _, _) = try scheduler(port: primary.port)
+        for n in 1...3 {
+            await queue.add(Fixtures.job("Q\(n)", receivedAt: Fixtures.epoch.addingTimeInterval(Double(n - 10))), content: content(n))
+        }
+        await queue.holdWhenRead("Q1", hold: "Q2")
+
+        let running = Task { await scheduler.run() }
+        await queue.waitForAttempts(2)
+        running.cancel()
+        await running.value
+
+        let delivered = primary.recorded.transactions.map { String(decoding: $0.content, as: UTF8.self) }
+        #expect(delivered == [content(1), content(3)])
+        #expect(await queue.attempts.map(\.queueID) == ["Q1", "Q3"])
+        #expect(await queue.releases == ["Q2"])
+        #expect(await queue.message("Q2")?.lease == nil)
+    }
+
     @Test func wakeDeliversNewMailWithoutWaitingForThePoll() async throws {
         let primary = try await FakePrimary.start()
         defer { Task { await primary.stop() } }

@@ -71,19 +71,47 @@ struct HealthMonitorTests {
         #expect(await history.transitions == received)
     }
 
+    /// Lets the monitor's loop probe once more: advances past `interval` ± 10% jitter, after
+    /// checking that 90% of it is still too early.
+    private func nextRound(after interval: TimeInterval, _ expectedProbes: Int) async {
+        clock.advance(by: interval * 0.9 - 0.001)
+        #expect(clock.sleeperCount == 1)
+        #expect(probe.probes(of: host) == expectedProbes - 1, "no probe before the interval minus its jitter")
+        clock.advance(by: interval * 0.2 + 0.002)
+        await clock.waitForSleepers(1)
+        #expect(probe.probes(of: host) == expectedProbes)
+    }
+
     @Test func probesEveryIntervalOnTheInjectedClock() async {
         let monitor = monitor()
         let running = Task { await monitor.run() }
         await clock.waitForSleepers(1)
         #expect(probe.probes(of: host) == 1)
-        // The jitter is at most 10% of 30 s: 27 s is too early, 33 s always enough.
-        clock.advance(by: 27)
-        #expect(clock.sleeperCount == 1)
-        #expect(probe.probes(of: host) == 1)
-        clock.advance(by: 6)
-        await clock.waitForSleepers(1)
-        #expect(probe.probes(of: host) == 2)
+        // One success of the two up_after needs: the second comes after half the interval.
+        await nextRound(after: 15, 2)
         #expect(await monitor.state(of: host) == .up)
+        await nextRound(after: 30, 3)
+        await nextRound(after: 30, 4)
+        running.cancel()
+        await running.value
+    }
+
+    @Test("a host that starts failing is probed down_after times as often until it is down")
+    func failuresAreConfirmedFaster() async {
+        let monitor = monitor()
+        await monitor.probeAll()
+        await monitor.probeAll()
+        #expect(await monitor.state(of: host) == .up)
+        let running = Task { await monitor.run() }
+        await clock.waitForSleepers(1)
+        probe.set(host, .connectRefused)
+        await nextRound(after: 30, 4)
+        // Failures 2 and 3 of down_after = 3: a third of the interval apart.
+        await nextRound(after: 10, 5)
+        await nextRound(after: 10, 6)
+        #expect(await monitor.state(of: host) == .down)
+        // Down and still failing: nothing pending, back to the full interval.
+        await nextRound(after: 30, 7)
         running.cancel()
         await running.value
     }

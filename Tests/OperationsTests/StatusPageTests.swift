@@ -7,8 +7,8 @@ import Testing
 struct StatusPageTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func status(messages: Int, oldest: Date?, health: [HealthRecord] = []) -> StatusSnapshot.Figures {
-        StatusSnapshot.Figures(messages: [.queued: messages, .deferred: 0, .held: 0, .inFlight: 0], bytes: messages * 1000,
+    static func status(messages: Int, oldest: Date?, health: [HealthRecord] = []) -> SpoolStatus {
+        SpoolStatus(messages: [.queued: messages, .deferred: 0, .held: 0, .inFlight: 0], bytes: messages * 1000,
                                oldestReceivedAt: oldest, acceptedLastHour: messages, latestHealth: health,
                                recentTransitions: health)
     }

@@ -6,6 +6,8 @@ struct BackstopOptions {
     /// Extra `[server]` lines, e.g. `max_recipients = 3`.
     var server: [String] = []
     var relayDomains = ["example.test"]
+    /// Extra `[relay]` lines, e.g. `verify = true`.
+    var relay: [String] = []
     /// Lines of a recipients file; nil for none.
     var recipients: [String]?
     /// Generate a certificate and offer STARTTLS.
@@ -32,6 +34,7 @@ struct BackstopOptions {
         }
         text += "\n[relay]\ndomains = [\(relayDomains.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         if let recipientsFile { text += "recipients = \"\(recipientsFile)\"\n" }
+        for line in relay { text += line + "\n" }
         text += "\n[spool]\npath = \"\(Self.spoolPath)\"\n"
         for line in spool { text += line + "\n" }
         for line in sections { text += line + "\n" }

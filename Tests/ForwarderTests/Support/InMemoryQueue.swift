@@ -20,6 +20,11 @@ actor InMemoryQueue: DeliveryQueue {
     /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
     private(set) var warnings: [(queueID: String, report: GeneratedMessage?)] = []
     private var warned: Set<String> = []
+    /// Held by an "operator": never delivered, as `queue hold` makes them.
+    private(set) var held: Set<String> = []
+    /// When the first message's content is read, the second is held: an operator acting while
+    /// a batch is under way.
+    var holdWhenRead: [String: String] = [:]
     private var arrival: [String] = []
     private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
@@ -50,6 +55,7 @@ actor InMemoryQueue: DeliveryQueue {
     }
 
     func readContent(of id: String, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        if offset == 0, let other = holdWhenRead[id] { held.insert(other) }
         guard let content = messages[id]?.content, offset < content.count else { return [] }
         return Array(content[offset..<min(content.count, offset + maxLength)])
     }
@@ -81,6 +87,15 @@ actor InMemoryQueue: DeliveryQueue {
         let ready = watchers.filter { $0.count <= attempts.count }
         watchers.removeAll { $0.count <= attempts.count }
         ready.forEach { $0.continuation.resume() }
+    }
+
+    func holdWhenRead(_ id: String, hold other: String) {
+        holdWhenRead[id] = other
+    }
+
+    func mayDeliver(_ id: String, lease: Lease) async throws -> Bool {
+        guard let message = messages[id] else { return false }
+        return !held.contains(id) && message.lease?.owner == lease.owner
     }
 
     func release(_ id: String, lease: Lease) async throws {
