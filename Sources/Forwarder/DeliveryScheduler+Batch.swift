@@ -12,6 +12,10 @@ extension DeliveryScheduler {
     func deliverBatch(_ jobs: [DeliveryJob], over hosts: [PrimaryHost], pacer: SharedPacer) async -> Bool {
         var session: SMTPSession?
         var reachedAny = false
+        // Outcomes are written while the next message goes out: the spool commits them in
+        // groups (one fsync for many), and the connection need not wait for each fsync.
+        // Every one is written before this returns.
+        var recording: [Task<Void, Never>] = []
         for (index, job) in jobs.enumerated() {
             if Task.isCancelled {
                 await release(jobs[index...])
@@ -36,6 +40,7 @@ extension DeliveryScheduler {
                     if failure.isHostLevel {
                         // The route is likely going down; leave the rest due and untouched.
                         await release(jobs[(index + 1)...])
+                        for task in recording { await task.value }
                         return reachedAny
                     }
                     continue
@@ -52,9 +57,13 @@ extension DeliveryScheduler {
                 try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             pace(pacer, by: result)
-            await record(job, result, host: session.host, startedAt: started, countsAsAttempt: result.reachedMessage)
+            let host = session.host
+            recording.append(Task { [self] in
+                await record(job, result, host: host, startedAt: started, countsAsAttempt: result.reachedMessage)
+            })
         }
         await session?.quit()
+        for task in recording { await task.value }
         return reachedAny
     }
 

@@ -224,6 +224,13 @@ public final class SMTPSession {
             }
             stuffer.stuff(chunk, into: &buffer)
             offset += chunk.count
+            // A short chunk is the last one (`DeliveryQueue.readContent`): the end of data goes
+            // in the same write, saving a spool read and a write per message that fits a chunk.
+            if chunk.count < Self.chunkSize {
+                stuffer.finish(into: &buffer)
+                try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
+                return
+            }
             try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
         }
     }

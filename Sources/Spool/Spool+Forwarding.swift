@@ -52,7 +52,7 @@ extension Spool {
                                   AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
                     ORDER BY m.id LIMIT :limit
                     """, arguments: arguments + scoped.arguments)
-                let takeLease = try db.makeStatement(sql: """
+                let takeLease = try db.cachedStatement(sql: """
                     UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id = ?
                     """)
                 var claimed: [StoredEnvelope] = []
@@ -63,10 +63,10 @@ extension Spool {
                         continue
                     }
                     // Final ones included, with their state: the job is the scope's share of the message.
-                    stored.recipients = try Row.fetchAll(db, sql: """
+                    stored.recipients = try Row.fetchAll(db.cachedStatement(sql: """
                         SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
                         ORDER BY r.position
-                        """, arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
+                        """), arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
                     stored.envelope.recipients = stored.recipients.map(\.recipient)
                     claimed.append(stored)
                 }
@@ -114,7 +114,7 @@ extension Spool {
                     throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
                 }
                 // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
-                let slice = try db.makeStatement(sql: """
+                let slice = try db.cachedStatement(sql: """
                     SELECT substr(data, ?, ?) FROM message_chunk WHERE message_id = ? AND seq = ?
                     """)
                 let chunkSize = MessageWriter.chunkSize
@@ -135,16 +135,17 @@ extension Spool {
     }
 
     /// Applies one attempt atomically and releases the lease (see the extension's comment).
+    /// Concurrent calls share a transaction and its fsync (`AttemptCommitter`).
     public func record(_ attempt: AttemptRecord) async throws {
-        try await mappingDatabaseErrors {
-            try await pool.write { db in try Self.apply(attempt, db) }
-        }
+        try await attempts.record(attempt)
     }
 
     static func apply(_ attempt: AttemptRecord, _ db: Database) throws {
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
+        // Cached statements: this runs once per delivered message (replay's hot path).
         guard let message = try Row.fetchOne(
-            db, sql: "SELECT id, lease_owner FROM message WHERE queue_id = ?", arguments: [attempt.queueID.rawValue])
+            db.cachedStatement(sql: "SELECT id, lease_owner FROM message WHERE queue_id = ?"),
+            arguments: [attempt.queueID.rawValue])
         else { return }
         let messageID: Int64 = message["id"]
         let holdsLease = (message["lease_owner"] as String?) == attempt.leaseOwner
@@ -159,27 +160,27 @@ extension Spool {
             }
             // A deferral from a worker that lost its lease is stale; final outcomes are facts.
             if state == "deferred", !holdsLease { continue }
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 UPDATE recipient SET state = ?, last_reply = ?, next_attempt_at = ?, updated_at = ?,
                        attempts = attempts + ?
                 WHERE message_id = ? AND address = ? AND state IN \(pendingStates)
-                """, arguments: [state, reply, retryAt, at, attempt.countsAsAttempt ? 1 : 0, messageID, address])
+                """).execute(arguments: [state, reply, retryAt, at, attempt.countsAsAttempt ? 1 : 0, messageID, address])
             recipientsChanged += db.changesCount
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [attempt.queueID.rawValue, address, at, attempt.host, state, reply])
+                """).execute(arguments: [attempt.queueID.rawValue, address, at, attempt.host, state, reply])
         }
         // A DSN reports what this attempt changed. When nothing changed, the recipients were
         // already final: another holder of the lease has recorded them, and reported them.
         if let report = attempt.report, recipientsChanged > 0 {
             _ = try MessageWriter.write(report, kind: .report, to: db)
         }
-        let pending = try Int.fetchOne(db, sql: """
+        let pending = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM recipient WHERE message_id = ? AND state IN \(pendingStates)
-            """, arguments: [messageID]) ?? 0
+            """), arguments: [messageID]) ?? 0
         if pending == 0 {
             // Chunks and recipients follow (ON DELETE CASCADE); the delivery log stays.
-            try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [messageID])
+            try db.cachedStatement(sql: "DELETE FROM message WHERE id = ?").execute(arguments: [messageID])
             return
         }
         // The backoff and the lease belong to the holder; a late worker leaves them alone.

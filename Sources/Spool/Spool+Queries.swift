@@ -97,7 +97,8 @@ extension Spool {
     }
 
     static func messageRowID(of queueID: QueueID, _ db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT id FROM message WHERE queue_id = ?", arguments: [queueID.rawValue])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM message WHERE queue_id = ?"),
+                           arguments: [queueID.rawValue])
     }
 
     private static func forEachChunk(of rowID: Int64, _ db: Database, _ body: ([UInt8]) throws -> Void) throws {

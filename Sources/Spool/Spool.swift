@@ -71,6 +71,7 @@ public final class Spool: Sendable, MessageStore {
     let pool: DatabasePool
     let logger: Logger
     private let committer: GroupCommitter
+    let attempts: AttemptCommitter
 
     /// `[spool] dedup_window`'s default: long enough for a sender that timed out after our 250
     /// to retry once or twice, short enough that a legitimate resend is never swallowed.
@@ -127,6 +128,7 @@ public final class Spool: Sendable, MessageStore {
         self.committer = GroupCommitter(
             pool: pool, logger: logger, recentMessages: RecentMessages(window: options.dedupWindow),
             beforeCommit: options.beforeCommit)
+        self.attempts = AttemptCommitter(pool: pool)
         logger.info("spool opened", metadata: ["path": "\(path)", "read_only": "\(readOnly)"])
     }
 

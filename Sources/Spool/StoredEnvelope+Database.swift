@@ -4,11 +4,12 @@ import GRDB
 extension StoredEnvelope {
     static func fetch(_ queueID: QueueID, _ db: Database) throws -> StoredEnvelope? {
         guard let message = try Row.fetchOne(
-            db, sql: "SELECT * FROM message WHERE queue_id = ?", arguments: [queueID.rawValue])
+            db.cachedStatement(sql: "SELECT * FROM message WHERE queue_id = ?"), arguments: [queueID.rawValue])
         else { return nil }
 
         let recipients = try Row.fetchAll(
-            db, sql: "SELECT * FROM recipient WHERE message_id = ? ORDER BY position", arguments: [message["id"]]
+            db.cachedStatement(sql: "SELECT * FROM recipient WHERE message_id = ? ORDER BY position"),
+            arguments: [message["id"]]
         ).map(StoredRecipient.init(row:))
 
         let dsnReturn: String? = message["dsn_ret"]
