@@ -9,6 +9,11 @@ import Spool
 /// The forward path as one service: the health monitor probes the primaries, the scheduler
 /// replays the spool to them, and the status board follows their state for the listener.
 final class ForwardingService: Service, Sendable {
+    /// Replay opens with one connection at this many messages a second and doubles every 10
+    /// accepted: a primary just back from an outage is not flooded, and a primary that takes
+    /// the mail is at full speed within about half a second.
+    static let slowStartRate = 50.0
+
     let monitor: HealthMonitor
     let scheduler: DeliveryScheduler
     let board: PrimaryStatusBoard
@@ -62,10 +67,9 @@ final class ForwardingService: Service, Sendable {
                 routes: routes,
                 retry: RetryPolicy(minimumDelay: spoolSettings.retryMin, maximumDelay: spoolSettings.retryMax,
                                    maximumAge: spoolSettings.maxAge),
-                // Slow start: one connection at 10 messages/s, doubling every 10 accepted.
                 pacer: .init(maxConnections: primary.maxConnections,
                              maxRate: primary.maxRate == 0 ? nil : Double(primary.maxRate),
-                             initialRate: 10, widenAfter: 10),
+                             initialRate: Self.slowStartRate, widenAfter: 10),
                 dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
                 idlePoll: .seconds(1), resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),

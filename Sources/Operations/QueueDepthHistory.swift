@@ -43,8 +43,6 @@ struct DrainEstimate: Sendable, Equatable {
     var perSecond: Double
     var basis: Basis
 
-    /// Replay opens with one connection at this rate (see `ForwardingService`).
-    static let slowStartRate = 10.0
 
     init(messages: Int, observedPerSecond: Double?) {
         self.messages = messages
@@ -52,7 +50,7 @@ struct DrainEstimate: Sendable, Equatable {
             perSecond = observed
             basis = .observed
         } else {
-            perSecond = Self.slowStartRate
+            perSecond = ForwardingService.slowStartRate
             basis = .slowStart
         }
     }

@@ -23,12 +23,12 @@ struct StatusPageTests {
     @Test func aDownPrimaryIsTheHeadline() {
         let down = HealthRecord(host: "mx1.example.org:25", from: "up", to: "down", at: Self.now.addingTimeInterval(-600),
                                 reason: "connect refused")
-        let html = Self.page(hosts: ["mx1.example.org:25"], health: [down], messages: 42)
+        let html = Self.page(hosts: ["mx1.example.org:25"], health: [down], messages: 420)
         #expect(html.contains("Primary DOWN: Backstop is holding mail"))
         #expect(html.contains("mx1.example.org:25 has been down for 10m"))
-        #expect(html.contains("<p class=\"value\">42</p>"))
+        #expect(html.contains("<p class=\"value\">420</p>"))
         #expect(html.contains("12m"), "oldest age")
-        #expect(html.contains("≈ 4s"), "42 messages at the slow-start rate of 10/s")
+        #expect(html.contains("≈ 8s"), "420 messages at the slow-start rate of 50/s")
         #expect(html.contains("once the primary is back"))
         #expect(html.contains("<svg"))
     }
@@ -83,7 +83,7 @@ struct StatusPageTests {
 
     @Test func drainEstimates() {
         let slow = DrainEstimate(messages: 600, observedPerSecond: nil)
-        #expect(slow.basis == .slowStart && slow.seconds == 60)
+        #expect(slow.basis == .slowStart && slow.seconds == 12)
         let seen = DrainEstimate(messages: 600, observedPerSecond: 2)
         #expect(seen.basis == .observed && seen.seconds == 300)
         #expect(StatusPage.age(3 * 3600 + 5 * 60) == "3h 05m")
