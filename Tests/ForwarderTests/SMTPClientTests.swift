@@ -135,7 +135,7 @@ struct SMTPClientTests {
         script.stall = stall
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let failure = await connectFailure(try Fixtures.client(timeout: .milliseconds(200)), port: primary.port)
+        let failure = await connectFailure(try Fixtures.client(timeout: .seconds(2)), port: primary.port)
         #expect(failure == .timeout(stall == .greeting ? .greeting : .ehlo))
     }
 
