@@ -25,7 +25,7 @@ func fuzzCommandLine(_ data: UnsafeBufferPointer<UInt8>) {
     case .success(.bdat(let size, _)):
         guard size >= 0 else { violated("BDAT size \(size)") }
     case .success(.mail(.mailbox(let mailbox), _)), .success(.rcpt(let mailbox, _)):
-        checkLimits(mailbox)
+        checkSizeLimits(mailbox)
     case .success(.ehlo(let name)), .success(.helo(let name)):
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { violated("HELO name \(name.debugDescription)") }
     case .success:
@@ -37,12 +37,4 @@ func fuzzCommandLine(_ data: UnsafeBufferPointer<UInt8>) {
     if upper != line, CommandParser.parse(upper) != result {
         violated("verb case changed the outcome: \(result) vs \(CommandParser.parse(upper))")
     }
-}
-
-func checkLimits(_ mailbox: Mailbox) {
-    if mailbox.localPart.utf8.count > PathParser.maxLocalPartLength { violated("local part too long: \(mailbox)") }
-    if case .name(let name) = mailbox.domain, name.utf8.count > PathParser.maxDomainLength {
-        violated("domain too long: \(mailbox)")
-    }
-    if mailbox.text.utf8.count + 2 > PathParser.maxPathLength { violated("path too long: \(mailbox)") }
 }

@@ -24,3 +24,12 @@ public func checkWellFormed(_ reply: SMTPReply) {
         if !text.starts(with: code) { violated("reply line without its code: \(reply)") }
     }
 }
+
+/// RFC 5321 §4.5.3.1: at most 64 octets of local part, 255 of domain, 256 of path.
+public func checkSizeLimits(_ mailbox: Mailbox) {
+    if mailbox.localPart.utf8.count > PathParser.maxLocalPartLength { violated("local part too long: \(mailbox)") }
+    if case .name(let name) = mailbox.domain, name.utf8.count > PathParser.maxDomainLength {
+        violated("domain too long: \(mailbox)")
+    }
+    if mailbox.text.utf8.count + 2 > PathParser.maxPathLength { violated("path too long: \(mailbox)") }
+}
