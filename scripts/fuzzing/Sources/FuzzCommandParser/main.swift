@@ -25,7 +25,7 @@ func fuzzCommandLine(_ data: UnsafeBufferPointer<UInt8>) {
     case .success(.bdat(let size, _)):
         guard size >= 0 else { violated("BDAT size \(size)") }
     case .success(.mail(.mailbox(let mailbox), _)), .success(.rcpt(let mailbox, _)):
-        checkSizeLimits(mailbox)
+        checkSizeLimits(mailbox, inPath: true)
     case .success(.ehlo(let name)), .success(.helo(let name)):
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { violated("HELO name \(name.debugDescription)") }
     case .success:

@@ -25,11 +25,13 @@ public func checkWellFormed(_ reply: SMTPReply) {
     }
 }
 
-/// RFC 5321 §4.5.3.1: at most 64 octets of local part, 255 of domain, 256 of path.
-public func checkSizeLimits(_ mailbox: Mailbox) {
+/// RFC 5321 §4.5.3.1: at most 64 octets of local part, 255 of domain name or address literal,
+/// and 256 of path when the mailbox came in one.
+public func checkSizeLimits(_ mailbox: Mailbox, inPath: Bool) {
     if mailbox.localPart.utf8.count > PathParser.maxLocalPartLength { violated("local part too long: \(mailbox)") }
-    if case .name(let name) = mailbox.domain, name.utf8.count > PathParser.maxDomainLength {
-        violated("domain too long: \(mailbox)")
+    switch mailbox.domain {
+    case .name(let domain), .literal(let domain):
+        if domain.utf8.count > PathParser.maxDomainLength { violated("domain too long: \(mailbox)") }
     }
-    if mailbox.text.utf8.count + 2 > PathParser.maxPathLength { violated("path too long: \(mailbox)") }
+    if inPath, mailbox.text.utf8.count + 2 > PathParser.maxPathLength { violated("path too long: \(mailbox)") }
 }
