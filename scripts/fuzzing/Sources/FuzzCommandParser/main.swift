@@ -7,12 +7,7 @@ import SMTPProtocol
 /// command keeps RFC 5321's size limits.
 @main
 enum FuzzCommandParser {
-    static func main() {
-        runLibFuzzer { start, count in
-            fuzzCommandLine(input(start, count))
-            return 0
-        }
-    }
+    static func main() { runLibFuzzer { fuzzCommandLine(input($0, $1)); return 0 } }
 }
 
 func fuzzCommandLine(_ data: UnsafeBufferPointer<UInt8>) {

@@ -12,12 +12,7 @@ private let maxLineLength = 80
 
 @main
 enum FuzzContentDecoder {
-    static func main() {
-        runLibFuzzer { start, count in
-            fuzzContent(input(start, count))
-            return 0
-        }
-    }
+    static func main() { runLibFuzzer { fuzzContent(input($0, $1)); return 0 } }
 }
 
 func fuzzContent(_ data: UnsafeBufferPointer<UInt8>) {

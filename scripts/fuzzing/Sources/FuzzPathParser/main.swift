@@ -9,12 +9,7 @@ import SMTPProtocol
 /// it accepted); the domain's name is lowercased and has no trailing dot.
 @main
 enum FuzzPathParser {
-    static func main() {
-        runLibFuzzer { start, count in
-            fuzzPath(input(start, count))
-            return 0
-        }
-    }
+    static func main() { runLibFuzzer { fuzzPath(input($0, $1)); return 0 } }
 }
 
 func fuzzPath(_ data: UnsafeBufferPointer<UInt8>) {

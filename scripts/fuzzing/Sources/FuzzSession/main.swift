@@ -8,12 +8,7 @@ import FuzzSupport
 /// the server read its commands differently.
 @main
 enum FuzzSession {
-    static func main() {
-        runLibFuzzer { start, count in
-            fuzzSession(input(start, count))
-            return 0
-        }
-    }
+    static func main() { runLibFuzzer { fuzzSession(input($0, $1)); return 0 } }
 }
 
 func fuzzSession(_ data: UnsafeBufferPointer<UInt8>) {
