@@ -8,6 +8,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "backstop", targets: ["backstop"]),
+        // For the libFuzzer targets in scripts/fuzzing, a package of their own.
+        .library(name: "SMTPProtocol", targets: ["SMTPProtocol"]),
+        .library(name: "Listener", targets: ["Listener"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -123,7 +123,10 @@ public struct SessionStateMachine: Sendable {
         esmtp = extended
         transaction = nil
         phase = .ready
-        let greeting = "\(settings.hostname) greets \(name)"
+        // The name is echoed for the client's logs, unless the line would then pass the 512
+        // octets a reply line may have (RFC 5321 §4.5.3.1.5): a command line has room for more.
+        let echoed = "\(settings.hostname) greets \(name)"
+        let greeting = echoed.utf8.count + 6 <= 512 ? echoed : settings.hostname
         guard extended else { return [.reply(SMTPReply(250, nil, greeting))] }
         var lines = [greeting, "PIPELINING", "SIZE \(settings.maxMessageSize)", "8BITMIME", "SMTPUTF8",
                      "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"]

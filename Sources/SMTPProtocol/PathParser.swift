@@ -130,6 +130,8 @@ public enum PathParser {
 
     private static func parseDomainOrLiteral(_ text: Substring, allowUTF8: Bool) throws(Failure) -> Mailbox.Domain {
         if text.first == "[" {
+            // A "domain name or number" (RFC 5321 §4.5.3.1.2): the limit holds for literals too.
+            if text.utf8.count > maxDomainLength { throw .tooLong("address literal longer than \(maxDomainLength) octets") }
             guard text.last == "]", text.utf8.count > 2, AddressLiteral.isValid(text.dropFirst().dropLast()) else {
                 throw .badSyntax("bad address literal")
             }

@@ -69,6 +69,21 @@ struct SessionStateMachineTests {
         #expect(machine.send("MAIL FROM:<a@sender.test>") == [.reply(Replies.senderOk)])
     }
 
+    @Test("a client name as long as a command line allows is not echoed past 512 octets a reply line",
+          arguments: ["EHLO", "HELO"])
+    func longClientName(_ verb: String) throws {
+        var machine = makeMachine()
+        let fits = String(repeating: "a", count: 512 - 6 - "\(testHostname) greets ".utf8.count)
+        let fitting = try #require(onlyReply(machine.send("\(verb) \(fits)")))
+        #expect(fitting.lines[0] == "\(testHostname) greets \(fits)")
+        let longest = String(repeating: "b", count: 510 - verb.utf8.count - 1)
+        let reply = try #require(onlyReply(machine.send("\(verb) \(longest)")))
+        #expect(reply.code == 250)
+        #expect(reply.lines[0] == testHostname)
+        for line in reply.wireFormat.split(separator: "\r\n") { #expect(line.utf8.count + 2 <= 512) }
+        #expect(machine.clientHelo == longest, "the name is still kept for the Received: header")
+    }
+
     static let sequenceErrors: [Dialog] = [
         Dialog(name: "MAIL before EHLO", setup: [], line: "MAIL FROM:<a@sender.test>", expected: "503 5.5.1"),
         Dialog(name: "RCPT before EHLO", setup: [], line: "RCPT TO:<bob@example.org>", expected: "503 5.5.1"),

@@ -225,6 +225,19 @@ struct PathParserTests {
         }
     }
 
+    @Test func addressLiteralLimit() throws {
+        let atLimit = "[tag:\(label(249))]"
+        #expect(atLimit.utf8.count == 255)
+        let mailbox = try PathParser.parseMailbox(Substring("u@" + atLimit), allowUTF8: false)
+        #expect(mailbox.domain == .literal(atLimit))
+        do {
+            _ = try PathParser.parseMailbox(Substring("u@[tag:\(label(250))]"), allowUTF8: false)
+            Issue.record("a 256-octet address literal was accepted")
+        } catch {
+            #expect(kind(error) == "tooLong")
+        }
+    }
+
     @Test func labelLimit() {
         #expect(failureKind("<u@\(label(63)).test>") == nil)
         #expect(failureKind("<u@\(label(64)).test>") == "tooLong")
