@@ -99,14 +99,25 @@ final class FakePrimary: Sendable {
             }
         }
         precondition(bound, "bind() failed")
-        reservedPorts.withLock { $0.append(descriptor) }
+        reservedPorts.keep(descriptor)
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    private static let reservedPorts = Mutex<[Int32]>([])
+    private static let reservedPorts = ReservedPorts()
 
     func stop() async {
         try? await channel.close()
+    }
+}
+
+/// Sockets kept bound for the life of the test process. A class around its Mutex: a
+/// `~Copyable` static stored directly is accessed as a modify, which Thread Sanitizer reports
+/// as a race between two callers even though the lock orders them.
+final class ReservedPorts: Sendable {
+    private let descriptors = Mutex<[Int32]>([])
+
+    func keep(_ descriptor: Int32) {
+        descriptors.withLock { $0.append(descriptor) }
     }
 }
 
