@@ -59,7 +59,7 @@ struct RecipientCalloutTests {
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
         // Long enough for the steps before RCPT on a loaded machine; RCPT itself never answers.
-        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(2))
+        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(5))
         #expect(answer == .inconclusive(ConnectionFailure.timeout(.rcpt).description))
     }
 

@@ -135,7 +135,7 @@ struct SMTPClientTests {
         script.stall = stall
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let failure = await connectFailure(try Fixtures.client(timeout: .seconds(2)), port: primary.port)
+        let failure = await connectFailure(try Fixtures.client(timeout: .seconds(5)), port: primary.port)
         #expect(failure == .timeout(stall == .greeting ? .greeting : .ehlo))
     }
 
@@ -144,7 +144,8 @@ struct SMTPClientTests {
         script.stall = .dataEnd
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let session = try await Fixtures.client(timeout: .seconds(2)).connect(to: Fixtures.local(primary.port))
+        // Each step's budget: generous for the steps before the stall on a loaded machine.
+        let session = try await Fixtures.client(timeout: .seconds(5)).connect(to: Fixtures.local(primary.port))
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader("Subject: x\r\n\r\nbody\r\n"))
         await session.quit()
         #expect(result.outcomes.map(\.outcome) == [.deferred(.connection(.timeout(.dataEnd)))])
