@@ -81,9 +81,10 @@ extension Spool {
     public func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool {
         try await mappingDatabaseErrors {
             try await pool.read { db in
-                try Bool.fetchOne(db, sql: """
+                // Asked before every replayed message: the statement is prepared once per reader.
+                try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT state = 'active' AND lease_owner IS ? FROM message WHERE queue_id = ?
-                    """, arguments: [leaseOwner, queueID.rawValue]) ?? false
+                    """), arguments: [leaseOwner, queueID.rawValue]) ?? false
             }
         }
     }
