@@ -45,7 +45,7 @@ struct AdminRoutes: Sendable {
             case "/readyz":
                 return await readiness()
             case "/status.json":
-                return Response(status: 200, contentType: "application/json", body: try await watch.snapshot().json)
+                return Response(status: 200, contentType: "application/json", body: Array(try await watch.snapshot().document.document.utf8))
             case "/", "/index.html":
                 return Response(status: 200, contentType: "text/html; charset=utf-8", body: Array(try await page().utf8))
             default:

@@ -63,43 +63,38 @@ public struct StatusSnapshot: Sendable, Equatable {
         status.oldestReceivedAt.map { max(0, now.timeIntervalSince($0)) }
     }
 
-    /// The JSON document, keys sorted, two-space indentation, times in UTC ISO 8601.
-    public var json: [UInt8] {
+    /// The `backstop status --json` document; keys in the order written (README, "Operating
+    /// the queue"), times in UTC ISO 8601.
+    public var document: JSONValue {
         let counts = status.messages
-        let document: [String: Any] = [
-            "spool": spoolPath,
-            "now": Self.time(now),
-            "primary_up": primaryUp,
-            "hosts": hosts.map { host -> [String: Any] in
-                ["host": host.name, "state": host.state, "since": Self.time(host.latest?.at),
-                 "reason": host.latest?.reason ?? NSNull(), "configured": host.configured]
-            },
-            "paused_routes": status.pausedRoutes.map { ["domain": $0.domain, "paused_at": Self.time($0.pausedAt)] },
-            "queue": [
-                "messages": status.totalMessages,
-                "queued": counts[.queued] ?? 0,
-                "deferred": counts[.deferred] ?? 0,
-                "held": counts[.held] ?? 0,
-                "in_flight": counts[.inFlight] ?? 0,
-                "bytes": status.bytes,
-                "oldest_received_at": Self.time(status.oldestReceivedAt),
-                "oldest_age_seconds": oldestAge.map { Int($0) as Any } ?? NSNull(),
-            ] as [String: Any],
-            "last_hour": ["accepted": status.acceptedLastHour, "delivered": status.deliveredLastHour],
-            "recent_transitions": status.recentTransitions.map { record -> [String: Any] in
-                ["host": record.host, "from": record.from, "to": record.to, "at": Self.time(record.at), "reason": record.reason]
-            },
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: document,
-                                                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return [UInt8](data) + [UInt8(ascii: "\n")]
-    }
-
-    static func time(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle())
-    }
-
-    static func time(_ date: Date?) -> Any {
-        date.map { time($0) as Any } ?? NSNull()
+        return .object([
+            "spool": .string(spoolPath),
+            "now": .time(now),
+            "primary_up": .bool(primaryUp),
+            "hosts": .array(hosts.map { host in
+                .object([
+                    "host": .string(host.name), "state": .string(host.state), "since": .optional(host.latest?.at),
+                    "reason": .optional(host.latest?.reason), "configured": .bool(host.configured),
+                ])
+            }),
+            "paused_routes": .array(status.pausedRoutes.map { .object(["domain": .string($0.domain), "paused_at": .time($0.pausedAt)]) }),
+            "queue": .object([
+                "messages": .integer(status.totalMessages),
+                "queued": .integer(counts[.queued] ?? 0),
+                "deferred": .integer(counts[.deferred] ?? 0),
+                "held": .integer(counts[.held] ?? 0),
+                "in_flight": .integer(counts[.inFlight] ?? 0),
+                "bytes": .integer(status.bytes),
+                "oldest_received_at": .optional(status.oldestReceivedAt),
+                "oldest_age_seconds": oldestAge.map { .integer(Int($0)) } ?? .null,
+            ]),
+            "last_hour": .object(["accepted": .integer(status.acceptedLastHour), "delivered": .integer(status.deliveredLastHour)]),
+            "recent_transitions": .array(status.recentTransitions.map { record in
+                .object([
+                    "host": .string(record.host), "from": .string(record.from), "to": .string(record.to),
+                    "at": .time(record.at), "reason": .string(record.reason),
+                ])
+            }),
+        ])
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Operations
 import Spool
 
 /// `queue show`: one message's envelope, DSN parameters, recipients, attempt history and

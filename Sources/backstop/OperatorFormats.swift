@@ -9,11 +9,6 @@ enum OperatorFormats {
         localTime.string(from: date)
     }
 
-    /// UTC in ISO 8601, for JSON.
-    static func isoTime(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle())
-    }
-
     /// "45s", "12m", "3h05m", "2d04h": two units at most, enough to tell mail apart.
     static func age(_ interval: TimeInterval) -> String {
         let seconds = max(0, Int(interval))

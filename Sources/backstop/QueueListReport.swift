@@ -1,4 +1,5 @@
 import Foundation
+import Operations
 import Spool
 
 /// `queue list` and `queue summary` output: an aligned table for people, a JSON document for

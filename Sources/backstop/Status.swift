@@ -1,6 +1,7 @@
 import ArgumentParser
 import BackstopConfig
 import Foundation
+import Operations
 import Spool
 
 /// `backstop status`: is the primary up, since when, and how much mail waits. Exit code 0 only
@@ -23,24 +24,13 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let now = OperatorClock.now
-        let configured = try Self.configuredHosts(location.configuration())
+        let configured = try StatusSnapshot.configuredHosts(location.configuration())
         let allUp = try await withSpool(location) { spool in
-            let status = try await spool.status(now: now)
-            let hosts = StatusReport.hosts(configured: configured, history: status.latestHealth)
-            print(json ? StatusReport.json(status, hosts: hosts, spool: spool.path, now: now).document
-                       : StatusReport.text(status, hosts: hosts, now: now), terminator: "")
-            return StatusReport.allUp(hosts)
+            let snapshot = StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configured,
+                                          spoolPath: spool.path, now: now)
+            print(json ? snapshot.document.document : StatusReport.text(snapshot), terminator: "")
+            return snapshot.primaryUp
         }
         if !allUp { throw ExitCode.failure }
-    }
-
-    /// `[primary] hosts` then each route's, once each, as the forwarder names them (host:port).
-    static func configuredHosts(_ configuration: BackstopConfiguration) -> [String] {
-        var hosts: [String] = []
-        for host in configuration.primary.hosts + configuration.primary.routes.flatMap(\.hosts)
-        where !hosts.contains(host.description) {
-            hosts.append(host.description)
-        }
-        return hosts
     }
 }

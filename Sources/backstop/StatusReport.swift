@@ -1,39 +1,12 @@
 import Foundation
+import Operations
 import Spool
 
-/// `backstop status` output, as text or JSON (fields in README.md, "Operating the queue").
+/// `backstop status` as text; the JSON document is `StatusSnapshot.document`, which
+/// `GET /status.json` serves too.
 enum StatusReport {
-    /// One primary host as status shows it.
-    struct Host {
-        var name: String
-        /// "up", "down" or "unknown", as the forwarder's health monitor names them.
-        var state: String
-        /// The transition that set `state`; nil when the host was never probed.
-        var latest: HealthRecord?
-        /// In the configuration; a host only in the history (since removed) does not count.
-        var configured: Bool
-        var counts: Bool
-    }
-
-    /// The configured hosts, in configuration order, then hosts known only from the history.
-    /// Without configured hosts (e.g. `--spool` alone), the history's hosts are the primary.
-    static func hosts(configured: [String], history: [HealthRecord]) -> [Host] {
-        let latest = Dictionary(history.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
-        let known = configured.map { name in
-            Host(name: name, state: latest[name]?.to ?? "unknown", latest: latest[name], configured: true, counts: true)
-        }
-        let others = history.filter { !configured.contains($0.host) }.map { record in
-            Host(name: record.host, state: record.to, latest: record, configured: false, counts: configured.isEmpty)
-        }
-        return known + others
-    }
-
-    static func allUp(_ hosts: [Host]) -> Bool {
-        let counted = hosts.filter(\.counts)
-        return !counted.isEmpty && counted.allSatisfy { $0.state == "up" }
-    }
-
-    static func text(_ status: SpoolStatus, hosts: [Host], now: Date) -> String {
+    static func text(_ snapshot: StatusSnapshot) -> String {
+        let (status, hosts, now) = (snapshot.status, snapshot.hosts, snapshot.now)
         var text = headline(hosts) + "\n"
         if !hosts.isEmpty {
             var table = TextTable([
@@ -78,40 +51,7 @@ enum StatusReport {
         return text
     }
 
-    static func json(_ status: SpoolStatus, hosts: [Host], spool: String, now: Date) -> JSONValue {
-        let counts = status.messages
-        return .object([
-            "spool": .string(spool),
-            "now": .time(now),
-            "primary_up": .bool(allUp(hosts)),
-            "hosts": .array(hosts.map { host in
-                .object([
-                    "host": .string(host.name), "state": .string(host.state), "since": .optional(host.latest?.at),
-                    "reason": .optional(host.latest?.reason), "configured": .bool(host.configured),
-                ])
-            }),
-            "paused_routes": .array(status.pausedRoutes.map { .object(["domain": .string($0.domain), "paused_at": .time($0.pausedAt)]) }),
-            "queue": .object([
-                "messages": .integer(status.totalMessages),
-                "queued": .integer(counts[.queued] ?? 0),
-                "deferred": .integer(counts[.deferred] ?? 0),
-                "held": .integer(counts[.held] ?? 0),
-                "in_flight": .integer(counts[.inFlight] ?? 0),
-                "bytes": .integer(status.bytes),
-                "oldest_received_at": .optional(status.oldestReceivedAt),
-                "oldest_age_seconds": status.oldestReceivedAt.map { .integer(max(0, Int(now.timeIntervalSince($0)))) } ?? .null,
-            ]),
-            "last_hour": .object(["accepted": .integer(status.acceptedLastHour), "delivered": .integer(status.deliveredLastHour)]),
-            "recent_transitions": .array(status.recentTransitions.map { record in
-                .object([
-                    "host": .string(record.host), "from": .string(record.from), "to": .string(record.to),
-                    "at": .time(record.at), "reason": .string(record.reason),
-                ])
-            }),
-        ])
-    }
-
-    private static func headline(_ hosts: [Host]) -> String {
+    private static func headline(_ hosts: [StatusSnapshot.Host]) -> String {
         let counted = hosts.filter(\.counts)
         guard !counted.isEmpty else {
             return "Primary: NONE configured ([primary] hosts is empty); mail stays queued"

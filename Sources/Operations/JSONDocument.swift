@@ -1,8 +1,9 @@
 import Foundation
 
 /// A JSON value whose object keys keep the order they are written in, so that `--json` output
-/// is one stable, diffable document; nil optionals are written as `null`, never left out.
-indirect enum JSONValue {
+/// and `/status.json` are one stable, diffable document; nil optionals are written as `null`,
+/// never left out.
+public indirect enum JSONValue: Sendable {
     case string(String)
     case integer(Int)
     case bool(Bool)
@@ -11,20 +12,20 @@ indirect enum JSONValue {
     case orderedObject([(String, JSONValue)])
     case null
 
-    static func optional(_ text: String?) -> JSONValue {
+    public static func optional(_ text: String?) -> JSONValue {
         text.map(JSONValue.string) ?? .null
     }
 
-    static func optional(_ date: Date?) -> JSONValue {
-        date.map { .string(OperatorFormats.isoTime($0)) } ?? .null
+    public static func optional(_ date: Date?) -> JSONValue {
+        date.map(time) ?? .null
     }
 
-    static func time(_ date: Date) -> JSONValue {
-        .string(OperatorFormats.isoTime(date))
+    public static func time(_ date: Date) -> JSONValue {
+        .string(date.formatted(Date.ISO8601FormatStyle()))
     }
 
     /// Two-space indentation, one key per line, a final newline.
-    var document: String {
+    public var document: String {
         var text = ""
         write(to: &text, indent: 0)
         return text + "\n"
