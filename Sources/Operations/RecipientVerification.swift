@@ -74,19 +74,8 @@ extension ForwardingService {
                                  stepTimeout: primary.probeTimeout, deadline: primary.probeTimeout),
             memory: SpoolVerificationMemory(spool: spool, keep: max(relay.verifyPositiveTTL, relay.verifyNegativeTTL)),
             health: health, client: client,
-            hostsForDomain: { domain in hosts(for: domain, in: primary) },
+            hostsForDomain: { domain in primary.hosts(for: domain).map(PrimaryHost.init) },
             logger: logger)
-    }
-
-    /// The hosts of the route that delivers mail for `domain`: a `[[primary.route]]` that
-    /// names it (or, as `.parent`, a parent of it), else `[primary] hosts`.
-    static func hosts(for domain: String, in primary: PrimarySettings) -> [PrimaryHost] {
-        let domain = domain.lowercased()
-        let route = primary.routes.first { route in
-            let pattern = route.domain.lowercased()
-            return pattern.hasPrefix(".") ? domain.hasSuffix(pattern) : domain == pattern
-        }
-        return (route?.hosts ?? primary.hosts).map(PrimaryHost.init)
     }
 
     /// Without `[bounce] relay`, DSNs go to their recipient domain's MX, found through the
