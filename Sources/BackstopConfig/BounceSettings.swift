@@ -3,6 +3,9 @@ public struct BounceSettings: Equatable, Sendable {
     /// The server that takes every DSN, e.g. the site's outgoing relay; nil: each DSN goes
     /// to the MX of the original sender's domain, found through the system resolver.
     public var relay: MailHost?
+    /// STARTTLS to whoever takes the DSNs, the relay or each sender domain's MX. Its own key,
+    /// not `[primary] tls`: a site's outgoing relay often has no certificate for its name.
+    public var tls: PrimaryTLSMode
 }
 
 extension BounceSettings {
@@ -11,6 +14,7 @@ extension BounceSettings {
             name: "bounce",
             keys: [
                 ConfigKey("relay", \.relay, .mailHost),
+                ConfigKey("tls", \.tls, .choice),
             ],
             check: { bounce, configuration, context throws(ConfigError) in
                 guard let relay = bounce.relay,

@@ -93,8 +93,9 @@ extension PrimarySettings {
 }
 
 extension BounceSettings {
-    /// DSNs go to the MX of each recipient's domain.
-    public static let defaults = BounceSettings(relay: nil)
+    /// DSNs go to the MX of each recipient's domain, with STARTTLS where offered (RFC 7435):
+    /// those hosts are anyone's, and a DSN deferred for a certificate is a DSN lost.
+    public static let defaults = BounceSettings(relay: nil, tls: .opportunistic)
 }
 
 extension AdminSettings {

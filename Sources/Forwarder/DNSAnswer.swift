@@ -60,6 +60,16 @@ public struct DNSAnswer: Hashable, Sendable {
         records.compactMap { if case let .mx(preference, exchange) = $0 { (preference, exchange) } else { nil } }
     }
 
+    /// The A and AAAA records' addresses, in answer order.
+    public var addresses: [IPAddress] {
+        records.compactMap {
+            switch $0 {
+            case .a(let octets), .aaaa(let octets): IPAddress(octets: octets)
+            default: nil
+            }
+        }
+    }
+
     /// True when the answer holds an A or AAAA record.
     public var hasAddress: Bool {
         records.contains { switch $0 { case .a, .aaaa: true; default: false } }

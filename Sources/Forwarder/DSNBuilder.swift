@@ -10,11 +10,15 @@ import SMTPProtocol
 ///
 /// Pure: the same inputs and random numbers give the same bytes. It honours NOTIFY per
 /// recipient (RFC 3461 §4.1) and never reports on a null-sender message, which is itself a
-/// notification (RFC 3461 §5.2.2: no bounce loops).
+/// notification (RFC 3461 §5.2.2: no bounce loops). Internationalised mail (RFC 6533) gets
+/// `utf-8` addresses and the `message/global*` types where its text needs them.
 public struct DSNBuilder: Sendable {
     public enum Action: String, Hashable, Sendable {
         case failed
         case delayed
+        /// Passed to a primary without the DSN extension, for a recipient that asked for
+        /// NOTIFY=SUCCESS: no one further on will report success (RFC 3461 §5.2.2).
+        case relayed
     }
 
     /// One recipient to report on.
@@ -46,54 +50,65 @@ public struct DSNBuilder: Sendable {
     }
 
     /// Whether the full original is to be returned, so the caller reads only what is needed.
-    public func returnsFullMessage(_ job: DeliveryJob) -> Bool {
-        job.ret != .headers && job.size <= maxReturnedSize
+    /// Only a failure report does, unless RET=HDRS or the message is large, and only when
+    /// every failed recipient was verified at RCPT: otherwise the "sender" may be a forgery
+    /// choosing who receives the content (backscatter), so headers only, whatever RET says.
+    public func returnsFullMessage(_ job: DeliveryJob, _ entries: [Entry]) -> Bool {
+        let reported = entries.filter { Self.notifyAllows($0.recipient.notify, $0.action) }
+        let failed = reported.filter { $0.action == .failed }
+        return job.ret != .headers && job.size <= maxReturnedSize && !failed.isEmpty
+            && failed.allSatisfy(\.recipient.verified)
     }
 
     /// The DSN to send to the message's sender, or nil when nothing is to be reported.
     ///
     /// - Parameter original: the stored message, or at least its header section when
-    ///   `returnsFullMessage(job)` is false.
+    ///   `returnsFullMessage(job, entries)` is false.
     public func build<R: RandomNumberGenerator>(for job: DeliveryJob, entries: [Entry], original: [UInt8], now: Date,
                                                 using random: inout R) -> GeneratedMessage? {
         guard !job.isNullSender else { return nil }
         let reported = entries.filter { Self.notifyAllows($0.recipient.notify, $0.action) }
         guard !reported.isEmpty else { return nil }
 
-        let fullOriginal = returnsFullMessage(job) && original.count == job.size
+        let fullOriginal = returnsFullMessage(job, reported) && original.count == job.size
         let returned = fullOriginal ? original : Self.headerSection(of: original)
         let boundary = Self.boundary(for: job, avoiding: returned, using: &random)
         let anyFailed = reported.contains { $0.action == .failed }
         let eightBit = returned.contains { $0 >= 0x80 }
+        // RFC 6533 §6: UTF-8 in report fields, or in the original's header, needs the global types.
+        let globalReport = reported.contains { Self.needsUTF8($0.recipient) }
+        let globalOriginal = job.smtpUTF8 && eightBit
 
         var text = ""
         func line(_ value: String) { text += value + "\r\n" }
         line("From: Mail Delivery System <MAILER-DAEMON@\(reportingMTA)>")
         line("To: <\(job.sender)>")
-        line("Subject: " + (anyFailed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"))
+        line("Subject: " + Self.subject(reported))
         line("Date: \(Self.date(now))")
         line("Message-ID: <\(Int(now.timeIntervalSince1970)).\(Self.hex(random.next()))@\(reportingMTA)>")
         line("Auto-Submitted: auto-replied")
         line("MIME-Version: 1.0")
-        line("Content-Type: multipart/report; report-type=delivery-status;")
+        line("Content-Type: multipart/report; report-type=" + (globalReport ? "global-delivery-status;" : "delivery-status;"))
         line("\tboundary=\"\(boundary)\"")
         line("")
         line("This is a MIME-encapsulated message.")
         line("")
         line("--\(boundary)")
         line("Content-Description: Notification")
-        line("Content-Type: text/plain; charset=us-ascii")
+        line("Content-Type: text/plain; charset=" + (globalReport ? "utf-8" : "us-ascii"))
+        if globalReport { line("Content-Transfer-Encoding: 8bit") }
         line("")
-        humanReadable(job, reported, anyFailed: anyFailed).forEach(line)
+        humanReadable(job, reported, anyFailed: anyFailed, global: globalReport).forEach(line)
         line("")
         line("--\(boundary)")
         line("Content-Description: Delivery report")
-        line("Content-Type: message/delivery-status")
+        line("Content-Type: " + (globalReport ? "message/global-delivery-status" : "message/delivery-status"))
+        if globalReport { line("Content-Transfer-Encoding: 8bit") }
         line("")
-        statusFields(job, reported).forEach(line)
+        statusFields(job, reported, global: globalReport).forEach(line)
         line("--\(boundary)")
         line("Content-Description: " + (fullOriginal ? "Undelivered Message" : "Undelivered Message Headers"))
-        line("Content-Type: " + (fullOriginal ? "message/rfc822" : "text/rfc822-headers"))
+        line("Content-Type: " + Self.originalType(full: fullOriginal, global: globalOriginal))
         if eightBit { line("Content-Transfer-Encoding: 8bit") }
         line("")
 
@@ -102,7 +117,7 @@ public struct DSNBuilder: Sendable {
         if !returned.isEmpty, !Self.endsWithCRLF(returned) { content += Array("\r\n".utf8) }
         content += Array("\r\n--\(boundary)--\r\n".utf8)
         return GeneratedMessage(route: .bounce, sender: "", recipient: job.sender,
-                                body: eightBit ? .eightBitMIME : .sevenBit,
+                                body: eightBit || globalReport ? .eightBitMIME : .sevenBit,
                                 smtpUTF8: job.sender.unicodeScalars.contains { !$0.isASCII }, content: content)
     }
 
@@ -110,13 +125,35 @@ public struct DSNBuilder: Sendable {
     /// failures and delays (the choice the RFC leaves to the MTA, as Postfix makes it).
     static func notifyAllows(_ notify: NotifyRequest?, _ action: Action) -> Bool {
         switch notify {
-        case nil: return true
+        case nil: return action != .relayed
         case .never: return false
-        case let .on(_, failure, delay): return action == .failed ? failure : delay
+        case let .on(success, failure, delay):
+            switch action {
+            case .failed: return failure
+            case .delayed: return delay
+            case .relayed: return success
+            }
         }
     }
 
-    private func humanReadable(_ job: DeliveryJob, _ entries: [Entry], anyFailed: Bool) -> [String] {
+    private static func subject(_ entries: [Entry]) -> String {
+        if entries.contains(where: { $0.action == .failed }) { return "Undelivered Mail Returned to Sender" }
+        if entries.contains(where: { $0.action == .delayed }) { return "Delayed Mail (still being retried)" }
+        return "Successful Mail Delivery Report"
+    }
+
+    /// RFC 6532 §3.7 and RFC 6533 §6.3: an original with UTF-8 headers goes back as
+    /// `message/global`, or its header as `message/global-headers`.
+    private static func originalType(full: Bool, global: Bool) -> String {
+        switch (full, global) {
+        case (true, false): "message/rfc822"
+        case (false, false): "text/rfc822-headers"
+        case (true, true): "message/global"
+        case (false, true): "message/global-headers"
+        }
+    }
+
+    private func humanReadable(_ job: DeliveryJob, _ entries: [Entry], anyFailed: Bool, global: Bool) -> [String] {
         var lines = [
             "This is the mail system at host \(reportingMTA), the backup mail exchanger",
             "for the recipients below.",
@@ -124,20 +161,25 @@ public struct DSNBuilder: Sendable {
         ]
         if anyFailed {
             lines += ["Your message could not be delivered to one or more recipients.",
-                      "It is attached below (or its headers, for a large message)."]
-        } else {
+                      "It is attached below (or its headers)."]
+        } else if entries.contains(where: { $0.action == .delayed }) {
             lines += ["Your message has not been delivered yet to one or more recipients.",
                       "Delivery is still being attempted; you do not need to resend it."]
         }
+        if entries.contains(where: { $0.action == .relayed }) {
+            if lines.count > 3 { lines.append("") }
+            lines += ["Your message was passed on to the recipients' mail system, which does not",
+                      "support delivery notifications: no further notice of its delivery will be sent."]
+        }
         lines.append("")
         for entry in entries {
-            let what = entry.action == .failed ? "failed" : "delayed"
-            lines += Self.wrap("<\(Self.ascii(entry.recipient.address))>: \(what): \(Self.ascii(entry.diagnosis.summary))")
+            let address = global ? Self.printable(entry.recipient.address) : Self.ascii(entry.recipient.address)
+            lines += Self.wrap("<\(address)>: \(entry.action.rawValue): \(Self.ascii(entry.diagnosis.summary))")
         }
         return lines
     }
 
-    private func statusFields(_ job: DeliveryJob, _ entries: [Entry]) -> [String] {
+    private func statusFields(_ job: DeliveryJob, _ entries: [Entry], global: Bool) -> [String] {
         var lines = ["Reporting-MTA: dns; \(reportingMTA)", "X-Backstop-Queue-ID: \(job.queueID)"]
         if let envelopeID = job.envelopeID {
             lines += Self.fold("Original-Envelope-Id: \(Self.ascii(XText.decode(Substring(envelopeID))))")
@@ -145,12 +187,10 @@ public struct DSNBuilder: Sendable {
         lines.append("Arrival-Date: \(Self.date(job.receivedAt))")
         lines.append("")
         for entry in entries {
-            if let original = entry.recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
-                let type = original[..<semicolon]
-                let address = XText.decode(original[original.index(after: semicolon)...])
-                lines += Self.fold("Original-Recipient: \(type);\(Self.ascii(address))")
+            if let original = entry.recipient.originalRecipient, let field = Self.originalRecipient(original, global: global) {
+                lines += Self.fold("Original-Recipient: \(field)")
             }
-            lines += Self.fold("Final-Recipient: rfc822; \(Self.ascii(entry.recipient.address))")
+            lines += Self.fold("Final-Recipient: \(Self.typedAddress(entry.recipient.address, global: global))")
             lines.append("Action: \(entry.action.rawValue)")
             lines.append("Status: \(entry.diagnosis.status)")
             if let remote = entry.diagnosis.remoteHost {

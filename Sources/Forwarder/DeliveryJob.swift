@@ -25,14 +25,18 @@ public struct JobRecipient: Hashable, Sendable {
     public var state: State
     /// Why the last attempt for this recipient did not succeed; the DSN quotes it on expiry.
     public var lastProblem: Diagnosis?
+    /// Known to exist when it was accepted (recipients file, or confirmed by the primary).
+    /// A failure report about a recipient that was not returns headers only.
+    public var verified: Bool
 
     public init(address: String, originalRecipient: String? = nil, notify: NotifyRequest? = nil,
-                state: State = .pending, lastProblem: Diagnosis? = nil) {
+                state: State = .pending, lastProblem: Diagnosis? = nil, verified: Bool = false) {
         self.address = address
         self.originalRecipient = originalRecipient
         self.notify = notify
         self.state = state
         self.lastProblem = lastProblem
+        self.verified = verified
     }
 }
 

@@ -33,8 +33,9 @@ public protocol DeliveryQueue: Sendable {
 
     /// Leases up to `limit` messages of `route` with a pending recipient that arrived before
     /// `receivedBefore`, due or not: they have outlived `max_age` and are to be failed and
-    /// reported even while the route is down and nothing is delivered. Leases are judged live
-    /// or expired by `now`, the clock that set them.
+    /// reported even while the route is down and nothing is delivered. Each job lists every
+    /// pending recipient of the message, whatever its route, so that its sender gets one
+    /// expiry report. Leases are judged live or expired by `now`, the clock that set them.
     func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob]
 
     /// Up to `maxLength` octets of the stored message starting at `offset`; fewer only at the end,

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Metrics
+import SMTPProtocol
 import Synchronization
 
 extension DeliveryScheduler {
@@ -121,6 +122,9 @@ extension DeliveryScheduler {
             switch disposition {
             case .failed(let diagnosis), .expired(let diagnosis):
                 reportEntries.append(.init(recipient: recipient, action: .failed, diagnosis: diagnosis, lastAttempt: now))
+            case .delivered(let reply) where result.passedWithoutDSN:
+                reportEntries.append(.init(recipient: recipient, action: .relayed,
+                                           diagnosis: relayedDiagnosis(reply, host: host), lastAttempt: now))
             case .delivered, .deferred:
                 break
             }
@@ -190,6 +194,12 @@ extension DeliveryScheduler {
         }
     }
 
+    /// The primary's acceptance, as a "relayed" DSN quotes it.
+    private func relayedDiagnosis(_ reply: SMTPReply, host: PrimaryHost?) -> Diagnosis {
+        Diagnosis(status: reply.status ?? EnhancedStatusCode(2, 0, 0), reply: reply, remoteHost: host?.description,
+                  summary: "passed to \(host?.name ?? "the primary"), which does not offer delivery notifications")
+    }
+
     private func expiredDiagnosis(after last: Diagnosis) -> Diagnosis {
         DeliveryProblem.expired(last: last).diagnosis(remoteHost: nil)
     }
@@ -197,7 +207,7 @@ extension DeliveryScheduler {
     func report(for job: DeliveryJob, _ entries: [DSNBuilder.Entry], now: Date) async -> GeneratedMessage? {
         guard !entries.isEmpty, !job.isNullSender else { return nil }
         let builder = configuration.dsn
-        let wanted = builder.returnsFullMessage(job) ? job.size : min(job.size, 64 * 1024)
+        let wanted = builder.returnsFullMessage(job, entries) ? job.size : min(job.size, 64 * 1024)
         var original: [UInt8] = []
         do {
             while original.count < wanted {

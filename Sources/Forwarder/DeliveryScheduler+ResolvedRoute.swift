@@ -110,3 +110,15 @@ extension DeliveryScheduler {
         return String(address[address.index(after: at)...]).lowercased()
     }
 }
+
+/// `[bounce] relay`: every DSN goes to the one host the operator configured, trusted as it is
+/// written (it may be on loopback), and resolved when connecting.
+public struct RelayHostResolver: HostResolver {
+    public let relay: PrimaryHost
+
+    public init(relay: PrimaryHost) {
+        self.relay = relay
+    }
+
+    public func mailHosts(for domain: String) async -> MailHostLookup { .hosts([relay]) }
+}

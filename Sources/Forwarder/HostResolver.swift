@@ -18,23 +18,40 @@ public enum MailHostLookup: Hashable, Sendable {
 /// Mail routing by DNS (RFC 5321 §5.1): the domain's MX records by preference, equal
 /// preferences in random order to spread the load; without MX records the domain itself when
 /// it has an address record (the implicit MX); none at all for a null MX (RFC 7505).
+///
+/// Every host comes with the address to connect to, looked up here and checked to be global
+/// (`AddressReach`): the sender's DNS, or an address literal it wrote, chooses where a DSN goes,
+/// so an internal address is refused (5.4.4, logged) rather than connected to.
 public struct MXResolver: HostResolver {
     private let dns: any DNSQuerier
     private let port: Int
     private let localNames: Set<String>
+    private let admitsNonGlobalAddresses: Bool
+
+    /// MX hosts tried per domain, and addresses in all (Postfix's `smtp_mx_address_limit` is 5):
+    /// each costs DNS lookups that the sender's domain chooses.
+    static let maxExchangers = 5
+    static let maxAddresses = 10
 
     /// - Parameters:
     ///   - port: 25 in service; tests point it at a fake server.
     ///   - localNames: this host's names. An MX list that names us is cut there, as RFC 5321
     ///     §5.1 requires, so a DSN never loops back to Backstop.
-    public init(dns: any DNSQuerier, port: Int = 25, localNames: Set<String> = []) {
+    ///   - admitsNonGlobalAddresses: tests only, for a fake MX on loopback.
+    public init(dns: any DNSQuerier, port: Int = 25, localNames: Set<String> = [], admitsNonGlobalAddresses: Bool = false) {
         self.dns = dns
         self.port = port
         self.localNames = Set(localNames.map(Self.canonical))
+        self.admitsNonGlobalAddresses = admitsNonGlobalAddresses
     }
 
     public func mailHosts(for domain: String) async -> MailHostLookup {
-        if let literal = Self.addressLiteral(domain) { return .hosts([PrimaryHost(name: literal, port: port)]) }
+        if let literal = Self.addressLiteral(domain) {
+            guard let address = IPAddress(parsing: literal) else {
+                return .unroutable(Self.problem(5, 1, 2, "the address literal \(domain) is not an IP address"))
+            }
+            return hosts([(literal, [address])], domain: domain, failure: nil)
+        }
         let domain = Self.canonical(domain)
         switch await dns.query(domain, type: .mx) {
         case .noSuchDomain:
@@ -53,12 +70,30 @@ public struct MXResolver: HostResolver {
             let exchangers = answer.mailExchangers
             // Only a CNAME on the way, say: no MX records, as if NODATA.
             if exchangers.isEmpty { return await implicitMX(domain) }
-            return route(domain, exchangers)
+            switch route(domain, exchangers) {
+            case .unroutable(let diagnosis):
+                return .unroutable(diagnosis)
+            case .exchangers(let names):
+                var found: [(String, [IPAddress])] = []
+                var failure: String?
+                for name in names.prefix(Self.maxExchangers) {
+                    let (addresses, why) = await self.addresses(of: name)
+                    found.append((name, addresses))
+                    failure = failure ?? why
+                }
+                return hosts(found, domain: domain, failure: failure)
+            }
         }
     }
 
+    /// The exchangers' names in the order to try them, after the null-MX and "ourselves" rules.
+    enum Exchangers: Hashable {
+        case exchangers([String])
+        case unroutable(Diagnosis)
+    }
+
     /// Orders the exchangers and applies the null-MX and the "ourselves" rules.
-    func route(_ domain: String, _ exchangers: [(preference: Int, exchange: String)]) -> MailHostLookup {
+    func route(_ domain: String, _ exchangers: [(preference: Int, exchange: String)]) -> Exchangers {
         if exchangers.contains(where: { Self.canonical($0.exchange).isEmpty }) {
             return .unroutable(Self.problem(5, 1, 10, "the domain \(domain) accepts no mail (null MX, RFC 7505)"))
         }
@@ -71,27 +106,63 @@ public struct MXResolver: HostResolver {
             }
         }
         var seen = Set<String>()
-        let hosts = ordered.map { Self.canonical($0.exchange) }.filter { seen.insert($0).inserted }
-        return .hosts(hosts.map { PrimaryHost(name: $0, port: port) })
+        return .exchangers(ordered.map { Self.canonical($0.exchange) }.filter { seen.insert($0).inserted })
     }
 
     /// No MX records: the domain is its own mail host if it has an address (RFC 5321 §5.1).
     private func implicitMX(_ domain: String) async -> MailHostLookup {
+        let (addresses, failure) = await self.addresses(of: domain)
+        if addresses.isEmpty, failure == nil {
+            return .unroutable(Self.problem(5, 1, 2, "the domain \(domain) has no MX and no address record"))
+        }
+        return hosts([(domain, addresses)], domain: domain, failure: failure)
+    }
+
+    /// The hosts to try, one per global address in order; without any, why not: a temporary
+    /// DNS failure defers, addresses that are all internal fail the DSN.
+    private func hosts(_ found: [(name: String, addresses: [IPAddress])], domain: String, failure: String?) -> MailHostLookup {
+        var hosts: [PrimaryHost] = []
+        var refused: [String] = []
+        for (name, addresses) in found {
+            for address in addresses {
+                let reach = AddressReach(address)
+                if case .nonGlobal(let kind) = reach, !admitsNonGlobalAddresses {
+                    refused.append("\(address) (\(kind))")
+                } else if hosts.count < Self.maxAddresses {
+                    hosts.append(PrimaryHost(name: name, port: port, address: address))
+                }
+            }
+        }
+        if !hosts.isEmpty { return .hosts(hosts) }
+        if let failure { return .unroutable(Self.problem(4, 4, 3, failure)) }
+        if !refused.isEmpty {
+            return .unroutable(Self.problem(5, 4, 4, "mail for \(domain) would go to a non-global address, which Backstop never delivers to: "
+                + refused.prefix(4).joined(separator: ", ")))
+        }
+        return .unroutable(Self.problem(5, 4, 4, "no mail host of \(domain) has an address record"))
+    }
+
+    /// The A and AAAA addresses of `name` (an exchange written as an IP address is that
+    /// address), and the temporary failure of a lookup, if any.
+    private func addresses(of name: String) async -> ([IPAddress], String?) {
+        if let literal = IPAddress(parsing: name) { return ([literal], nil) }
+        var addresses: [IPAddress] = []
         var failure: String?
         for type in [DNSRecordType.a, .aaaa] {
-            switch await dns.query(domain, type: type) {
+            switch await dns.query(name, type: type) {
             case .message(let bytes):
-                if (try? DNSAnswer(parsing: bytes))?.hasAddress == true {
-                    return .hosts([PrimaryHost(name: domain, port: port)])
+                guard let answer = try? DNSAnswer(parsing: bytes) else {
+                    failure = "the \(type) answer for \(name) is malformed"
+                    continue
                 }
+                addresses += answer.addresses
             case .noSuchDomain, .noRecords:
                 continue
             case .failed(let why):
                 failure = why
             }
         }
-        if let failure { return .unroutable(Self.problem(4, 4, 3, failure)) }
-        return .unroutable(Self.problem(5, 1, 2, "the domain \(domain) has no MX and no address record"))
+        return (addresses, failure)
     }
 
     /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` is the host itself (RFC 5321 §4.1.3).

@@ -2,10 +2,15 @@
 public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
     public let name: String
     public let port: Int
+    /// The address to connect to, when it was looked up and checked beforehand (a DSN's MX):
+    /// the connection must reach that address, not whatever a second lookup of `name` says.
+    /// Nil: `name` is resolved when connecting.
+    public let address: IPAddress?
 
-    public init(name: String, port: Int = 25) {
+    public init(name: String, port: Int = 25, address: IPAddress? = nil) {
         self.name = name
         self.port = port
+        self.address = address
     }
 
     /// `host:port`, as written in the configuration and shown in logs and health history.

@@ -6,8 +6,10 @@ import SMTPProtocol
 /// The channel handler under `SMTPConnection`: frames the primary's replies and hands each to
 /// the one reader waiting for it, under that reader's timeout.
 ///
-/// Replies that arrive before anyone asks (a pipelined group, the greeting) are queued. The
-/// first failure — a close, a parse error, a TLS error, a timeout — is terminal: the SMTP
+/// Replies that arrive before anyone asks (a pipelined group, the greeting) are queued. Only
+/// replies to commands sent are expected (`expectReply`); a server that sends more than
+/// `maxUnexpectedQueued` replies nobody asked for, and nobody has read, is dropped, so it
+/// cannot make the queue grow without bound. The first failure — a close, a parse error, a TLS error, a timeout — is terminal: the SMTP
 /// dialogue cannot be resynchronised, so the channel is closed and every later read fails.
 final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -22,7 +24,15 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var parser = ReplyParser()
     private var pending: ByteBuffer?
-    private var replies = CircularBuffer<SMTPReply>()
+    /// Each reply with whether a command asked for it.
+    private var replies = CircularBuffer<(reply: SMTPReply, expected: Bool)>()
+    /// Replies owed: one for the greeting, one per command sent, not yet received.
+    private var owed = 1
+    /// Queued replies that no command asked for.
+    private var unexpectedQueued = 0
+
+    /// A few spare replies are tolerated (a 421 before closing, a server counting differently).
+    static let maxUnexpectedQueued = 8
     private var waiter: Waiter?
     private var failure: ConnectionFailure?
     private var isClosed = false
@@ -44,7 +54,10 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func nextReply(step: SMTPStep, timeout: TimeAmount) -> EventLoopFuture<SMTPReply> {
         let loop = eventLoop
         precondition(waiter == nil, "one reader at a time")
-        if let reply = replies.popFirst() { return loop.makeSucceededFuture(reply) }
+        if let queued = replies.popFirst() {
+            if !queued.expected { unexpectedQueued -= 1 }
+            return loop.makeSucceededFuture(queued.reply)
+        }
         if let terminal = terminalFailure(at: step) { return loop.makeFailedFuture(terminal) }
         let promise = loop.makePromise(of: SMTPReply.self)
         let scheduled = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
@@ -52,6 +65,11 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         waiter = Waiter(promise: promise, step: step, timeout: scheduled)
         return promise.futureResult
+    }
+
+    /// A command that the server answers was sent (or is about to be).
+    func expectReply() {
+        owed += 1
     }
 
     /// The failure a write at `step` ran into, once the channel refused it.
@@ -152,12 +170,24 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func deliver(_ reply: SMTPReply) {
+        let expected = owed > 0
+        if expected { owed -= 1 }
         if let waiter {
             self.waiter = nil
             waiter.timeout.cancel()
             waiter.promise.succeed(reply)
-        } else {
-            replies.append(reply)
+            return
+        }
+        guard failure == nil else { return }
+        replies.append((reply, expected))
+        if !expected {
+            unexpectedQueued += 1
+            if unexpectedQueued > Self.maxUnexpectedQueued {
+                // The dialogue is lost: nothing queued may be read as an answer any more.
+                replies.removeAll()
+                unexpectedQueued = 0
+                fail(.protocolViolation("the server sent more than \(Self.maxUnexpectedQueued) replies to no command"))
+            }
         }
     }
 

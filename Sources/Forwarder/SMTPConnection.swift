@@ -30,7 +30,11 @@ final class SMTPConnection: Sendable {
                 }
             }
         do {
-            let channel = try await bootstrap.connect(host: host.name, port: host.port).get()
+            let channel = if let address = host.address {
+                try await bootstrap.connect(to: SocketAddress(ipAddress: address.description, port: host.port)).get()
+            } else {
+                try await bootstrap.connect(host: host.name, port: host.port).get()
+            }
             let handler = try await channel.eventLoop.submit {
                 NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ReplyHandler.self), eventLoop: channel.eventLoop)
             }.get()
@@ -53,7 +57,15 @@ final class SMTPConnection: Sendable {
 
     /// Queues a command line without flushing, for pipelined groups (RFC 2920).
     func queue(_ line: String) {
+        expectReply()
         channel.write(ByteBuffer(string: line + "\r\n"), promise: nil)
+    }
+
+    /// The server owes a reply to what is written next (a command, or the end of DATA). Runs on
+    /// the event loop ahead of that write: tasks from one thread run in order.
+    func expectReply() {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.value.expectReply() }
     }
 
     func flush() {
@@ -62,6 +74,7 @@ final class SMTPConnection: Sendable {
 
     /// Writes and flushes a command line; a failed write shows up at the next read.
     func send(_ line: String) {
+        expectReply()
         channel.writeAndFlush(ByteBuffer(string: line + "\r\n"), promise: nil)
     }
 

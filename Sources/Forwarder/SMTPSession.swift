@@ -15,6 +15,9 @@ public struct MessageDelivery: Hashable, Sendable {
     /// True when the attempt got as far as judging the message (the primary answered MAIL, or
     /// the message cannot go to this primary at all): it counts toward the message's retries.
     public var reachedMessage: Bool
+    /// The server took the message without offering the DSN extension, so NOTIFY went no
+    /// further: Backstop reports "relayed" to who asked for success (RFC 3461 §5.2.2).
+    public var passedWithoutDSN = false
 
     public struct RecipientResult: Hashable, Sendable {
         public var address: String
@@ -85,7 +88,7 @@ public final class SMTPSession {
                       outcome: transaction.outcomes[index] ?? transaction.spoolProblem.map { .deferred(.local($0)) }
                         ?? .deferred(.connection(failure ?? .closed(.dataEnd))))
             },
-            connectionFailure: failure, reachedMessage: transaction.mailReply != nil)
+            connectionFailure: failure, reachedMessage: transaction.mailReply != nil, passedWithoutDSN: !capabilities.dsn)
     }
 
     /// Ends the session politely; the connection is closed whatever the primary answers.
@@ -219,6 +222,7 @@ public final class SMTPSession {
             var buffer = connection.channel.allocator.buffer(capacity: chunk.count + chunk.count / 64 + 5)
             if chunk.isEmpty {
                 stuffer.finish(into: &buffer)
+                connection.expectReply()
                 try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
                 return
             }
@@ -228,6 +232,7 @@ public final class SMTPSession {
             // in the same write, saving a spool read and a write per message that fits a chunk.
             if chunk.count < Self.chunkSize {
                 stuffer.finish(into: &buffer)
+                connection.expectReply()
                 try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
                 return
             }

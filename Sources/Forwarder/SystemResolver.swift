@@ -1,18 +1,20 @@
 import CResolv
-import NIOPosix
 
 /// Queries the system resolver (libresolv, `/etc/resolv.conf`). `res_nquery` blocks, so each
-/// query runs on a thread pool: never on a NIO event loop, nor on Swift's cooperative pool.
+/// query runs on DNS's own bounded pool: never on a NIO event loop, Swift's cooperative pool,
+/// or the thread pool the spool's file I/O uses.
 public struct SystemResolver: DNSQuerier {
-    private let threadPool: NIOThreadPool
+    private let pool: DNSLookupPool
 
-    public init(threadPool: NIOThreadPool = .singleton) {
-        self.threadPool = threadPool
+    public init(pool: DNSLookupPool) {
+        self.pool = pool
     }
 
     public func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
         do {
-            return try await threadPool.runIfActive { Self.blockingQuery(name, type: type) }
+            return try await pool.run { Self.blockingQuery(name, type: type) }
+        } catch let overloaded as DNSLookupPool.Overloaded {
+            return .failed("the DNS lookup of \(name) \(type) was not started: \(overloaded)")
         } catch {
             return .failed("the resolver's thread pool is not running: \(error)")
         }

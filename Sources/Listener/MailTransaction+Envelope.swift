@@ -8,7 +8,8 @@ extension MailTransaction {
         let recipients = recipients.map { recipient in
             EnvelopeRecipient(address: recipient.mailbox.text,
                               orcpt: recipient.parameters.originalRecipient,
-                              notify: recipient.parameters.notify.map(Self.notify) ?? .unspecified)
+                              notify: recipient.parameters.notify.map(Self.notify) ?? .unspecified,
+                              verified: recipient.verified)
         }
         return Envelope(
             queueID: queueID, sender: sender.address, recipients: recipients,

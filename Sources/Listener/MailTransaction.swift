@@ -5,6 +5,8 @@ public struct MailTransaction: Sendable, Equatable {
     public struct Recipient: Sendable, Equatable {
         public var mailbox: Mailbox
         public var parameters: RecipientParameters
+        /// Known to exist at RCPT (recipients file, or the primary's word): see `EnvelopeRecipient.verified`.
+        public var verified = false
     }
 
     public var sender: ReversePath

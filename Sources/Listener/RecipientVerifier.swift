@@ -11,7 +11,9 @@ public protocol RecipientVerifier: Sendable {
 
 /// What RCPT answers for a verified recipient.
 public enum RecipientVerdict: Hashable, Sendable {
-    /// Accepted: the address exists, or could not be checked and is taken anyway.
+    /// Accepted: the primary says the address exists (now, or in an answer it remembers).
+    case confirmed
+    /// Accepted without confirmation: it could not be checked and is taken anyway.
     case accept
     /// `550 5.1.1`: the primary says the address does not exist.
     case refuse

@@ -169,7 +169,9 @@ public struct SessionStateMachine: Sendable {
         // Not an error: a legitimate sender pipelining a long list must not be cut off for it,
         // it sends the rest in another transaction (RFC 5321 §4.5.3.1.8).
         guard current.recipients.count < settings.maxRecipients else { return [.reply(Replies.tooManyRecipients)] }
-        let recipient = MailTransaction.Recipient(mailbox: mailbox, parameters: parameters)
+        // With a recipients file, the policy accepts outright only the addresses it lists.
+        let recipient = MailTransaction.Recipient(mailbox: mailbox, parameters: parameters,
+                                                  verified: decision == .accept && policy.directory != nil)
         if decision == .verify {
             // Checked last, so duplicates and overshoot cost no callout to the primary.
             pendingRecipient = recipient
@@ -191,7 +193,9 @@ public struct SessionStateMachine: Sendable {
         pendingRecipient = nil
         phase = .inTransaction
         switch verdict {
-        case .accept:
+        case .accept, .confirmed:
+            var recipient = recipient
+            recipient.verified = verdict == .confirmed
             current.recipients.append(recipient)
             transaction = current
             return [.reply(Replies.recipientOk)]

@@ -23,6 +23,8 @@ final class ForwardingService: Service, Sendable {
     /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
     /// the relay policy decides, and a reload may turn it on.
     let recipientVerifier: PrimaryRecipientVerifier
+    /// The threads of DSN routing's DNS lookups, apart from the spool's.
+    let dnsPool: DNSLookupPool
 
     init(configuration: BackstopConfiguration, spool: Spool, group: any EventLoopGroup, logger: Logger) throws {
         let primary = configuration.primary
@@ -33,12 +35,8 @@ final class ForwardingService: Service, Sendable {
         for route in primary.routes {
             routes.append(PrimaryRoute(id: RouteID(route.domain), hosts: route.hosts.map(PrimaryHost.init)))
         }
-        var resolvedRoutes: [ResolvedRoute] = []
-        if let relay = configuration.bounce.relay {
-            routes.append(PrimaryRoute(id: .bounce, hosts: [PrimaryHost(relay)]))
-        } else {
-            resolvedRoutes.append(try Self.mxBounceRoute(configuration: configuration, group: group, logger: logger))
-        }
+        dnsPool = DNSLookupPool()
+        let resolvedRoutes = [try Self.bounceRoute(configuration: configuration, dns: dnsPool, group: group, logger: logger)]
         let hosts = Array(Set(routes.flatMap(\.hosts))).sorted { $0.description < $1.description }
         let tls: TLSPolicy = switch primary.tls {
         case .verify: .verify(caFile: primary.caFile)
@@ -100,6 +98,7 @@ final class ForwardingService: Service, Sendable {
                 tasks.cancelAll()
             }
         }
+        await dnsPool.shutdown()
     }
 }
 

@@ -11,8 +11,7 @@ final class PrimaryStatusBoard: Sendable {
         states = Mutex(Dictionary(hosts.map { ($0, .unknown) }, uniquingKeysWith: { first, _ in first }))
     }
 
-    /// Hosts the board was not made for are ignored: the monitor also watches the bounce relay,
-    /// whose state says nothing about whether the primary takes mail.
+    /// Hosts the board was not made for are ignored.
     func update(_ transition: HealthTransition) {
         states.withLock { states in
             guard states[transition.host] != nil else { return }

@@ -16,7 +16,7 @@ struct PrimaryRecipientVerifier: RecipientVerifier {
     func verify(_ address: String) async -> RecipientVerdict {
         switch await verifier.verify(address) {
         case .exists:
-            return .accept
+            return .confirmed
         case .unknownUser:
             logger.info("recipient refused: the primary does not know it", metadata: ["address": "\(address)"])
             return .refuse
@@ -78,19 +78,29 @@ extension ForwardingService {
             logger: logger)
     }
 
-    /// Without `[bounce] relay`, DSNs go to their recipient domain's MX, found through the
-    /// system resolver, over opportunistic TLS: those hosts are anyone's, and most MX hosts'
-    /// certificates would not verify against their MX names.
-    static func mxBounceRoute(configuration: BackstopConfiguration, group: any EventLoopGroup,
-                              logger: Logger) throws -> ResolvedRoute {
+    /// DSNs go through `[bounce] relay`, or without it to their recipient domain's MX, found
+    /// through the system resolver on `dns`'s threads, under `[bounce] tls` (opportunistic by
+    /// default: MX hosts are anyone's, and most certificates would not verify against MX names).
+    /// Either way not a primary: no health probes, no pause, and `[primary] tls` does not apply.
+    static func bounceRoute(configuration: BackstopConfiguration, dns: DNSLookupPool, group: any EventLoopGroup,
+                            logger: Logger) throws -> ResolvedRoute {
         let primary = configuration.primary
+        let tls: TLSPolicy = switch configuration.bounce.tls {
+        case .verify: .verify(caFile: nil)
+        case .opportunistic: .opportunistic
+        case .none: .none
+        }
         let client = try SMTPClient(
             configuration: SMTPClientConfiguration(
-                hostname: configuration.server.hostname, tls: .opportunistic,
+                hostname: configuration.server.hostname, tls: tls,
                 timeouts: SMTPTimeouts(connect: primary.connectTimeout, command: primary.commandTimeout,
                                        data: primary.dataTimeout)),
             group: group, logger: logger)
-        return ResolvedRoute(id: .bounce, resolver: MXResolver(dns: SystemResolver(), localNames: [configuration.server.hostname]),
-                             client: client)
+        let resolver: any HostResolver = if let relay = configuration.bounce.relay {
+            RelayHostResolver(relay: PrimaryHost(relay))
+        } else {
+            MXResolver(dns: SystemResolver(pool: dns), localNames: [configuration.server.hostname])
+        }
+        return ResolvedRoute(id: .bounce, resolver: resolver, client: client)
     }
 }

@@ -34,8 +34,11 @@ struct SpoolDeliveryQueue: DeliveryQueue {
             .map { Self.job($0, route: route, lease: lease) }
     }
 
+    /// Every relayed recipient of an expired message, whatever its route: the message expires
+    /// as a whole, and its sender gets one report, not one per route.
     func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
-        try await spool.claimExpired(scope: scope(route), receivedBefore: receivedBefore, limit: limit,
+        let whole: RecipientScope = route == .bounce ? .reports : .allExcept([])
+        return try await spool.claimExpired(scope: whole, receivedBefore: receivedBefore, limit: limit,
                                      lease: SpoolLease(lease), now: now)
             .map { Self.job($0, route: route, lease: lease) }
     }
@@ -122,7 +125,8 @@ struct SpoolDeliveryQueue: DeliveryQueue {
                 originalRecipient: recipient.recipient.orcpt,
                 notify: notify(recipient.recipient.notify),
                 state: state(recipient.state),
-                lastProblem: recipient.lastReply.map { Diagnosis(storedText: $0, remoteHost: nil) })
+                lastProblem: recipient.lastReply.map { Diagnosis(storedText: $0, remoteHost: nil) },
+                verified: recipient.recipient.verified)
         }
         return DeliveryJob(
             queueID: envelope.queueID.rawValue, route: route, sender: envelope.sender, recipients: recipients,

@@ -19,11 +19,16 @@ public struct EnvelopeRecipient: Sendable, Equatable, Codable {
     /// `ORCPT=` exactly as received (`addr-type;xtext`), if any.
     public var orcpt: String?
     public var notify: DSNNotifyRequest
+    /// Known to exist when it was accepted: listed in the recipients file, or confirmed by the
+    /// primary (a callout, or its remembered answer). A DSN about a recipient that was not
+    /// returns only the headers, so a forged sender cannot have the content mailed to itself.
+    public var verified: Bool
 
-    public init(address: String, orcpt: String? = nil, notify: DSNNotifyRequest = .unspecified) {
+    public init(address: String, orcpt: String? = nil, notify: DSNNotifyRequest = .unspecified, verified: Bool = false) {
         self.address = address
         self.orcpt = orcpt
         self.notify = notify
+        self.verified = verified
     }
 }
 

@@ -40,13 +40,13 @@ enum MessageWriter {
         }
 
         let insertRecipient = try db.cachedStatement(sql: """
-            INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at, domain)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at, domain, verified)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (position, recipient) in envelope.recipients.enumerated() {
             try insertRecipient.execute(arguments: [
                 messageRowID, position, recipient.address, recipient.orcpt, recipient.notify.rfc3461, now,
-                domainOf(recipient.address),
+                domainOf(recipient.address), recipient.verified,
             ])
         }
 

@@ -21,4 +21,12 @@ extension SpoolSchema {
             ALTER TABLE message ADD COLUMN warned_at INTEGER;
             """)
     }
+
+    /// Whether each recipient was known to exist when it was accepted (`EnvelopeRecipient.verified`).
+    /// Mail spooled before has no such knowledge: unverified, so its DSNs return headers only.
+    static func recipientVerified(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE recipient ADD COLUMN verified INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1));
+            """)
+    }
 }

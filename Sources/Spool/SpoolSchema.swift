@@ -12,6 +12,7 @@ enum SpoolSchema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
+        migrator.registerMigration("recipient-verified", migrate: recipientVerified)
         return migrator
     }()
 

@@ -50,7 +50,8 @@ extension StoredRecipient {
                         throw SpoolError.corrupt("recipient.notify holds unknown value '\(text)'")
                     }
                     return request
-                } ?? .unspecified),
+                } ?? .unspecified,
+                verified: row["verified"]),
             state: try decodeStored(RecipientState.self, row["state"], "recipient.state"),
             attempts: row["attempts"],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),

@@ -28,8 +28,8 @@ struct DSNBuilderTests {
 
     @Test func structureParsesBack() throws {
         let bob = JobRecipient(address: "bob@example.com", originalRecipient: "rfc822;Bob+2BOld@example.com",
-                               notify: .on(success: false, failure: true, delay: false))
-        let carol = JobRecipient(address: "carol@example.com")
+                               notify: .on(success: false, failure: true, delay: false), verified: true)
+        let carol = JobRecipient(address: "carol@example.com", verified: true)
         let message = try #require(build(job(envelopeID: "env+2Bid-1", recipients: [bob, carol]), [failed(bob), failed(carol)]))
 
         #expect(message.sender == "")
@@ -98,7 +98,7 @@ struct DSNBuilderTests {
     @Test func largeOriginalReturnsOnlyTheHeaders() throws {
         let bob = JobRecipient(address: "bob@example.com")
         let big = job(recipients: [bob], size: 5000)
-        #expect(!builder.returnsFullMessage(big))
+        #expect(!builder.returnsFullMessage(big, [failed(bob)]))
         let message = try #require(build(big, [failed(bob)]))
         #expect(MIMEEntity(String(decoding: message.content, as: UTF8.self)).parts[2].header("Content-Type") == "text/rfc822-headers")
     }

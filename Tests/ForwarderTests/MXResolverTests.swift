@@ -14,6 +14,13 @@ struct MXResolverTests {
         return nil
     }
 
+    /// A global address for each name, so routing sees hosts it may use.
+    private func withAddresses(_ dns: CannedDNS, _ names: [String]) -> CannedDNS {
+        var dns = dns
+        for (index, name) in names.enumerated() { dns.address(name, [93, 184, 216, UInt8(index + 1)]) }
+        return dns
+    }
+
     private func mx(_ records: [(Int, String)], for domain: String = "sender.example") -> DNSResponse {
         var wire = DNSWire(question: domain, type: .mx)
         for (preference, exchange) in records { wire.mx(preference, exchange) }
@@ -25,6 +32,7 @@ struct MXResolverTests {
         var dns = CannedDNS()
         dns["sender.example", .mx] = mx([(30, "mx3.sender.example"), (10, "MX1.sender.example."), (20, "mx2.sender.example"),
                                         (40, "mx1.sender.example")])
+        dns = withAddresses(dns, ["mx1.sender.example", "mx2.sender.example", "mx3.sender.example"])
         let lookup = await MXResolver(dns: dns, port: 2525).mailHosts(for: "Sender.Example")
         #expect(hosts(lookup) == ["mx1.sender.example", "mx2.sender.example", "mx3.sender.example"])
         if case .hosts(let found) = lookup { #expect(found.allSatisfy { $0.port == 2525 }) }
@@ -34,6 +42,7 @@ struct MXResolverTests {
     func equalPreferences() async throws {
         var dns = CannedDNS()
         dns["sender.example", .mx] = mx([(20, "c.example"), (10, "a.example"), (10, "b.example")])
+        dns = withAddresses(dns, ["a.example", "b.example", "c.example"])
         let found = try #require(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")))
         #expect(Set(found.prefix(2)) == ["a.example", "b.example"])
         #expect(found.last == "c.example")
@@ -52,7 +61,7 @@ struct MXResolverTests {
         dns["sender.example", .mx] = .noRecords
         dns["sender.example", .a] = .noRecords
         var wire = DNSWire(question: "sender.example", type: type)
-        wire.a(type == .a ? [192, 0, 2, 1] : Array(repeating: 0x20, count: 16))
+        wire.a(type == .a ? [93, 184, 216, 1] : Array(repeating: 0x20, count: 16))
         dns["sender.example", type] = .message(wire.bytes)
         #expect(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == ["sender.example"])
     }
@@ -64,7 +73,7 @@ struct MXResolverTests {
         wire.cname("elsewhere.example")
         dns["sender.example", .mx] = .message(wire.bytes)
         var address = DNSWire(question: "sender.example", type: .a)
-        address.a([192, 0, 2, 1])
+        address.a([93, 184, 216, 1])
         dns["sender.example", .a] = .message(address.bytes)
         #expect(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == ["sender.example"])
     }
@@ -98,6 +107,7 @@ struct MXResolverTests {
     func ourselves() async {
         var dns = CannedDNS()
         dns["sender.example", .mx] = mx([(10, "primary.sender.example"), (20, "backstop.example.org"), (30, "tertiary.example")])
+        dns = withAddresses(dns, ["primary.sender.example", "backstop.example.org", "tertiary.example"])
         let resolver = MXResolver(dns: dns, localNames: ["Backstop.Example.org."])
         #expect(hosts(await resolver.mailHosts(for: "sender.example")) == ["primary.sender.example"])
 
@@ -109,7 +119,67 @@ struct MXResolverTests {
     @Test("an address literal is its own host, without DNS")
     func addressLiteral() async {
         let resolver = MXResolver(dns: CannedDNS())
-        #expect(hosts(await resolver.mailHosts(for: "[192.0.2.7]")) == ["192.0.2.7"])
-        #expect(hosts(await resolver.mailHosts(for: "[IPv6:2001:db8::7]")) == ["2001:db8::7"])
+        #expect(hosts(await resolver.mailHosts(for: "[93.184.216.7]")) == ["93.184.216.7"])
+        #expect(hosts(await resolver.mailHosts(for: "[IPv6:2a00:1450::7]")) == ["2a00:1450::7"])
+    }
+
+    @Test("each host carries the address it was checked with, which the connection uses")
+    func pinnedAddresses() async throws {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(10, "mx.sender.example")])
+        dns.address("mx.sender.example", [93, 184, 216, 34])
+        dns.address("mx.sender.example", [0x2a, 0x00, 0x14, 0x50] + Array(repeating: 0, count: 11) + [1])
+        guard case .hosts(let found) = await MXResolver(dns: dns).mailHosts(for: "sender.example") else {
+            Issue.record("expected hosts")
+            return
+        }
+        #expect(found.map(\.name) == ["mx.sender.example", "mx.sender.example"])
+        #expect(found.compactMap(\.address?.description) == ["93.184.216.34", "2a00:1450::1"])
+    }
+
+    @Test("a DSN never goes to an internal address: from a literal, an MX answer or the implicit MX", arguments: [
+        "literal 127.0.0.1", "literal 10.0.0.5", "literal v4-mapped", "literal fd00::1", "MX to 127.0.0.1",
+        "MX host in 10/8", "MX host AAAA fe80::1", "implicit MX 192.168.1.1", "MX literal 169.254.169.254",
+    ])
+    func internalAddressesRefused(situation: String) async {
+        var dns = CannedDNS()
+        var domain = "sender.example"
+        switch situation {
+        case "literal 127.0.0.1": domain = "[127.0.0.1]"
+        case "literal 10.0.0.5": domain = "[10.0.0.5]"
+        case "literal v4-mapped": domain = "[IPv6:::ffff:10.0.0.5]"
+        case "literal fd00::1": domain = "[IPv6:fd00::1]"
+        case "MX to 127.0.0.1":
+            dns["sender.example", .mx] = mx([(10, "mx.sender.example")])
+            dns.address("mx.sender.example", [127, 0, 0, 1])
+        case "MX host in 10/8":
+            dns["sender.example", .mx] = mx([(10, "mx.sender.example"), (20, "mx2.sender.example")])
+            dns.address("mx.sender.example", [10, 1, 2, 3])
+            dns.address("mx2.sender.example", [172, 20, 0, 1])
+        case "MX host AAAA fe80::1":
+            dns["sender.example", .mx] = mx([(10, "mx.sender.example")])
+            dns.address("mx.sender.example", [0xfe, 0x80] + Array(repeating: 0, count: 13) + [1])
+        case "implicit MX 192.168.1.1":
+            dns["sender.example", .mx] = .noRecords
+            dns.address("sender.example", [192, 168, 1, 1])
+        default:
+            dns["sender.example", .mx] = mx([(10, "169.254.169.254")])
+        }
+        let lookup = await MXResolver(dns: dns).mailHosts(for: domain)
+        guard case .unroutable(let diagnosis) = lookup else {
+            Issue.record("\(situation): expected a refusal, got \(lookup)")
+            return
+        }
+        #expect(diagnosis.status == EnhancedStatusCode(5, 4, 4), "permanent: the DSN fails, it is not retried")
+        #expect(diagnosis.summary.contains("non-global"), "\(diagnosis.summary)")
+    }
+
+    @Test("internal addresses are skipped when the domain also has a global one")
+    func internalSkipped() async {
+        var dns = CannedDNS()
+        dns["sender.example", .mx] = mx([(10, "inside.sender.example"), (20, "outside.sender.example")])
+        dns.address("inside.sender.example", [10, 0, 0, 5])
+        dns.address("outside.sender.example", [93, 184, 216, 34])
+        #expect(hosts(await MXResolver(dns: dns).mailHosts(for: "sender.example")) == ["outside.sender.example"])
     }
 }

@@ -60,4 +60,32 @@ struct ReplyHandlerTests {
             try handler.nextReply(step: .quit, timeout: .seconds(1)).wait()
         }
     }
+
+    @Test("a server that sends replies to no command is dropped once a few are queued unread")
+    func unaskedRepliesAreCapped() throws {
+        let (channel, handler) = try setUp()
+        try channel.writeInbound(ByteBuffer(string: "220 mx ready\r\n"))
+        let spew = String(repeating: "250 ok\r\n", count: ReplyHandler.maxUnexpectedQueued)
+        try channel.writeInbound(ByteBuffer(string: spew))
+        #expect(channel.isActive, "a few spare replies are tolerated")
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "250 ok\r\n", count: 1000)))
+        #expect(!channel.isActive)
+        #expect {
+            for _ in 0...ReplyHandler.maxUnexpectedQueued + 1 { _ = try handler.nextReply(step: .rset, timeout: .seconds(1)).wait() }
+        } throws: { error in
+            guard case .protocolViolation = error as? ConnectionFailure else { return false }
+            return true
+        }
+    }
+
+    @Test("a pipelined group's replies all queue, however many recipients it has")
+    func pipelinedRepliesAreExpected() throws {
+        let (channel, handler) = try setUp()
+        for _ in 0..<202 { handler.expectReply() }  // MAIL, 200 RCPT, DATA
+        try channel.writeInbound(ByteBuffer(string: "220 mx ready\r\n250 sender ok\r\n"
+            + String(repeating: "250 rcpt ok\r\n", count: 200) + "354 go ahead\r\n"))
+        #expect(channel.isActive)
+        for _ in 0..<202 { _ = try handler.nextReply(step: .rcpt, timeout: .seconds(1)).wait() }
+        #expect(try handler.nextReply(step: .data, timeout: .seconds(1)).wait().code == 354)
+    }
 }

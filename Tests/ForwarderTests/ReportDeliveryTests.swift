@@ -49,7 +49,7 @@ struct ReportDeliveryTests {
         dns["sender.example", .mx] = .message(wire.bytes)
         await queue.add(report("DSN1"), content: content)
 
-        await run(try scheduler(resolver: MXResolver(dns: dns, port: primary.port)), until: 1)
+        await run(try scheduler(resolver: MXResolver(dns: dns, port: primary.port, admitsNonGlobalAddresses: true)), until: 1)
 
         let transaction = try #require(primary.recorded.transactions.first)
         #expect(transaction.mail.hasPrefix("MAIL FROM:<>"))
@@ -57,6 +57,32 @@ struct ReportDeliveryTests {
         #expect(transaction.content == Array(content.utf8))
         #expect(await queue.messages.isEmpty)
         #expect(await queue.attempts.first?.route == .bounce)
+    }
+
+    @Test("an MX on loopback or in 10/8 never gets the DSN: it fails at once, with no further report",
+          arguments: [[UInt8]([127, 0, 0, 1]), [10, 0, 0, 5]])
+    func internalMXRefused(address: [UInt8]) async throws {
+        let primary = try await FakePrimary.start()
+        defer { Task { await primary.stop() } }
+        var dns = CannedDNS()
+        var wire = DNSWire(question: "sender.example", type: .mx)
+        wire.mx(10, "mx.sender.example")
+        dns["sender.example", .mx] = .message(wire.bytes)
+        dns.address("mx.sender.example", address)
+        await queue.add(report("DSN1"), content: content)
+
+        await run(try scheduler(resolver: MXResolver(dns: dns, port: primary.port)), until: 1)
+
+        let attempt = try #require(await queue.attempts.first)
+        guard case .failed(let diagnosis) = attempt.outcomes.first?.disposition else {
+            Issue.record("expected a permanent failure, got \(attempt.outcomes)")
+            return
+        }
+        #expect(diagnosis.status == EnhancedStatusCode(5, 4, 4))
+        #expect(diagnosis.summary.contains("non-global"))
+        #expect(primary.recorded.transactions.isEmpty, "nothing was sent to the internal address")
+        #expect(attempt.report == nil)
+        #expect(await queue.messages.isEmpty, "failed, not retried")
     }
 
     @Test("the next MX is tried when the first cannot be reached")

@@ -22,6 +22,7 @@ struct RecipientVerificationMachineTests {
 
     @Test("each verdict gives its RCPT reply", arguments: [
         (RecipientVerdict.accept, "250 2.1.5", 1, 0, 0),
+        (.confirmed, "250 2.1.5", 1, 0, 0),
         (.refuse, "550 5.1.1", 0, 1, 1),
         (.tempfail, "450 4.1.1", 0, 1, 0),
     ])
@@ -48,6 +49,21 @@ struct RecipientVerificationMachineTests {
         _ = machine.recipientVerified(.accept)
         #expect(machine.send("RCPT TO:<carol@example.org>") == [.reply(Replies.recipientOk)], "already accepted")
         #expect(machine.transaction?.recipients.map(\.mailbox.text) == ["ALICE@example.org", "carol@example.org"])
+    }
+
+    @Test("a recipient is marked verified when the file lists it or the primary confirms it, and only then")
+    func verifiedMark() {
+        var machine = inTransaction(directory: SetDirectory(["alice@example.org"]))
+        _ = machine.send("RCPT TO:<alice@example.org>")
+        _ = machine.send("RCPT TO:<carol@example.org>")
+        _ = machine.recipientVerified(.confirmed)
+        _ = machine.send("RCPT TO:<dave@example.org>")
+        _ = machine.recipientVerified(.accept)
+        #expect(machine.transaction?.recipients.map(\.verified) == [true, true, false])
+
+        var open = makeMachine(maxErrors: 20, directory: nil, verify: false)
+        open.play(["EHLO c.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<anyone@example.org>"])
+        #expect(open.transaction?.recipients.map(\.verified) == [false], "no file, no callout: accepted unverified")
     }
 
     @Test("beyond max_recipients the overshoot reply comes first, without a callout")

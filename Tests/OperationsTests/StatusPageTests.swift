@@ -98,6 +98,17 @@ struct StatusPageTests {
         #expect(rate.perSecond(now: Self.now.addingTimeInterval(ReplayRate.window + 30)) == nil)
     }
 
+    @Test("the replay rate keeps a fixed number of delivery times and still measures the pace")
+    func replayRateIsBounded() {
+        let rate = ReplayRate(capacity: 64)
+        for tenth in 0..<10_000 { rate.noteDelivered(at: Self.now.addingTimeInterval(Double(tenth - 9_999) / 10)) }
+        #expect(rate.retained == 64)
+        let measured = rate.perSecond(now: Self.now)
+        #expect(measured.map { abs($0 - 64.0 / 6.3) < 0.01 } == true, "the latest 64 arrived over 6.3 s: \(String(describing: measured))")
+        rate.noteDelivered(at: Self.now.addingTimeInterval(ReplayRate.window + 1))
+        #expect(rate.perSecond(now: Self.now.addingTimeInterval(ReplayRate.window + 1)) == nil, "older ones left the window")
+    }
+
     @Test func historyForgetsWhatIsOlderThanADay() {
         let history = QueueDepthHistory()
         history.record(5, at: Self.now.addingTimeInterval(-90_000))

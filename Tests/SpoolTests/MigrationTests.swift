@@ -65,7 +65,7 @@ struct MigrationTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "recipient-verified"])
             let stored = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT domain FROM recipient ORDER BY position")
             }
@@ -77,6 +77,8 @@ struct MigrationTests {
             #expect(claimed.first?.envelope.queueID == queueID)
             #expect(claimed.first?.addresses == ["\"odd@local\"@Example.ORG", "bob@ÉCOLE.example"])
             #expect(try await spool.readContent(of: queueID, offset: 0, maxLength: 100) == Array("hello".utf8))
+            #expect(claimed.first?.recipients.allSatisfy { !$0.recipient.verified } == true,
+                    "mail spooled before the flag counts as unverified")
             #expect(try await spool.integrityCheck())
         }
     }
@@ -98,6 +100,17 @@ struct MigrationTests {
         }
     }
 
+    @Test("whether each recipient was verified at RCPT is stored and read back")
+    func verifiedFlagRoundTrips() async throws {
+        try await withSpool { spool, _ async throws in
+            let message = makeMessage(recipients: [EnvelopeRecipient(address: "listed@example.net", verified: true),
+                                                   EnvelopeRecipient(address: "guess@example.net")])
+            let receipt = try await spool.store(message)
+            let stored = try #require(try await spool.envelope(of: receipt.queueID))
+            #expect(stored.recipients.map(\.recipient.verified) == [true, false])
+        }
+    }
+
     @Test("schema migrations are recorded in order")
     func recordsMigrations() async throws {
         try await withSpool { spool, _ async throws in
@@ -105,7 +118,7 @@ struct MigrationTests {
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(migrations == SpoolSchema.migrator.migrations)
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "recipient-verified"])
         }
     }
 }

@@ -82,4 +82,12 @@ struct CannedDNS: DNSQuerier {
     func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
         self[name, type] ?? .noSuchDomain
     }
+
+    /// Gives `name` one A (4 octets) or AAAA (16 octets) record.
+    mutating func address(_ name: String, _ octets: [UInt8]) {
+        let type: DNSRecordType = octets.count == 16 ? .aaaa : .a
+        var wire = DNSWire(question: name, type: type)
+        wire.a(octets)
+        self[name, type] = .message(wire.bytes)
+    }
 }
