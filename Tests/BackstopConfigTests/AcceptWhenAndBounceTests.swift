@@ -27,6 +27,18 @@ struct AcceptWhenAndBounceTests {
         #expect(try parsed("[bounce]\nrelay = \"[2001:db8::25]:25\"\n").bounce.relay?.description == "[2001:db8::25]:25")
     }
 
+    @Test("[bounce] tls is its own key, opportunistic by default whatever [primary] tls says")
+    func bounceTLS() throws {
+        #expect(BackstopConfiguration.embeddedDefaults.bounce.tls == .opportunistic)
+        #expect(BackstopConfiguration.embeddedDefaults.primary.tls == .verify)
+        #expect(try parsed("[primary]\ntls = \"none\"\n").bounce.tls == .opportunistic)
+        for mode in PrimaryTLSMode.allCases {
+            #expect(try parsed("[bounce]\nrelay = \"smtp.example.org:25\"\ntls = \"\(mode.rawValue)\"\n").bounce.tls == mode)
+        }
+        #expect(configError("[bounce]\ntls = \"required\"\n")
+            == #"config/x.toml: [bounce] tls: "required" is not one of verify, opportunistic, none"#)
+    }
+
     @Test(arguments: [
         (#"relay = "smtp.example.org""#, #"relay: "smtp.example.org": missing port; write host:port, e.g. "smtp.example.org:25""#),
         (#"relay = ["smtp.example.org:25"]"#, "relay: expected a string, found an array"),

@@ -24,7 +24,21 @@ struct DNSLookupPoolTests {
         let blocked = await saturate(pool, gate: gate)
         #expect(pool.pendingCount == 3)
 
-        await #expect(throws: DNSLookupPool.Overloaded.self) { try await pool.run { 1 } }
+        // Fails at once; a pool that queued it instead would hold it until the gate opens.
+        let overflow = Task { () -> Bool in
+            do {
+                _ = try await pool.run { 1 }
+                return false
+            } catch {
+                return error is DNSLookupPool.Overloaded
+            }
+        }
+        let guardTime = Task {
+            try await Task.sleep(for: .seconds(20))
+            for _ in 0...pool.maxPending { gate.signal() }
+        }
+        #expect(await overflow.value, "refused with Overloaded, not queued")
+        guardTime.cancel()
         let answer = await SystemResolver(pool: pool).query("sender.example", type: .mx)
         guard case .failed(let why) = answer else {
             Issue.record("expected a temporary failure, got \(answer)")
