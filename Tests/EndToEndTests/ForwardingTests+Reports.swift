@@ -65,6 +65,39 @@ extension ForwardingTests {
                 #expect(text.contains("Diagnostic-Code: smtp; 550 \(rejection)\r\n"), "\(text)")
                 #expect(text.contains("Remote-MTA: dns; 127.0.0.1\r\n"), "\(text)")
                 #expect(!text.contains("Final-Recipient: rfc822; kept@example.test"), "the delivered recipient is not reported")
+                #expect(text.contains("\r\nContent-Type: text/rfc822-headers\r\n"),
+                        "no recipients file, no callout: the recipient was not verified, so headers only")
+                #expect(!text.contains("\r\nContent-Type: message/rfc822\r\n"))
+            }
+        }
+    }
+
+    @Test("a recipient listed in the recipients file is verified: its DSN returns the whole message")
+    func verifiedRecipientGetsTheFullMessage() async throws {
+        try await withTestDirectory { directory in
+            let gone = "gone@example.test"
+            let primary = try FakePrimary(in: directory, name: "primary",
+                                          script: PrimaryScript(rcpt: [gone: (550, "5.1.1 <\(gone)>: User unknown")]))
+            let relay = try FakePrimary(in: directory, name: "bounce")
+            try await primary.start()
+            try await relay.start()
+            let table = directory.appendingPathComponent("recipients.txt")
+            try Data("kept@example.test\n\(gone)\n".utf8).write(to: table)
+            var options = BackstopOptions.forwarding(to: primary.address, bounce: relay.address)
+            options.relay = ["recipients = \"\(table.path)\""]
+            try await withBackstop(options, in: directory) { server in
+                let mail = TestMail("verified", 1, from: "sender@example.org", to: ["kept@example.test", gone])
+                try await send([mail], to: server.port)
+
+                try await relay.waitForMessages(1, within: .seconds(10))
+                try await waitForEmptySpool(at: server.spoolPath, within: .seconds(10))
+                await relay.stop()
+                await primary.stop()
+                let report = try #require(try relay.messages().first)
+                try Self.expectReport(report, to: mail.sender, about: mail, recipient: gone, status: "5.1.1")
+                let text = report.text.unfolded
+                #expect(text.contains("\r\nContent-Type: message/rfc822\r\n"), "\(text)")
+                #expect(Data(report.data).range(of: Data(mail.content.suffix(200))) != nil, "the body comes back")
             }
         }
     }
