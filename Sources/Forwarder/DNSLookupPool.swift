@@ -34,7 +34,9 @@ public final class DNSLookupPool: Sendable {
     /// Lookups running or queued now.
     public var pendingCount: Int { pending.load(ordering: .acquiring) }
 
-    public func shutdown() async {
-        try? await threads.shutdownGracefully()
+    /// Stops the threads once their lookups return, without waiting for them: a lookup stuck
+    /// on a slow name server must not hold up the process's shutdown.
+    public func shutdown() {
+        threads.shutdownGracefully { _ in }
     }
 }

@@ -98,7 +98,7 @@ final class ForwardingService: Service, Sendable {
                 tasks.cancelAll()
             }
         }
-        await dnsPool.shutdown()
+        dnsPool.shutdown()
     }
 }
 

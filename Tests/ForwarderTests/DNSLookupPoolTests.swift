@@ -52,6 +52,6 @@ struct DNSLookupPoolTests {
         for task in blocked { await task.value }
         #expect(pool.pendingCount == 0)
         #expect(try await pool.run { 7 } == 7, "admits again once lookups finished")
-        await pool.shutdown()
+        pool.shutdown()
     }
 }
