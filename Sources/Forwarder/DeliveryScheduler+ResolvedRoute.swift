@@ -4,13 +4,13 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A route whose hosts are looked up for each message: DSNs without `[bounce] relay` go to the
-/// MX of their recipient's domain (the original sender's).
+/// A route whose hosts are looked up for each message: DSNs go to `[bounce] relay`, or without
+/// it to the MX of their recipient's domain (the original sender's).
 public struct ResolvedRoute: Sendable {
     public let id: RouteID
     public let resolver: any HostResolver
-    /// The client for these hosts: strangers on the internet, not the primary, so typically
-    /// with opportunistic TLS (RFC 7435) whatever `[primary] tls` says.
+    /// The client for these hosts: not the primary, so with `[bounce] tls` (opportunistic by
+    /// default, RFC 7435) whatever `[primary] tls` says.
     public let client: SMTPClient
     /// Messages delivered at the same time, each over its own connection.
     public let concurrency: Int
