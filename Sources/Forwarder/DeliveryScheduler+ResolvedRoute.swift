@@ -104,10 +104,12 @@ extension DeliveryScheduler {
         return (MessageDelivery(outcomes: outcomes, connectionFailure: last, reachedMessage: false), hosts.last)
     }
 
-    /// The domain of an address, lowercased: what is after its last "@".
+    /// The domain of an address, lowercased: what is after its last "@" (a scalar, so a
+    /// combining mark after it cannot hide it).
     static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
-        return String(address[address.index(after: at)...]).lowercased()
+        let scalars = address.unicodeScalars
+        guard let at = scalars.lastIndex(of: "@") else { return "" }
+        return String(String.UnicodeScalarView(scalars[scalars.index(after: at)...])).lowercased()
     }
 }
 

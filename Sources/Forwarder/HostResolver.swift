@@ -165,15 +165,21 @@ public struct MXResolver: HostResolver {
         return (addresses, failure)
     }
 
-    /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` is the host itself (RFC 5321 §4.1.3).
+    /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` is the host itself (RFC 5321 §4.1.3). Judged on
+    /// scalars: a combining mark must not hide a bracket (it then goes to DNS, and fails there).
     private static func addressLiteral(_ domain: String) -> String? {
-        guard domain.hasPrefix("["), domain.hasSuffix("]") else { return nil }
-        let inner = domain.dropFirst().dropLast()
-        return String(inner.lowercased().hasPrefix("ipv6:") ? inner.dropFirst(5) : inner)
+        let scalars = domain.unicodeScalars
+        guard scalars.first == "[", scalars.last == "]" else { return nil }
+        let inner = String(String.UnicodeScalarView(scalars.dropFirst().dropLast()))
+        let tag = Array("ipv6:".unicodeScalars)
+        let hasTag = inner.unicodeScalars.count >= tag.count
+            && zip(inner.unicodeScalars, tag).allSatisfy { String($0.0).lowercased() == String($0.1) }
+        return hasTag ? String(String.UnicodeScalarView(inner.unicodeScalars.dropFirst(tag.count))) : inner
     }
 
     private static func canonical(_ name: String) -> String {
-        (name.hasSuffix(".") ? String(name.dropLast()) : name).lowercased()
+        let scalars = name.unicodeScalars
+        return (scalars.last == "." ? String(String.UnicodeScalarView(scalars.dropLast())) : name).lowercased()
     }
 
     private static func problem(_ klass: Int, _ subject: Int, _ detail: Int, _ summary: String) -> Diagnosis {

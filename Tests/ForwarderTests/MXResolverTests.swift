@@ -121,6 +121,9 @@ struct MXResolverTests {
         let resolver = MXResolver(dns: CannedDNS())
         #expect(hosts(await resolver.mailHosts(for: "[93.184.216.7]")) == ["93.184.216.7"])
         #expect(hosts(await resolver.mailHosts(for: "[IPv6:2a00:1450::7]")) == ["2a00:1450::7"])
+        // A combining mark next to a bracket does not make a literal of a name, nor hide one.
+        #expect(status(await resolver.mailHosts(for: "[\u{301}10.0.0.5]")) == EnhancedStatusCode(5, 1, 2))
+        #expect(status(await resolver.mailHosts(for: "[10.0.0.5]\u{301}")) == EnhancedStatusCode(5, 1, 2))
     }
 
     @Test("each host carries the address it was checked with, which the connection uses")
@@ -140,6 +143,7 @@ struct MXResolverTests {
     @Test("a DSN never goes to an internal address: from a literal, an MX answer or the implicit MX", arguments: [
         "literal 127.0.0.1", "literal 10.0.0.5", "literal v4-mapped", "literal fd00::1", "MX to 127.0.0.1",
         "MX host in 10/8", "MX host AAAA fe80::1", "implicit MX 192.168.1.1", "MX literal 169.254.169.254",
+        "literal lowercase ipv6 tag",
     ])
     func internalAddressesRefused(situation: String) async {
         var dns = CannedDNS()
@@ -149,6 +153,7 @@ struct MXResolverTests {
         case "literal 10.0.0.5": domain = "[10.0.0.5]"
         case "literal v4-mapped": domain = "[IPv6:::ffff:10.0.0.5]"
         case "literal fd00::1": domain = "[IPv6:fd00::1]"
+        case "literal lowercase ipv6 tag": domain = "[ipv6:::1]"
         case "MX to 127.0.0.1":
             dns["sender.example", .mx] = mx([(10, "mx.sender.example")])
             dns.address("mx.sender.example", [127, 0, 0, 1])
