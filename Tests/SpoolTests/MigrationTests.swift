@@ -65,7 +65,7 @@ struct MigrationTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-content-digest-and-history"])
             let stored = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT domain FROM recipient ORDER BY position")
             }
@@ -89,8 +89,9 @@ struct MigrationTests {
 
             let spool = try Spool(path: path, logger: quietLogger)
             defer { try? spool.close() }
+            // The same content as the v1 message ("hello", with no Received: field to leave out).
             let copy = makeMessage(to: Self.addresses.map(\.address).reversed(), arrival: at(seconds: 60),
-                                   messageID: "<before-upgrade@sender.example>")
+                                   messageID: "<before-upgrade@sender.example>", body: .bytes(Array("hello".utf8)))
             let receipt = try await spool.store(copy)
             #expect(receipt.isDuplicate)
             #expect(receipt.queueID == original)
@@ -105,7 +106,7 @@ struct MigrationTests {
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(migrations == SpoolSchema.migrator.migrations)
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-content-digest-and-history"])
         }
     }
 }
