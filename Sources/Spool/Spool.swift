@@ -64,7 +64,10 @@ import Logging
 /// Every failure is a `SpoolError`, and temporary for the sender: the listener
 /// answers `.diskFull` (SQLITE_FULL, ENOSPC) with `452 4.3.1` and anything else
 /// with `451 4.3.0`. A failed store leaves nothing in the spool, and its body
-/// file stays with the caller. The database file is created 0600 in a 0700
+/// file stays with the caller. A delivery outcome that cannot be written is tried
+/// again while its lease lasts, with a space reserve for a full disk
+/// (`AttemptCommitter`, `SpaceReserve`). `backstop serve` owns the spool alone
+/// (`SpoolLock`). The database file is created 0600 in a 0700
 /// directory: it holds other people's mail.
 public final class Spool: Sendable, MessageStore {
     /// The database file.
