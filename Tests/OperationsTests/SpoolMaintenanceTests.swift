@@ -57,7 +57,8 @@ final class ManualClock: ForwarderClock {
     private struct State {
         var now: Date
         var sleeps = 0
-        var sleepers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleepers: [(id: Int, deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+        var cancelled: Set<Int> = []
     }
     private let state: Mutex<State>
 
@@ -66,14 +67,26 @@ final class ManualClock: ForwarderClock {
     func now() -> Date { state.withLock { $0.now } }
 
     func sleep(until deadline: Date) async throws {
-        await withCheckedContinuation { continuation in
-            let wake = state.withLock { state -> Bool in
-                state.sleeps += 1
-                if deadline <= state.now { return true }
-                state.sleepers.append((deadline, continuation))
-                return false
+        let id = state.withLock { state in
+            state.sleeps += 1
+            return state.sleeps
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let wake = state.withLock { state -> Bool in
+                    if deadline <= state.now || state.cancelled.contains(id) { return true }
+                    state.sleepers.append((id, deadline, continuation))
+                    return false
+                }
+                if wake { continuation.resume() }
             }
-            if wake { continuation.resume() }
+        } onCancel: {
+            let sleeper = state.withLock { state in
+                state.cancelled.insert(id)
+                let index = state.sleepers.firstIndex { $0.id == id }
+                return index.map { state.sleepers.remove(at: $0) }
+            }
+            sleeper?.continuation.resume()
         }
         try Task.checkCancellation()
     }
