@@ -94,6 +94,15 @@ struct AddressVerifierTests {
         #expect(primary.recorded.connections == 8)
     }
 
+    @Test("callout rate keys: an IPv4 address, an IPv6 /64, an IPv4-mapped address as its IPv4 address")
+    func calloutRateKeys() {
+        #expect(CalloutRate.key("192.0.2.7") == "192.0.2.7")
+        #expect(CalloutRate.key("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(CalloutRate.key("::ffff:192.0.2.8") != CalloutRate.key("::ffff:192.0.2.7"))
+        #expect(CalloutRate.key("2001:db8:1:2::1") == CalloutRate.key("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        #expect(CalloutRate.key("2001:db8:1:2::1") != CalloutRate.key("2001:db8:1:3::1"))
+    }
+
     @Test("the callout rate's table is bounded")
     func calloutRateTableBounded() {
         let rate = CalloutRate(perMinute: 1, maximumClients: 2)
