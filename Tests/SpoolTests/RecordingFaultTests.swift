@@ -80,6 +80,25 @@ struct RecordingFaultTests {
         }
     }
 
+    @Test("cancelling the caller (shutdown) stops the retries; the lease is left to lapse")
+    func cancellationStopsRetries() async throws {
+        try await withSpool(options: Self.options) { spool, _ async throws in
+            let queueID = try await claimed(spool)
+            let operatorConnection = try operatorConnection(spool)
+            try await operatorConnection.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+
+            // An hour of lease: without the cancellation this would retry for 45 minutes.
+            let recording = Task { try await spool.record(delivered(queueID)) }
+            try await waitUntil { spool.attempts.retryCount >= 1 }
+            recording.cancel()
+            let error = await #expect(throws: SpoolError.self) { try await recording.value }
+            #expect(error?.kind == "busy")
+            try await operatorConnection.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+            #expect(try await spool.leaseOwner(of: queueID) == "w", "nothing recorded, the lease stays until it lapses")
+            try operatorConnection.close()
+        }
+    }
+
     @Test("on a full disk the space reserve is given up so the outcome is written, and made again later")
     func reserveFreedOnFullDisk() async throws {
         var options = Self.options
