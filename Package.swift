@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure SMTP: grammar, replies, framing. NIOCore only (for ByteBuffer).
@@ -35,6 +36,8 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of message content, for duplicate suppression.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         // The configuration model, its TOML reader and its defaults.

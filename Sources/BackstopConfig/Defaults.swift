@@ -61,7 +61,9 @@ extension RelaySettings {
         verifyPositiveTTL: .seconds(31 * 86_400),
         verifyNegativeTTL: .seconds(3 * 3600),
         // A lost message is worse than a rare bounce.
-        verifyUnknownWhenDown: .accept)
+        verifyUnknownWhenDown: .accept,
+        // Enough for a sender's fan-out to one domain; too few to enumerate users or hammer the primary.
+        verifyRate: 30)
 }
 
 extension SpoolSettings {
@@ -71,7 +73,8 @@ extension SpoolSettings {
         retryMax: .seconds(3600),
         maxAge: .seconds(5 * 86_400),
         delayWarning: nil,
-        dedupWindow: .seconds(10 * 60))
+        dedupWindow: .seconds(10 * 60),
+        historyRetention: .seconds(30 * 86_400))
 }
 
 extension PrimarySettings {

@@ -17,6 +17,9 @@ public struct RelaySettings: Equatable, Sendable {
     public var verifyNegativeTTL: Duration
     /// What an address with no cached answer gets while the primary is down.
     public var verifyUnknownWhenDown: UnknownRecipientAction
+    /// Callouts per client IP address (IPv6: per /64) per minute; past it a recipient is
+    /// treated as when the primary cannot be asked (`verifyUnknownWhenDown`).
+    public var verifyRate: Int
 
     /// Whether mail for `domain` is relayed.
     public func isRelayDomain(_ domain: String) -> Bool {
@@ -57,6 +60,7 @@ extension RelaySettings {
                 ConfigKey("verify_positive_ttl", \.verifyPositiveTTL, .duration(atLeast: .seconds(1))),
                 ConfigKey("verify_negative_ttl", \.verifyNegativeTTL, .duration(atLeast: .seconds(1))),
                 ConfigKey("verify_unknown_when_down", \.verifyUnknownWhenDown, .choice),
+                ConfigKey("verify_rate", \.verifyRate, .integer(atLeast: 1)),
             ],
             check: { relay, configuration, context throws(ConfigError) in
                 if relay.verify && !configuration.primary.forwardsMail {

@@ -15,6 +15,8 @@ public struct SpoolSettings: Equatable, Sendable {
     /// A message with the Message-ID, sender and recipients of one that arrived this
     /// recently is acknowledged but stored once; zero turns the check off.
     public var dedupWindow: Duration
+    /// How long the delivery log and the primary's health history are kept.
+    public var historyRetention: Duration
 }
 
 extension SpoolSettings {
@@ -28,6 +30,7 @@ extension SpoolSettings {
                 ConfigKey("max_age", \.maxAge, .duration(atLeast: .seconds(1))),
                 ConfigKey("delay_warning", \.delayWarning, .duration(atLeast: .seconds(1))),
                 ConfigKey("dedup_window", \.dedupWindow, .duration(atLeast: .zero)),
+                ConfigKey("history_retention", \.historyRetention, .duration(atLeast: .seconds(60))),
             ],
             check: { spool, _, context throws(ConfigError) in
                 if spool.retryMax < spool.retryMin {

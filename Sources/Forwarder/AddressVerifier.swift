@@ -76,29 +76,37 @@ public final class AddressVerifier: Sendable {
     private let health: HealthMonitor
     private let client: SMTPClient
     private let hostsForDomain: @Sendable (String) -> [PrimaryHost]
+    private let calloutRate: CalloutRate?
     private let clock: any ForwarderClock
     private let logger: Logger
 
     /// - Parameter hostsForDomain: the hosts of the route that delivers mail for a domain
     ///   (lowercased), in order; the callout asks them, and their health says "down".
     public init(configuration: Configuration, memory: any VerificationMemory, health: HealthMonitor, client: SMTPClient,
-                hostsForDomain: @escaping @Sendable (String) -> [PrimaryHost], clock: any ForwarderClock = SystemClock(),
-                logger: Logger = Logger(label: "backstop.forwarder.verify")) {
+                hostsForDomain: @escaping @Sendable (String) -> [PrimaryHost], calloutRate: CalloutRate? = nil,
+                clock: any ForwarderClock = SystemClock(), logger: Logger = Logger(label: "backstop.forwarder.verify")) {
         self.configuration = configuration
         self.memory = memory
         self.health = health
         self.client = client
         self.hostsForDomain = hostsForDomain
+        self.calloutRate = calloutRate
         self.clock = clock
         self.logger = logger
     }
 
-    public func verify(_ address: String) async -> Verdict {
+    /// - Parameter client: the IP address of the SMTP client that gave the address; its
+    ///   callouts count against `calloutRate`. Nil: not counted.
+    public func verify(_ address: String, client: String? = nil) async -> Verdict {
         if let known = await freshAnswer(for: address) { return known.exists ? .exists : .unknownUser }
         let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]).lowercased() } ?? ""
         var askable: [PrimaryHost] = []
         for host in hostsForDomain(domain) where await health.state(of: host) != .down { askable.append(host) }
         if askable.isEmpty { return whileDown("every primary host for \(domain) is down") }
+        // Past the cap the primary is not asked, exactly as if it could not be.
+        if let calloutRate, let client, !calloutRate.admit(client, at: clock.now()) {
+            return whileDown("client \(client) has had its \(calloutRate.perMinute) callouts this minute ([relay] verify_rate)")
+        }
         switch await calloutWithinDeadline(address, askable) {
         case nil:
             return .unverified("the primary did not answer within \(configuration.deadline)")

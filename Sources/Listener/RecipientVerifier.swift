@@ -7,6 +7,15 @@ public protocol RecipientVerifier: Sendable {
     /// The verdict on `address`, as the client wrote it at RCPT. Never throws: a verifier that
     /// cannot tell says `.accept` or `.tempfail`, as its configuration wants.
     func verify(_ address: String) async -> RecipientVerdict
+    /// The same, for a recipient given by the SMTP client at IP address `client`, so that a
+    /// verifier can limit what one client may ask (`[relay] verify_rate`).
+    func verify(_ address: String, client: String) async -> RecipientVerdict
+}
+
+extension RecipientVerifier {
+    public func verify(_ address: String, client: String) async -> RecipientVerdict {
+        await verify(address)
+    }
 }
 
 /// What RCPT answers for a verified recipient.

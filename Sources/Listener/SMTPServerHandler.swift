@@ -392,7 +392,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         }
         awaitingAnswer = true
         let promise = context.eventLoop.makePromise(of: RecipientVerdict.self)
-        promise.completeWithTask { await verifier.verify(address) }
+        let client = clientAddress
+        promise.completeWithTask { await verifier.verify(address, client: client) }
         promise.futureResult.assumeIsolated().whenSuccess { verdict in
             self.awaitingAnswer = false
             self.perform(self.machine.recipientVerified(verdict), context: context)

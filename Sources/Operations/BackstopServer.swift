@@ -21,6 +21,8 @@ public final class BackstopServer: Sendable {
     private let operations: [any Service]
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
+    /// Held while this server runs: no second server may free its leases.
+    private let lock: SpoolLock
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
@@ -29,6 +31,8 @@ public final class BackstopServer: Sendable {
         // From here on a SIGHUP reloads; left to its default it would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloadable = try ConfigReloader.reloadable(from: configuration, file: configFile)
+        // Before the spool is opened: a second server must not touch the first's leases or schema.
+        let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let forwarding: ForwardingService?
@@ -83,6 +87,7 @@ public final class BackstopServer: Sendable {
         self.forwarding = forwarding
         self.group = group
         self.logger = logger
+        self.lock = lock
     }
 
     public func run() async throws {
@@ -96,6 +101,7 @@ public final class BackstopServer: Sendable {
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
         try await group.shutdownGracefully()
         try spool.close()
+        lock.release()
         logger.info("stopped")
     }
 

@@ -8,7 +8,8 @@ import Spool
 import UnixSignals
 
 /// Builds the operations services of `serve` from the configuration: the queue watch (gauges,
-/// depth history, thresholds), the notifier, the admin HTTP listener and the SIGHUP reloader.
+/// depth history, thresholds), the spool's pruning, the notifier, the admin HTTP listener and
+/// the SIGHUP reloader.
 enum OperationsServices {
     static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
                      forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
@@ -29,6 +30,7 @@ enum OperationsServices {
             }
         }
         services.append(watch)
+        services.append(SpoolMaintenance(spool: spool, configuration: configuration, logger: logger))
         if let notifier { services.append(notifier) }
         services.append(ConfigReloader(file: configFile, configuration: configuration, environment: listener.environment,
                                        hangups: hangups, logger: logger))

@@ -5,7 +5,6 @@ import Listener
 import Logging
 import NIOCore
 import Spool
-import Synchronization
 
 /// The Listener's `RecipientVerifier`, answered by the Forwarder's `AddressVerifier`: the
 /// Listener and the Forwarder meet here, never directly.
@@ -14,7 +13,15 @@ struct PrimaryRecipientVerifier: RecipientVerifier {
     let logger: Logger
 
     func verify(_ address: String) async -> RecipientVerdict {
-        switch await verifier.verify(address) {
+        await answer(address, client: nil)
+    }
+
+    func verify(_ address: String, client: String) async -> RecipientVerdict {
+        await answer(address, client: client)
+    }
+
+    private func answer(_ address: String, client: String?) async -> RecipientVerdict {
+        switch await verifier.verify(address, client: client) {
         case .exists:
             return .confirmed
         case .unknownUser:
@@ -30,17 +37,10 @@ struct PrimaryRecipientVerifier: RecipientVerifier {
     }
 }
 
-/// Verification's memory in the spool database (`recipient_verdict`), pruned as it goes.
-final class SpoolVerificationMemory: VerificationMemory {
+/// Verification's memory in the spool database (`recipient_verdict`); `SpoolMaintenance` prunes
+/// each verdict at its own TTL.
+struct SpoolVerificationMemory: VerificationMemory {
     let spool: Spool
-    /// Answers older than this are forgotten: the longer of the two TTLs.
-    let keep: Duration
-    private let lastPruned = Mutex<Date>(.distantPast)
-
-    init(spool: Spool, keep: Duration) {
-        self.spool = spool
-        self.keep = keep
-    }
 
     func recall(_ address: String) async throws -> RememberedAnswer? {
         try await spool.recipientVerdict(for: address).map { record in
@@ -51,13 +51,6 @@ final class SpoolVerificationMemory: VerificationMemory {
     func remember(_ answer: RememberedAnswer, for address: String) async throws {
         try await spool.rememberRecipientVerdict(answer.exists ? .accepted : .refused, for: address, at: answer.at,
                                                  reply: answer.reply)
-        // At most hourly: the table only grows by callouts and deliveries.
-        let due = lastPruned.withLock { last in
-            guard answer.at.timeIntervalSince(last) > 3600 else { return false }
-            last = answer.at
-            return true
-        }
-        if due { try await spool.forgetRecipientVerdicts(checkedBefore: answer.at.addingTimeInterval(-keep.timeInterval)) }
     }
 }
 
@@ -72,9 +65,10 @@ extension ForwardingService {
             configuration: .init(positiveTTL: relay.verifyPositiveTTL, negativeTTL: relay.verifyNegativeTTL,
                                  tempfailUnknownWhileDown: relay.verifyUnknownWhenDown == .tempfail,
                                  stepTimeout: primary.probeTimeout, deadline: primary.probeTimeout),
-            memory: SpoolVerificationMemory(spool: spool, keep: max(relay.verifyPositiveTTL, relay.verifyNegativeTTL)),
+            memory: SpoolVerificationMemory(spool: spool),
             health: health, client: client,
             hostsForDomain: { domain in primary.hosts(for: domain).map(PrimaryHost.init) },
+            calloutRate: CalloutRate(perMinute: relay.verifyRate),
             logger: logger)
     }
 

@@ -21,7 +21,8 @@ struct SpoolDeliveryQueue: DeliveryQueue {
             .defaultRoute: .allExcept(primary.routes.map(\.domain)),
             .bounce: .reports,
         ]
-        for route in primary.routes { scopes[RouteID(route.domain)] = .domains([route.domain]) }
+        let domains = primary.routes.map(\.domain)
+        for route in primary.routes { scopes[RouteID(route.domain)] = .route(route.domain, among: domains) }
         self.scopes = scopes
     }
 
@@ -59,11 +60,13 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         let record = AttemptRecord(
             queueID: try Self.queueID(attempt.queueID), leaseOwner: attempt.lease.owner, host: attempt.host,
             finishedAt: attempt.finishedAt, results: results, countsAsAttempt: attempt.countsAsAttempt,
-            report: attempt.report.map(Self.incoming))
+            report: attempt.report.map(Self.incoming), leaseExpiresAt: attempt.lease.expiresAt)
         // What the primary accepted must be written down even while shutting down; otherwise it
         // would be delivered again after the restart.
+        // A write under way always finishes; cancelling stops only the retries of a failed one.
         let spool = self.spool
-        try await Task { try await spool.record(record) }.value
+        let recording = Task { try await spool.record(record) }
+        try await withTaskCancellationHandler { try await recording.value } onCancel: { recording.cancel() }
         guard remembersAcceptedRecipients, attempt.route != .bounce else { return }
         let accepted = attempt.outcomes.compactMap { outcome -> String? in
             if case .delivered = outcome.disposition { outcome.address } else { nil }

@@ -1,14 +1,17 @@
+import Foundation
 import GRDB
+import Logging
 import Synchronization
 
 /// Group commit for delivery attempts, as `GroupCommitter` is for arriving mail: concurrent
 /// `Spool.record` calls (one per delivered message, from every replay connection) share one
-/// transaction and one fsync instead of one each.
+/// transaction and one fsync instead of one each, by the same batch policy (`SavepointBatch`):
+/// an attempt that fails fails alone and the others are written again.
 ///
-/// Each attempt is applied inside its own savepoint, so one that fails fails alone. When the
-/// transaction itself fails (BEGIN, COMMIT, or SQLite rolled it back), every attempt of the batch
-/// fails and none is applied: the leases run out and the messages are delivered again
-/// (at-least-once), as with a single failed `record`.
+/// An outcome that cannot be written for a passing reason (the database busy behind an
+/// operator's long change, a full disk, an I/O error) is tried again with backoff while its
+/// lease still has time to run, so the message is not delivered again when the lease lapses.
+/// On a full disk the space reserve (`SpaceReserve`) is given up first.
 final class AttemptCommitter: Sendable {
     private struct Submission {
         var attempt: AttemptRecord
@@ -16,20 +19,66 @@ final class AttemptCommitter: Sendable {
     }
 
     private let pool: DatabasePool
+    private let logger: Logger
+    private let retry: RecordingRetry
+    private let reserve: SpaceReserve?
+    private let beforeCommit: (@Sendable (Database) throws -> Void)?
     private let pending = Mutex<[Submission]>([])
+    private let retries = Mutex(0)
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, logger: Logger, retry: RecordingRetry, reserve: SpaceReserve?,
+         beforeCommit: (@Sendable (Database) throws -> Void)? = nil) {
         self.pool = pool
+        self.logger = logger
+        self.retry = retry
+        self.reserve = reserve
+        self.beforeCommit = beforeCommit
     }
 
+    /// How many times an outcome has been tried again since the spool was opened.
+    var retryCount: Int { retries.withLock { $0 } }
+
+    var pendingCount: Int { pending.withLock { $0.count } }
+
+    /// Writes the attempt, trying again while the failure may pass and the lease lasts.
+    /// Cancelling the caller stops the retries, never a write under way.
     func record(_ attempt: AttemptRecord) async throws {
-        try await withCheckedContinuation { continuation in
+        let started = ContinuousClock.now
+        let budget = retry.budget(for: attempt)
+        var delay = retry.initialDelay
+        while true {
+            let error: SpoolError
+            switch await submit(attempt) {
+            case .success:
+                return
+            case .failure(let failure):
+                error = failure
+            }
+            if case .diskFull = error, reserve?.release() == true {
+                logger.critical("the spool's file system is full; its space reserve was released to record a delivery outcome",
+                                metadata: ["queue_id": "\(attempt.queueID)", "error": "\(error)"])
+                retries.withLock { $0 += 1 }
+                continue
+            }
+            guard error.mayPass, ContinuousClock.now - started + delay <= budget, !Task.isCancelled else { throw error }
+            logger.warning("cannot record a delivery outcome yet; trying again while the lease lasts", metadata: [
+                "queue_id": "\(attempt.queueID)", "error": "\(error)", "retry_in": "\(delay)",
+            ])
+            retries.withLock { $0 += 1 }
+            // Cancelled (shutting down): the lease lapses and the next start delivers again.
+            guard (try? await Task.sleep(for: delay)) != nil else { throw error }
+            delay = min(delay * 2, retry.maximumDelay)
+        }
+    }
+
+    private func submit(_ attempt: AttemptRecord) async -> Result<Void, SpoolError> {
+        await withCheckedContinuation { continuation in
             pending.withLock { pending in
                 pending.append(Submission(attempt: attempt, continuation: continuation))
                 // One drain per submission; a drain that finds nothing left returns at once.
                 pool.asyncWriteWithoutTransaction { db in self.drain(db) }
             }
-        }.get()
+        }
     }
 
     private func drain(_ db: Database) {
@@ -38,32 +87,42 @@ final class AttemptCommitter: Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
-        var outcomes = [Result<Void, SpoolError>?](repeating: nil, count: batch.count)
-        do {
-            try db.inTransaction(.immediate) {
-                for (index, submission) in batch.enumerated() {
-                    do {
-                        try db.inSavepoint {
-                            try Spool.apply(submission.attempt, db)
-                            return .commit
-                        }
-                    } catch {
-                        outcomes[index] = .failure(SpoolError(error))
-                        // SQLITE_FULL, IOERR and friends may roll back the whole transaction.
-                        if !db.isInsideTransaction { throw error }
-                    }
-                }
-                return .commit
-            }
-        } catch {
-            let failure = SpoolError(error)
-            // Attempts not failed yet were applied in a transaction that is gone.
-            for index in outcomes.indices where outcomes[index] == nil {
-                outcomes[index] = .failure(failure)
-            }
+        let writer = SavepointBatch<AttemptRecord, Void>(
+            db: db, beforeCommit: beforeCommit,
+            write: { attempt, db in
+                try Spool.apply(attempt, db)
+                return .keep(())
+            })
+        let results = writer.run(batch.map(\.attempt))
+        for (submission, result) in zip(batch, results) {
+            submission.continuation.resume(returning: result.mapError { SpoolError($0) })
         }
-        for (submission, outcome) in zip(batch, outcomes) {
-            submission.continuation.resume(returning: outcome ?? .success(()))
+    }
+}
+
+/// How long and how often `Spool.record` tries an outcome again.
+struct RecordingRetry: Sendable {
+    var initialDelay: Duration = .milliseconds(100)
+    var maximumDelay: Duration = .seconds(30)
+    /// Without a known lease expiry.
+    var defaultBudget: Duration = .seconds(300)
+
+    /// Three quarters of what is left of the lease: retries end well before another worker
+    /// may claim the message, so its outcome is never written while someone delivers it again.
+    func budget(for attempt: AttemptRecord) -> Duration {
+        guard let expiresAt = attempt.leaseExpiresAt else { return defaultBudget }
+        let left = Duration.milliseconds(expiresAt.unixMilliseconds - attempt.finishedAt.unixMilliseconds)
+        return max(.zero, left * 3 / 4)
+    }
+}
+
+extension SpoolError {
+    /// Failures that may be gone in a while: a lock, a full disk, an I/O error. Corruption and
+    /// other errors (a constraint) would fail the same way again.
+    var mayPass: Bool {
+        switch self {
+        case .busy, .diskFull, .io: true
+        case .newerSchema, .notFound, .corrupt, .other: false
         }
     }
 }

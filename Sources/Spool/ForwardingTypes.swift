@@ -4,6 +4,10 @@ import Foundation
 public enum RecipientScope: Sendable, Equatable {
     /// Recipients at these domains: exact names, or `.parent` for any subdomain of parent.
     case domains([String])
+    /// The recipients of one `[[primary.route]]` for `domain` (exact, or `.parent`) when `routes`
+    /// are the domains of every route: each recipient belongs to the most specific route only
+    /// (its exact domain first, then the longest `.parent`), so two routes never claim one.
+    case route(String, among: [String])
     /// Every relayed recipient except those at these domains (the default route).
     case allExcept([String])
     /// The recipients of messages Backstop wrote itself: delivery status notifications.
@@ -44,10 +48,13 @@ public struct AttemptRecord: Sendable {
     /// A DSN to spool in the same transaction, as kind 'report' (`RecipientScope.reports`).
     /// Dropped when the attempt changed no recipient: someone else already recorded and reported it.
     public var report: IncomingMessage?
+    /// When the lease runs out, on the clock of `finishedAt`: how long `Spool.record` may keep
+    /// trying to write the outcome. Nil: a few minutes.
+    public var leaseExpiresAt: Date?
 
     public init(queueID: QueueID, leaseOwner: String, host: String?, finishedAt: Date,
                 results: [(address: String, result: RecipientResult)], countsAsAttempt: Bool,
-                report: IncomingMessage? = nil) {
+                report: IncomingMessage? = nil, leaseExpiresAt: Date? = nil) {
         self.queueID = queueID
         self.leaseOwner = leaseOwner
         self.host = host
@@ -55,6 +62,7 @@ public struct AttemptRecord: Sendable {
         self.results = results
         self.countsAsAttempt = countsAsAttempt
         self.report = report
+        self.leaseExpiresAt = leaseExpiresAt
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -11,6 +12,9 @@ enum MessageWriter {
         var queueID: QueueID
         var size: Int
         var chunkCount: Int
+        /// SHA-256 of the message as received, without the `Received:` header Backstop
+        /// prepended (which differs between two copies).
+        var contentDigest: [UInt8]
     }
 
     /// Who wrote a message: a sender, for the primary, or Backstop itself (a DSN, for the sender).
@@ -52,17 +56,23 @@ enum MessageWriter {
 
         var chunks = try ChunkWriter(messageRowID: messageRowID, db: db)
         try chunks.append(message.receivedHeader[...])
+        var digest = SHA256()
         switch message.body {
         case .bytes(let body):
+            digest.update(data: body)
             try chunks.append(body[...])
         case .file(let path):
-            try BodyFile.readChunks(of: path, chunkSize: chunkSize) { try chunks.append($0) }
+            try BodyFile.readChunks(of: path, chunkSize: chunkSize) { piece in
+                digest.update(data: piece)
+                try chunks.append(piece)
+            }
         }
         try chunks.finish()
 
         try db.cachedStatement(sql: "UPDATE message SET size = ? WHERE id = ?")
             .execute(arguments: [chunks.size, messageRowID])
-        return Written(queueID: envelope.queueID, size: chunks.size, chunkCount: chunks.count)
+        return Written(queueID: envelope.queueID, size: chunks.size, chunkCount: chunks.count,
+                       contentDigest: Array(digest.finalize()))
     }
 }
 

@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 
 /// Duplicate suppression (`[spool] dedup_window`): the `recent_message` table remembers, for one dedup
-/// window, the Message-ID, sender and recipient set of every message stored with a Message-ID.
+/// window, the Message-ID, sender, recipient set and content digest (SHA-256 of the message as
+/// received) of every message stored with a Message-ID. Two different messages that share a
+/// Message-ID (a broken or hostile sender) are both stored: only true copies are suppressed.
 ///
 /// A sender whose connection timed out after our 250 never saw it and sends the message again.
 /// A copy that matches a remembered message is acknowledged without being stored. The table
@@ -32,35 +34,34 @@ struct RecentMessages: Sendable {
             .execute(arguments: [oldest.unixMilliseconds - windowMilliseconds])
     }
 
-    /// The queue ID of a message that `envelope` repeats, if one arrived within the window.
-    func original(of envelope: Envelope, _ db: Database) throws -> QueueID? {
+    /// The queue ID of a message that `envelope` with content `contentDigest` (SHA-256) repeats,
+    /// if one arrived within the window.
+    func original(of envelope: Envelope, contentDigest: [UInt8], _ db: Database) throws -> QueueID? {
         guard isEnabled, let key = DuplicateKey(envelope) else { return nil }
         // The most recent match: it is the likeliest to be still in the spool.
         let queueID = try String.fetchOne(db.cachedStatement(sql: """
             SELECT queue_id FROM recent_message
-            WHERE message_id_header = ? AND sender = ? AND recipients_hash = ? AND received_at >= ?
+            WHERE message_id_header = ? AND sender = ? AND recipients_hash = ? AND content_digest = ?
+              AND received_at >= ?
             ORDER BY received_at DESC, rowid DESC LIMIT 1
-            """), arguments: [key.messageID, key.sender, key.recipientsHash,
+            """), arguments: [key.messageID, key.sender, key.recipientsHash, Data(contentDigest),
                               envelope.receivedAt.unixMilliseconds - windowMilliseconds])
         return queueID.map(QueueID.init(unchecked:))
     }
 
     /// Remembers a message just written, so that a copy arriving later is recognised.
-    func remember(_ envelope: Envelope, _ db: Database) throws {
+    func remember(_ envelope: Envelope, contentDigest: [UInt8], _ db: Database) throws {
         guard isEnabled, let key = DuplicateKey(envelope) else { return }
-        try Self.insert(key, queueID: envelope.queueID, receivedAt: envelope.receivedAt, db)
-    }
-
-    static func insert(_ key: DuplicateKey, queueID: QueueID, receivedAt: Date, _ db: Database) throws {
         try db.cachedStatement(sql: """
-            INSERT INTO recent_message (message_id_header, sender, recipients_hash, queue_id, received_at)
-            VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [key.messageID, key.sender, key.recipientsHash,
-                                     queueID.rawValue, receivedAt.unixMilliseconds])
+            INSERT INTO recent_message (message_id_header, sender, recipients_hash, content_digest, queue_id, received_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [key.messageID, key.sender, key.recipientsHash, Data(contentDigest),
+                                     envelope.queueID.rawValue, envelope.receivedAt.unixMilliseconds])
     }
 }
 
-/// What copies of one message share: its Message-ID, its sender and its set of recipients.
+/// What copies of one message share besides their content: its Message-ID, its sender and its
+/// set of recipients.
 /// Recipient order and repeated RCPTs do not matter, nor the case of a domain; the case of a
 /// local part does (RFC 5321 §2.4 leaves it to the receiving host).
 struct DuplicateKey: Equatable {

@@ -77,13 +77,13 @@ extension Spool {
 
     /// SQL over `recipient r` selecting the scope's recipients, its arguments, and the message kind.
     static func scopeFilter(_ scope: RecipientScope) -> (sql: String, arguments: StatementArguments, kind: String) {
-        func matching(_ domains: [String]) -> (String, StatementArguments) {
+        func matching(_ domains: [String], prefix: String = "d") -> (String, StatementArguments) {
             var clauses: [String] = []
             var arguments = StatementArguments()
             for (index, domain) in domains.map({ $0.lowercased() }).enumerated() {
-                let name = "d\(index)"
+                let name = "\(prefix)\(index)"
                 // A suffix comparison, not LIKE: '_' is a wildcard there and may occur in names.
-                clauses.append(domain.hasPrefix(".")
+                clauses.append(domain.utf8.first == UInt8(ascii: ".")
                     ? "substr(r.domain, -length(:\(name))) = :\(name)"
                     : "r.domain = :\(name)")
                 arguments += [name: domain]
@@ -94,11 +94,30 @@ extension Spool {
         case .domains(let domains):
             let (sql, arguments) = matching(domains)
             return (sql, arguments, MessageWriter.Kind.relay.rawValue)
+        case .route(let domain, let routes):
+            let domain = domain.lowercased()
+            let moreSpecific = moreSpecificRoutes(than: domain, among: routes)
+            let (own, ownArguments) = matching([domain], prefix: "d")
+            guard !moreSpecific.isEmpty else { return (own, ownArguments, MessageWriter.Kind.relay.rawValue) }
+            let (others, otherArguments) = matching(moreSpecific, prefix: "x")
+            return ("(\(own) AND NOT \(others))", ownArguments + otherArguments, MessageWriter.Kind.relay.rawValue)
         case .allExcept(let domains):
             let (sql, arguments) = matching(domains)
             return ("NOT \(sql)", arguments, MessageWriter.Kind.relay.rawValue)
         case .reports:
             return ("1", StatementArguments(), MessageWriter.Kind.report.rawValue)
+        }
+    }
+
+    /// The route domains that take some of `domain`'s recipients away from it: for `.parent`,
+    /// every other route inside parent (an exact subdomain, or a longer `.parent`); none for an
+    /// exact domain, which is the most specific there is. Compared as UTF-8 bytes.
+    static func moreSpecificRoutes(than domain: String, among routes: [String]) -> [String] {
+        guard domain.utf8.first == UInt8(ascii: ".") else { return [] }
+        let suffix = Array(domain.utf8)
+        return Set(routes.map { $0.lowercased() }).sorted().filter { other in
+            let bytes = Array(other.utf8)
+            return bytes.count > suffix.count && bytes.suffix(suffix.count).elementsEqual(suffix)
         }
     }
 
@@ -213,8 +232,9 @@ extension Spool {
         }
     }
 
-    /// Frees the leases of other owners: one process owns a spool, so they belong to a process
-    /// that is gone (crashed or killed). Returns how many were freed.
+    /// Frees the leases of other owners: one server owns a spool (`SpoolLock`, which `serve`
+    /// holds), so they belong to a process that is gone (crashed or killed). Returns how many
+    /// were freed.
     public func recoverLeases(keepingOwner owner: String) async throws -> Int {
         try await mappingDatabaseErrors {
             try await pool.write { db in

@@ -57,18 +57,6 @@ extension Spool {
         try await rememberRecipientVerdicts(addresses, .accepted, at: at, reply: nil)
     }
 
-    /// Forgets verdicts older than `checkedBefore` (the longest TTL); returns how many.
-    @discardableResult
-    public func forgetRecipientVerdicts(checkedBefore: Date) async throws -> Int {
-        try await mappingDatabaseErrors {
-            try await pool.write { db in
-                try db.execute(sql: "DELETE FROM recipient_verdict WHERE checked_at < ?",
-                               arguments: [checkedBefore.unixMilliseconds])
-                return db.changesCount
-            }
-        }
-    }
-
     /// Addresses are matched without case, as `[relay] recipients` is: a backup MX cannot know
     /// the primary's case rules, and almost every mail system ignores case.
     static func verdictKey(_ address: String) -> String {

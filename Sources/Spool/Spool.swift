@@ -28,14 +28,16 @@ import Logging
 /// memory of duplicate suppression (see `RecentMessages`). "v4" adds the operator
 /// commands' `route_pause` and `arrival_log` (see `SpoolSchema.v4`). "v5" adds
 /// `recipient_verdict`, recipient verification's memory, and `message.warned_at`,
-/// set once the sender was warned of a delay (see `SpoolSchema.v5`). A database that has
+/// set once the sender was warned of a delay (see `SpoolSchema.v5`).
+/// "v7-content-digest-and-history" adds `recent_message.content_digest` and an index to prune
+/// the health history by time (see `SpoolSchema.v7ContentDigestAndHistory`). A database that has
 /// a migration this build does not know is refused (`SpoolError.newerSchema`).
 ///
 /// ## Duplicate suppression
 /// A sender that timed out after our 250 sends the message again. A message
-/// with the Message-ID, sender and recipient set of one stored within the
-/// dedup window (still spooled or already delivered) is acknowledged without
-/// being stored: its receipt carries the earlier message's queue ID and
+/// with the Message-ID, sender, recipient set and content (SHA-256) of one stored
+/// within the dedup window (still spooled or already delivered) is acknowledged
+/// without being stored: its receipt carries the earlier message's queue ID and
 /// `isDuplicate`, and its body file is deleted as if it had been stored.
 /// Messages without a Message-ID are always stored.
 ///
@@ -49,11 +51,11 @@ import Logging
 /// Concurrent `store` calls share commits (group commit): submissions wait in
 /// a queue, and one drain on GRDB's writer queue writes all pending messages
 /// in a single transaction, each inside its own SAVEPOINT, then commits once.
-/// A message that fails alone is rolled back to its savepoint and reported to
-/// its caller only; if SQLite aborts the whole transaction, the survivors are
-/// written again; if COMMIT fails, every message of the batch fails and none
-/// is visible. Body files of committed messages are deleted after the commit,
-/// before their callers resume.
+/// A message that fails is reported to its caller only: the whole transaction
+/// is rolled back and the survivors are written again, so no message ever
+/// commits half-written; if COMMIT fails, each message is written again alone
+/// (`SavepointBatch`, the policy delivery outcomes follow too). Body files of
+/// committed messages are deleted after the commit, before their callers resume.
 ///
 /// SQLite work runs on GRDB's own dispatch queues, never on the caller's
 /// thread: an event loop that awaits `store` is never blocked.
@@ -62,7 +64,10 @@ import Logging
 /// Every failure is a `SpoolError`, and temporary for the sender: the listener
 /// answers `.diskFull` (SQLITE_FULL, ENOSPC) with `452 4.3.1` and anything else
 /// with `451 4.3.0`. A failed store leaves nothing in the spool, and its body
-/// file stays with the caller. The database file is created 0600 in a 0700
+/// file stays with the caller. A delivery outcome that cannot be written is tried
+/// again while its lease lasts, with a space reserve for a full disk
+/// (`AttemptCommitter`, `SpaceReserve`). `backstop serve` owns the spool alone
+/// (`SpoolLock`). The database file is created 0600 in a 0700
 /// directory: it holds other people's mail.
 public final class Spool: Sendable, MessageStore {
     /// The database file.
@@ -72,6 +77,7 @@ public final class Spool: Sendable, MessageStore {
     let logger: Logger
     private let committer: GroupCommitter
     let attempts: AttemptCommitter
+    let reserve: SpaceReserve?
 
     /// `[spool] dedup_window`'s default: long enough for a sender that timed out after our 250
     /// to retry once or twice, short enough that a legitimate resend is never swallowed.
@@ -128,7 +134,14 @@ public final class Spool: Sendable, MessageStore {
         self.committer = GroupCommitter(
             pool: pool, logger: logger, recentMessages: RecentMessages(window: options.dedupWindow),
             beforeCommit: options.beforeCommit)
-        self.attempts = AttemptCommitter(pool: pool)
+        let reserve = readOnly ? nil : SpaceReserve(forSpoolAt: path, bytes: options.reserveBytes)
+        if let reserve, !reserve.restore() {
+            logger.warning("cannot keep a space reserve beside the spool; a full disk may delay recording deliveries",
+                           metadata: ["path": "\(reserve.path)", "bytes": "\(reserve.bytes)"])
+        }
+        self.reserve = reserve
+        self.attempts = AttemptCommitter(pool: pool, logger: logger, retry: options.recordingRetry, reserve: reserve,
+                                         beforeCommit: options.beforeAttemptCommit)
         logger.info("spool opened", metadata: ["path": "\(path)", "read_only": "\(readOnly)"])
     }
 

@@ -14,6 +14,12 @@ struct SpoolOptions: Sendable {
     /// How long a stored message's Message-ID, sender and recipients make a copy of it a
     /// duplicate; zero or less turns duplicate suppression off.
     var dedupWindow: Duration = Spool.defaultDedupWindow
+    /// Bytes kept free beside the database for delivery outcomes on a full disk (`SpaceReserve`).
+    var reserveBytes = 8 << 20
+    /// How `record` tries an outcome again.
+    var recordingRetry = RecordingRetry()
+    /// Runs inside each transaction of delivery attempts just before COMMIT.
+    var beforeAttemptCommit: (@Sendable (Database) throws -> Void)?
 
     func configuration(readOnly: Bool) -> Configuration {
         var configuration = Configuration()

@@ -12,7 +12,8 @@ enum SpoolSchema {
         migrator.registerMigration("v3", migrate: v3)
         migrator.registerMigration("v4", migrate: v4)
         migrator.registerMigration("v5", migrate: v5)
-        migrator.registerMigration("recipient-verified", migrate: recipientVerified)
+        migrator.registerMigration("v6-recipient-verified", migrate: recipientVerified)
+        migrator.registerMigration("v7-content-digest-and-history", migrate: v7ContentDigestAndHistory)
         return migrator
     }()
 
@@ -152,8 +153,10 @@ enum SpoolSchema {
             guard let key = DuplicateKey(
                 messageID: message["message_id_header"], sender: message["sender"], recipients: addresses)
             else { continue }
-            try RecentMessages.insert(key, queueID: QueueID(unchecked: message["queue_id"]),
-                                      receivedAt: Date(unixMilliseconds: message["received_at"]), db)
+            try db.execute(sql: """
+                INSERT INTO recent_message (message_id_header, sender, recipients_hash, queue_id, received_at)
+                VALUES (?, ?, ?, ?, ?)
+                """, arguments: [key.messageID, key.sender, key.recipientsHash, message["queue_id"], message["received_at"]])
         }
     }
 }

@@ -35,6 +35,8 @@ struct DefaultsTests {
         #expect(defaults.spool.maxAge == .seconds(5 * 86_400))
         #expect(defaults.spool.delayWarning == nil)
         #expect(defaults.spool.dedupWindow == .seconds(600))
+        #expect(defaults.spool.historyRetention == .seconds(30 * 86_400))
+        #expect(defaults.relay.verifyRate == 30)
         #expect(defaults.primary.hosts.isEmpty)
         #expect(!defaults.primary.forwardsMail)
         #expect(defaults.primary.checkInterval == .seconds(30))
@@ -88,7 +90,7 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 52)
+        #expect(keyNames(in: rendered).count == 54)
         #expect(keyNames(in: rendered).contains("[primary] route"))
     }
 

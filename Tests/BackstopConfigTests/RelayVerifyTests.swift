@@ -12,11 +12,13 @@ struct RelayVerifyTests {
             verify_positive_ttl = "7d"
             verify_negative_ttl = "30m"
             verify_unknown_when_down = "tempfail"
+            verify_rate = 5
             """).relay
         #expect(relay.verify)
         #expect(relay.verifyPositiveTTL == .seconds(7 * 86_400))
         #expect(relay.verifyNegativeTTL == .seconds(30 * 60))
         #expect(relay.verifyUnknownWhenDown == .tempfail)
+        #expect(relay.verifyRate == 5)
     }
 
     /// A route is a primary to ask too.
@@ -44,6 +46,7 @@ struct RelayVerifyTests {
         ("verify = 1", "verify: expected true or false, found an integer (1)"),
         (#"verify_positive_ttl = "0s""#, #"verify_positive_ttl: must be at least 1s (found "0s")"#),
         (#"verify_negative_ttl = "3""#, #"verify_negative_ttl: "3" has no unit; add one, e.g. "3s" (units: ms, s, m, h, d)"#),
+        ("verify_rate = 0", "verify_rate: must be at least 1 (found 0)"),
         (#"verify_unknown_when_down = "reject""#, #"verify_unknown_when_down: "reject" is not one of accept, tempfail"#),
         (#"verify_unknown_when_down = "tempfial""#, #"verify_unknown_when_down: "tempfial" is not one of accept, tempfail (did you mean tempfail?)"#),
     ])

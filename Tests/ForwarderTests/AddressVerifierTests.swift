@@ -22,14 +22,15 @@ struct AddressVerifierTests {
     let memory = MemoryOfAnswers()
     let probe = ScriptedProbe()
 
-    private func verifier(port: Int, tempfail: Bool = false,
-                          deadline: Duration = .seconds(5)) throws -> (AddressVerifier, HealthMonitor, PrimaryHost) {
+    private func verifier(port: Int, tempfail: Bool = false, deadline: Duration = .seconds(5),
+                          calloutRate: CalloutRate? = nil) throws -> (AddressVerifier, HealthMonitor, PrimaryHost) {
         let host = Fixtures.local(port)
         let health = HealthMonitor(hosts: [host], configuration: .init(downAfter: 1, upAfter: 1), prober: probe, clock: clock)
         let verifier = AddressVerifier(
             configuration: .init(positiveTTL: .seconds(86_400), negativeTTL: .seconds(3600), tempfailUnknownWhileDown: tempfail,
                                  stepTimeout: .seconds(5), deadline: deadline),
-            memory: memory, health: health, client: try Fixtures.client(), hostsForDomain: { _ in [host] }, clock: clock)
+            memory: memory, health: health, client: try Fixtures.client(), hostsForDomain: { _ in [host] },
+            calloutRate: calloutRate, clock: clock)
         return (verifier, health, host)
     }
 
@@ -57,6 +58,59 @@ struct AddressVerifierTests {
         #expect(answers["ghost@example.com"]?.exists == false)
         #expect(answers["busy@example.com"] == nil)
         #expect(primary.recorded.connections == 3)
+    }
+
+    @Test("verify_rate: past the cap a client's unknown addresses are treated as while the primary is down",
+          arguments: [false, true])
+    func calloutRateCapped(tempfail: Bool) async throws {
+        let primary = try await primary()
+        defer { Task { await primary.stop() } }
+        let (verifier, _, _) = try verifier(port: primary.port, tempfail: tempfail, calloutRate: CalloutRate(perMinute: 3))
+
+        for index in 0..<3 {
+            #expect(await verifier.verify("user\(index)@example.com", client: "192.0.2.7") == .exists)
+        }
+        let capped = await verifier.verify("user3@example.com", client: "192.0.2.7")
+        if tempfail {
+            #expect(capped == .tryLater)
+        } else if case .unverified(let why) = capped {
+            #expect(why.contains("verify_rate"))
+        } else {
+            Issue.record("past the cap: accepted unverified, got \(capped)")
+        }
+        #expect(primary.recorded.connections == 3, "no callout past the cap")
+        // Remembered answers need no callout, so the cap does not touch them.
+        #expect(await verifier.verify("user0@example.com", client: "192.0.2.7") == .exists)
+        // Another client has its own share; an IPv6 client counts per /64.
+        #expect(await verifier.verify("user4@example.com", client: "192.0.2.8") == .exists)
+        #expect(await verifier.verify("user5@example.com", client: "2001:db8:1:2::1") == .exists)
+        #expect(await verifier.verify("user6@example.com", client: "2001:db8:1:2::ffff") == .exists)
+        #expect(await verifier.verify("user7@example.com", client: "2001:db8:1:2:aaaa::1") == .exists)
+        #expect(await verifier.verify("user8@example.com", client: "2001:db8:1:2:bbbb::1") != .exists)
+        #expect(primary.recorded.connections == 7)
+
+        clock.advance(by: 60)  // a new minute
+        #expect(await verifier.verify("user9@example.com", client: "192.0.2.7") == .exists)
+        #expect(primary.recorded.connections == 8)
+    }
+
+    @Test("callout rate keys: an IPv4 address, an IPv6 /64, an IPv4-mapped address as its IPv4 address")
+    func calloutRateKeys() {
+        #expect(CalloutRate.key("192.0.2.7") == "192.0.2.7")
+        #expect(CalloutRate.key("::ffff:192.0.2.7") == "192.0.2.7")
+        #expect(CalloutRate.key("::ffff:192.0.2.8") != CalloutRate.key("::ffff:192.0.2.7"))
+        #expect(CalloutRate.key("2001:db8:1:2::1") == CalloutRate.key("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        #expect(CalloutRate.key("2001:db8:1:2::1") != CalloutRate.key("2001:db8:1:3::1"))
+    }
+
+    @Test("the callout rate's table is bounded")
+    func calloutRateTableBounded() {
+        let rate = CalloutRate(perMinute: 1, maximumClients: 2)
+        let now = Date(timeIntervalSince1970: 1_750_000_000)
+        #expect(rate.admit("192.0.2.1", at: now))
+        #expect(rate.admit("192.0.2.2", at: now))
+        #expect(!rate.admit("192.0.2.3", at: now), "a full table admits no new client until a window closes")
+        #expect(rate.admit("192.0.2.3", at: now.addingTimeInterval(60)))
     }
 
     @Test("a fresh answer decides without a callout; a stale one is asked again")

@@ -106,6 +106,35 @@ struct ClaimTests {
         }
     }
 
+    @Test("overlapping routes: each recipient is claimed by its most specific route only")
+    func overlappingRoutes() async throws {
+        try await withSpool { spool, _ async throws in
+            let routes = [".example.org", "sub.example.org", ".sub.example.org", ".deep.sub.example.org", "other.net"]
+            let recipients = ["a@x.example.org", "b@sub.example.org", "c@y.sub.example.org", "d@z.deep.sub.example.org",
+                              "e@deep.sub.example.org", "f@example.org", "g@other.net", "h@Sub.Example.Org"]
+            _ = try await spool.store(makeMessage(to: recipients))
+            let expected: [String: [String]] = [
+                ".example.org": ["a@x.example.org"],
+                "sub.example.org": ["b@sub.example.org", "h@Sub.Example.Org"],
+                ".sub.example.org": ["c@y.sub.example.org", "e@deep.sub.example.org"],
+                ".deep.sub.example.org": ["d@z.deep.sub.example.org"],
+                "other.net": ["g@other.net"],
+            ]
+            var claimedBy: [String: [String]] = [:]
+            for route in routes {
+                let jobs = try await spool.claimDue(scope: .route(route, among: routes), limit: 10,
+                                                    lease: lease(route, until: at(seconds: 60)), now: receivedAt)
+                claimedBy[route] = jobs.flatMap(\.addresses)
+                #expect(try await spool.queuedCount(scope: .route(route, among: routes)) == 1)
+                if let job = jobs.first { try await spool.release(job.envelope.queueID, leaseOwner: route) }
+            }
+            #expect(claimedBy == expected)
+            let rest = try await spool.claimDue(scope: .allExcept(routes), limit: 10,
+                                                lease: lease("default", until: at(seconds: 60)), now: receivedAt)
+            #expect(rest.flatMap(\.addresses) == ["f@example.org"], "the default route keeps what no route matches")
+        }
+    }
+
     @Test("a message with recipients in two scopes yields one job per scope")
     func oneJobPerScope() async throws {
         try await withSpool { spool, _ async throws in

@@ -17,7 +17,9 @@ struct DuplicateTests {
         try await withSpool { spool, directory async throws in
             let first = try await spool.store(original())
             #expect(!first.isDuplicate)
-            let bodyFile = try writeBodyFile(patternedBytes(count: 4096), in: directory)
+            // The same content, from a spill file this time: the digest is of the bytes, not of how they came.
+            guard case .bytes(let content) = original().body else { throw SpoolError.other("the original's body is in memory") }
+            let bodyFile = try writeBodyFile(content, in: directory)
             let copy = makeMessage(to: Self.recipients, arrival: at(seconds: 90), messageID: Self.messageID,
                                    body: .file(path: bodyFile))
 
@@ -32,6 +34,34 @@ struct DuplicateTests {
             #expect(spool.commitStatistics.messagesCommitted == 1)
             #expect(spool.commitStatistics.duplicatesSuppressed == 1)
             #expect(spool.commitStatistics.messagesFailed == 0)
+        }
+    }
+
+    @Test("two different messages with the same Message-ID, sender and recipients are both stored")
+    func differentContentIsNoCopy() async throws {
+        try await withSpool { spool, directory async throws in
+            let first = try await spool.store(original())
+            let other = makeMessage(to: Self.recipients, arrival: at(seconds: 30), messageID: Self.messageID,
+                                    body: .bytes(Array("Subject: hello\r\n\r\nHi Alice, a different text.\r\n".utf8)))
+            let receipt = try await spool.store(other)
+            #expect(!receipt.isDuplicate, "a reused Message-ID must not swallow a different message")
+            #expect(receipt.queueID == other.envelope.queueID)
+            let spilled = try writeBodyFile(patternedBytes(count: 3 * MessageWriter.chunkSize / 2), in: directory)
+            let large = makeMessage(to: Self.recipients, arrival: at(seconds: 40), messageID: Self.messageID,
+                                    body: .file(path: spilled))
+            let largeReceipt = try await spool.store(large)
+            #expect(!largeReceipt.isDuplicate)
+            #expect(try await spool.queuedMessageIDs() == [first.queueID, other.envelope.queueID, large.envelope.queueID])
+            #expect(spool.commitStatistics.duplicatesSuppressed == 0)
+
+            // A true copy of the large one, spilled to a file again, is still recognised.
+            let again = try writeBodyFile(patternedBytes(count: 3 * MessageWriter.chunkSize / 2), in: directory)
+            let copy = makeMessage(to: Self.recipients, arrival: at(seconds: 50), messageID: Self.messageID,
+                                   body: .file(path: again))
+            let copied = try await spool.store(copy)
+            #expect(copied.isDuplicate)
+            #expect(copied.queueID == large.envelope.queueID)
+            #expect(try await spool.counts().totalMessages == 3)
         }
     }
 

@@ -106,8 +106,8 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("when COMMIT fails, every message of the batch fails and none is visible")
-    func failedCommitFailsWholeBatch() async throws {
+    @Test("when COMMIT fails, each message is written again alone and none is lost to it")
+    func failedCommitRewritesAlone() async throws {
         let breaker = CommitBreaker()
         var options = SpoolOptions()
         options.beforeCommit = { db in try breaker.breakFirstCommit(db) }
@@ -117,15 +117,33 @@ struct GroupCommitTests {
 
             let outcomes = await spool.store(batch)
 
-            #expect(outcomes.map(\.failureKind) == ["other", "other", "other"])
-            #expect(try await spool.queuedMessageIDs().isEmpty)
-            #expect(try await spool.counts() == QueueCounts())
+            #expect(outcomes.map(\.failureKind) == [nil, nil, nil])
+            #expect(try outcomes.map { try $0.get().batchSize } == [1, 1, 1], "each in a commit of its own")
             #expect(breaker.deferredViolationWritten, "the batch failed at COMMIT, not before")
-            #expect(FileManager.default.fileExists(atPath: bodyFile), "the caller still owns the body file")
-
-            let retry = try await spool.store(makeMessage(body: .file(path: bodyFile)))
-            #expect(try await spool.queuedMessageIDs() == [retry.queueID])
+            #expect(try await spool.queuedMessageIDs() == batch.map(\.envelope.queueID))
             #expect(!FileManager.default.fileExists(atPath: bodyFile))
+            #expect(try await spool.integrityCheck())
+        }
+    }
+
+    @Test("a message that makes COMMIT fail fails alone; the rest of its batch is stored")
+    func poisonAtCommitFailsAlone() async throws {
+        var options = SpoolOptions()
+        options.beforeCommit = { db in
+            if try Int.fetchOne(db, sql: "SELECT count(*) FROM message WHERE sender = 'poison@sender.example'") ?? 0 > 0 {
+                throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: "poisoned commit")
+            }
+        }
+        try await withSpool(options: options) { spool, directory async throws in
+            let bodyFile = try writeBodyFile(patternedBytes(count: 4096), in: directory)
+            let batch = [makeMessage(), makeMessage(sender: "poison@sender.example", body: .file(path: bodyFile)),
+                         makeMessage()]
+
+            let outcomes = await spool.store(batch)
+
+            #expect(outcomes.map(\.failureKind) == [nil, "other", nil])
+            #expect(try await spool.queuedMessageIDs() == [batch[0].envelope.queueID, batch[2].envelope.queueID])
+            #expect(FileManager.default.fileExists(atPath: bodyFile), "the caller still owns the failed message's body file")
             #expect(try await spool.integrityCheck())
         }
     }

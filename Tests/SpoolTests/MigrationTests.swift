@@ -65,7 +65,7 @@ struct MigrationTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "recipient-verified"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history"])
             let stored = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT domain FROM recipient ORDER BY position")
             }
@@ -91,8 +91,9 @@ struct MigrationTests {
 
             let spool = try Spool(path: path, logger: quietLogger)
             defer { try? spool.close() }
+            // The same content as the v1 message ("hello", with no Received: field to leave out).
             let copy = makeMessage(to: Self.addresses.map(\.address).reversed(), arrival: at(seconds: 60),
-                                   messageID: "<before-upgrade@sender.example>")
+                                   messageID: "<before-upgrade@sender.example>", body: .bytes(Array("hello".utf8)))
             let receipt = try await spool.store(copy)
             #expect(receipt.isDuplicate)
             #expect(receipt.queueID == original)
@@ -118,7 +119,56 @@ struct MigrationTests {
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(migrations == SpoolSchema.migrator.migrations)
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "recipient-verified"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history"])
+        }
+    }
+
+    @Test("messages remembered before content digests still recognise their copies after the upgrade")
+    func contentDigestsBackfilled() async throws {
+        try await withTemporaryDirectory { directory async throws in
+            let path = directory.appendingPathComponent("spool.sqlite").path
+            let messageID = "<before-digests@sender.example>"
+            let body = MessageBody.bytes(patternedBytes(count: MessageWriter.chunkSize + 100))
+            let original = makeMessage(to: ["alice@example.net"], messageID: messageID, body: body)
+            let delivered = makeMessage(to: ["bob@example.net"], messageID: "<gone@sender.example>")
+            do {
+                let spool = try Spool(path: path, logger: quietLogger)
+                _ = try await spool.store(original)
+                _ = try await spool.store(delivered)
+                // Back to the v5 shape: no digest column, and v6 not applied.
+                try await spool.pool.write { db in
+                    try db.execute(sql: """
+                        CREATE TABLE old_recent AS
+                            SELECT message_id_header, sender, recipients_hash, queue_id, received_at FROM recent_message;
+                        DROP TABLE recent_message;
+                        ALTER TABLE old_recent RENAME TO recent_message;
+                        CREATE INDEX recent_message_by_key ON recent_message (message_id_header, sender, recipients_hash);
+                        CREATE INDEX recent_message_by_time ON recent_message (received_at);
+                        DROP INDEX health_transition_by_time;
+                        DELETE FROM message WHERE queue_id = ?;
+                        DELETE FROM grdb_migrations WHERE identifier = 'v7-content-digest-and-history';
+                        """, arguments: [delivered.envelope.queueID.rawValue])
+                }
+                try spool.close()
+            }
+
+            let spool = try Spool(path: path, logger: quietLogger)
+            defer { try? spool.close() }
+            let digested = try await spool.pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM recent_message WHERE content_digest IS NOT NULL") ?? 0
+            }
+            #expect(digested == 1, "the message still spooled gets its digest; the one delivered keeps none")
+            let copy = makeMessage(to: ["alice@example.net"], arrival: at(seconds: 30), messageID: messageID, body: body)
+            let receipt = try await spool.store(copy)
+            #expect(receipt.isDuplicate, "the Received: field is left out of the digest of the stored message")
+            #expect(receipt.queueID == original.envelope.queueID)
+            let other = makeMessage(to: ["alice@example.net"], arrival: at(seconds: 40), messageID: messageID)
+            let otherReceipt = try await spool.store(other)
+            #expect(!otherReceipt.isDuplicate)
+            // A remembered message that has left the spool has no content to digest: it matches nothing.
+            let lateCopy = makeMessage(to: ["bob@example.net"], arrival: at(seconds: 50), messageID: "<gone@sender.example>")
+            let lateReceipt = try await spool.store(lateCopy)
+            #expect(!lateReceipt.isDuplicate)
         }
     }
 }

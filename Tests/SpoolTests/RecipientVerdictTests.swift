@@ -31,14 +31,19 @@ struct RecipientVerdictTests {
         }
     }
 
-    @Test("old verdicts are forgotten")
+    @Test("old verdicts are forgotten, each kind at its own TTL")
     func forget() async throws {
         try await withSpool { spool, _ async throws in
             try await spool.rememberAcceptedRecipients(["old@example.org"], at: at(seconds: 1))
             try await spool.rememberAcceptedRecipients(["new@example.org"], at: at(seconds: 100))
-            #expect(try await spool.forgetRecipientVerdicts(checkedBefore: at(seconds: 50)) == 1)
+            try await spool.rememberRecipientVerdict(.refused, for: "ghost@example.org", at: at(seconds: 60), reply: "550")
+            try await spool.rememberRecipientVerdict(.refused, for: "phantom@example.org", at: at(seconds: 200), reply: "550")
+            // Acceptances older than 50 s, refusals older than 150 s.
+            #expect(try await spool.forgetRecipientVerdicts(acceptedBefore: at(seconds: 50), refusedBefore: at(seconds: 150)) == 2)
             #expect(try await spool.recipientVerdict(for: "old@example.org") == nil)
+            #expect(try await spool.recipientVerdict(for: "ghost@example.org") == nil, "a refusal goes at the negative TTL")
             #expect(try await spool.recipientVerdict(for: "new@example.org") != nil)
+            #expect(try await spool.recipientVerdict(for: "phantom@example.org") != nil)
         }
     }
 }

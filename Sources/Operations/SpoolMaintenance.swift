@@ -1,0 +1,65 @@
+import BackstopConfig
+import Forwarder
+import Foundation
+import Logging
+import ServiceLifecycle
+import Spool
+
+/// Keeps the spool bounded while `serve` runs: once at start and then every `interval`, prunes
+/// the delivery log and the health history past `[spool] history_retention`, and the primary's
+/// answers on addresses each at its TTL (`verify_positive_ttl`, `verify_negative_ttl`); and
+/// makes the space reserve again once a full disk has taken it and there is room.
+final class SpoolMaintenance: Service, Sendable {
+    let spool: Spool
+    let historyRetention: Duration
+    let positiveTTL: Duration
+    let negativeTTL: Duration
+    let interval: Duration
+    private let clock: any ForwarderClock
+    private let logger: Logger
+
+    init(spool: Spool, configuration: BackstopConfiguration, interval: Duration = .seconds(3600),
+         clock: any ForwarderClock = SystemClock(), logger: Logger) {
+        self.spool = spool
+        historyRetention = configuration.spool.historyRetention
+        positiveTTL = configuration.relay.verifyPositiveTTL
+        negativeTTL = configuration.relay.verifyNegativeTTL
+        self.interval = interval
+        self.clock = clock
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.maintain()
+                do { try await self.clock.sleep(for: self.interval) } catch { return }
+            }
+        }
+    }
+
+    /// One pass, at the clock's now. Failures are logged: the next pass tries again.
+    @discardableResult
+    func maintain() async -> PrunedRows? {
+        let now = clock.now()
+        if !spool.restoreSpaceReserve() {
+            logger.warning("the spool's space reserve is missing and there is not room to make it again; free space on the spool's file system")
+        }
+        do {
+            let pruned = try await spool.prune(
+                historyBefore: now.addingTimeInterval(-historyRetention.timeInterval),
+                acceptedBefore: now.addingTimeInterval(-positiveTTL.timeInterval),
+                refusedBefore: now.addingTimeInterval(-negativeTTL.timeInterval))
+            if pruned != PrunedRows() {
+                logger.info("pruned the spool's history", metadata: [
+                    "delivery_log": "\(pruned.deliveryLog)", "health_transitions": "\(pruned.healthTransitions)",
+                    "recipient_verdicts": "\(pruned.recipientVerdicts)",
+                ])
+            }
+            return pruned
+        } catch {
+            logger.error("cannot prune the spool's history; trying again in \(interval)", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
