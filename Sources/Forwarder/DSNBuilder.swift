@@ -145,9 +145,9 @@ public struct DSNBuilder: Sendable {
         lines.append("Arrival-Date: \(Self.date(job.receivedAt))")
         lines.append("")
         for entry in entries {
-            if let original = entry.recipient.originalRecipient, let semicolon = original.firstIndex(of: ";") {
+            if let original = entry.recipient.originalRecipient, let semicolon = original.unicodeScalars.firstIndex(of: ";") {
                 let type = original[..<semicolon]
-                let address = XText.decode(original[original.index(after: semicolon)...])
+                let address = XText.decode(original[original.unicodeScalars.index(after: semicolon)...])
                 lines += Self.fold("Original-Recipient: \(type);\(Self.ascii(address))")
             }
             lines += Self.fold("Final-Recipient: rfc822; \(Self.ascii(entry.recipient.address))")

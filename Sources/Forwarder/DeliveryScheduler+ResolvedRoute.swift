@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import MailNames
 
 /// A route whose hosts are looked up for each message: DSNs without `[bounce] relay` go to the
 /// MX of their recipient's domain (the original sender's).
@@ -104,9 +105,9 @@ extension DeliveryScheduler {
         return (MessageDelivery(outcomes: outcomes, connectionFailure: last, reachedMessage: false), hosts.last)
     }
 
-    /// The domain of an address, lowercased: what is after its last "@".
+    /// The domain of an address (what is after its last "@" scalar) as routes compare it:
+    /// A-labels, ASCII lowercased.
     static func domain(of address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return "" }
-        return String(address[address.index(after: at)...]).lowercased()
+        AddressText.comparableDomain(of: address)
     }
 }

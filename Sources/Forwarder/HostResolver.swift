@@ -1,3 +1,4 @@
+import MailNames
 import SMTPProtocol
 
 /// Finds the hosts that take mail for a domain, for routes whose hosts are not configured but
@@ -96,13 +97,16 @@ public struct MXResolver: HostResolver {
 
     /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` is the host itself (RFC 5321 §4.1.3).
     private static func addressLiteral(_ domain: String) -> String? {
-        guard domain.hasPrefix("["), domain.hasSuffix("]") else { return nil }
-        let inner = domain.dropFirst().dropLast()
-        return String(inner.lowercased().hasPrefix("ipv6:") ? inner.dropFirst(5) : inner)
+        guard domain.unicodeScalars.first == "[", domain.unicodeScalars.last == "]" else { return nil }
+        let inner = MailScalars.asciiLowercased(Substring(domain.unicodeScalars.dropFirst().dropLast()))
+        return String(inner.utf8.starts(with: "ipv6:".utf8) ? inner.dropFirst(5) : inner[...])
     }
 
+    /// The name as DNS is asked for it: A-labels (an internationalized sender domain has no
+    /// record under its UTF-8 spelling), ASCII lowercased, without a trailing dot.
     private static func canonical(_ name: String) -> String {
-        (name.hasSuffix(".") ? String(name.dropLast()) : name).lowercased()
+        let bare = name.unicodeScalars.last == "." ? String(Substring(name.unicodeScalars.dropLast())) : name
+        return MailDomain(bare)?.ascii ?? MailScalars.asciiLowercased(bare)
     }
 
     private static func problem(_ klass: Int, _ subject: Int, _ detail: Int, _ summary: String) -> Diagnosis {

@@ -120,6 +120,8 @@ public enum CommandParser {
             return SMTPReply(501, .init(5, 1, detail), "Address too long: \(why)")
         case .needsSMTPUTF8:
             return Replies.needSMTPUTF8
+        case .disallowedCharacter(let why):
+            return SMTPReply(553, .init(5, 1, detail), "Mailbox name not allowed: \(why)")
         }
     }
 }
