@@ -38,7 +38,7 @@ struct AdminExposureAndProbeTests {
         let warning = try #require(try parsed("[relay]\ndomains = [\"example.org\"]\n").relay.backscatterWarning)
         #expect(warning.contains("neither recipients nor verify"))
         #expect(warning.contains("backscatter source"))
-        #expect(try parsed("[primary]\nhosts = [\"mx1.example.net\"]\n[relay]\ndomains = [\"example.org\"]\nverify = true\n")
+        #expect(try parsed("[primary]\nhosts = [\"mx1.example.net:25\"]\n[relay]\ndomains = [\"example.org\"]\nverify = true\n")
             .relay.backscatterWarning == nil)
         var relay = try parsed("[relay]\ndomains = [\"example.org\"]\n").relay
         relay.recipients = "/etc/backstop/recipients"
