@@ -25,15 +25,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
+        // Unicode rules for addresses and domain names (IDNA A-labels, Punycode, which scalars
+        // a mailbox may hold). Pure Swift, no dependencies: every module that decides on an
+        // address uses it.
+        .target(name: "MailNames", swiftSettings: strict),
         // Pure SMTP: grammar, replies, framing. NIOCore only (for ByteBuffer).
         .target(
             name: "SMTPProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MailNames", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
+                "MailNames",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
@@ -43,13 +48,13 @@ let package = Package(
         // The configuration model, its TOML reader and its defaults.
         .target(
             name: "BackstopConfig",
-            dependencies: ["TOMLKit"],
+            dependencies: ["MailNames", "TOMLKit"],
             swiftSettings: strict),
         // The SMTP server: sessions, STARTTLS, relay policy, limits.
         .target(
             name: "Listener",
             dependencies: [
-                "SMTPProtocol", "Spool",
+                "MailNames", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "Forwarder",
             dependencies: [
-                "SMTPProtocol", "CResolv",
+                "MailNames", "SMTPProtocol", "CResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -79,7 +84,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopConfig", "Listener", "Forwarder", "Spool", "SMTPProtocol",
+                "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -94,12 +99,12 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "Spool",
+                "Operations", "BackstopConfig", "MailNames", "Spool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"], swiftSettings: strict),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
             dependencies: ["Spool", .product(name: "GRDB", package: "GRDB.swift")],
@@ -115,11 +120,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig"], swiftSettings: strict),
+        .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "Listener", "SMTPProtocol", "Spool",
+                "Listener", "MailNames", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -24,6 +24,11 @@ extension AdminSettings {
                 if let address = admin.listen, configuration.server.listen.contains(address) {
                     throw context.error("listen", "\(quoted(address.description)) is also a [server] listen address; give the admin listener its own port")
                 }
+                // The status page and metrics show the spool and the primary's state: beyond this
+                // machine they need the token.
+                if let address = admin.listen, admin.token == nil, !OwnListener.isLoopback(OwnListener.unmapped(address.host)) {
+                    throw context.error("token", "required when listen (\(quoted(address.description))) is not a loopback address; set a token (e.g. the output of `openssl rand -hex 32`) or listen on 127.0.0.1")
+                }
             })
     }
 }

@@ -78,13 +78,16 @@ extension SpoolSettings {
 }
 
 extension PrimarySettings {
+    /// `probe_timeout` when the file leaves it out, unless `check_interval` is shorter.
+    public static let defaultProbeTimeout: Duration = .seconds(10)
+
     /// No primary: mail stays queued until one is configured.
     public static let defaults = PrimarySettings(
         hosts: [],
         checkInterval: .seconds(30),
         downAfter: 3,
         upAfter: 2,
-        probeTimeout: .seconds(10),
+        probeTimeoutSetting: nil,
         maxConnections: 4,
         maxRate: 0,
         tls: .verify,

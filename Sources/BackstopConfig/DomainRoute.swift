@@ -1,3 +1,5 @@
+import MailNames
+
 /// `[[primary.route]]`: mail for one domain goes to its own hosts instead of
 /// `[primary] hosts`, e.g. a domain hosted on another mail server.
 public struct DomainRoute: Hashable, Sendable {
@@ -12,10 +14,9 @@ public struct DomainRoute: Hashable, Sendable {
         self.hosts = hosts
     }
 
-    /// Whether the route applies to mail for `domain`.
+    /// Whether the route applies to mail for `domain` (U-labels or A-labels, any case).
     public func matches(_ domain: String) -> Bool {
-        let domain = domain.lowercased()
-        return self.domain.hasPrefix(".") ? domain.hasSuffix(self.domain) : domain == self.domain
+        MailDomain(domain)?.matches(pattern: self.domain) ?? false
     }
 }
 
@@ -38,9 +39,9 @@ extension PrimarySettings {
     /// The route for mail to `domain`, if any: a route for the domain itself wins over one
     /// for its subdomains, and among those the most specific wins.
     public func route(for domain: String) -> DomainRoute? {
-        let domain = domain.lowercased()
-        if let exact = routes.first(where: { $0.domain == domain }) { return exact }
-        return routes.filter { $0.matches(domain) }.max { $0.domain.count < $1.domain.count }
+        let matching = routes.filter { $0.matches(domain) }
+        if let exact = matching.first(where: { $0.domain.utf8.first != UInt8(ascii: ".") }) { return exact }
+        return matching.max { $0.domain.utf8.count < $1.domain.utf8.count }
     }
 
     /// Where mail for `domain` goes, in order of preference. Empty: it stays queued.

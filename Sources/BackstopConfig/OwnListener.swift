@@ -44,7 +44,7 @@ enum OwnListener {
     }
 
     /// "::ffff:192.0.2.1" reaches what "192.0.2.1" reaches (RFC 4291 §2.5.5.2).
-    private static func unmapped(_ host: String) -> String {
+    static func unmapped(_ host: String) -> String {
         let ipv4 = host.dropFirst(7)
         return host.hasPrefix("::ffff:") && HostPortSyntax.isIPv4Literal(ipv4) ? String(ipv4) : host
     }
@@ -58,7 +58,7 @@ enum OwnListener {
         host == "localhost" || host.hasSuffix(".localhost")
     }
 
-    private static func isLoopback(_ host: String) -> Bool {
+    static func isLoopback(_ host: String) -> Bool {
         isLocalhostName(host) || host == "::1" || (host.hasPrefix("127.") && HostPortSyntax.isIPv4Literal(host))
     }
 

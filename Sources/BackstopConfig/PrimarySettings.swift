@@ -10,8 +10,14 @@ public struct PrimarySettings: Equatable, Sendable {
     public var downAfter: Int
     /// Consecutive successful probes that mark a host up again.
     public var upAfter: Int
-    /// Limit for each step of a probe: connect, greeting, EHLO, QUIT.
-    public var probeTimeout: Duration
+    /// `probe_timeout` as written; nil when the file leaves it out.
+    public var probeTimeoutSetting: Duration?
+    /// Limit for each step of a probe: connect, greeting, EHLO, QUIT. Unset, the default or
+    /// `checkInterval`, whichever is shorter, so that a short interval alone is a valid file.
+    public var probeTimeout: Duration {
+        get { probeTimeoutSetting ?? min(Self.defaultProbeTimeout, checkInterval) }
+        set { probeTimeoutSetting = newValue }
+    }
     /// Connections to one host that replay may widen to.
     public var maxConnections: Int
     /// Messages per second that replay may widen to; 0 means no limit.
@@ -52,7 +58,7 @@ extension PrimarySettings {
                 ConfigKey("check_interval", \.checkInterval, .duration(atLeast: .seconds(1))),
                 ConfigKey("down_after", \.downAfter, .integer(atLeast: 1)),
                 ConfigKey("up_after", \.upAfter, .integer(atLeast: 1)),
-                ConfigKey("probe_timeout", \.probeTimeout, .duration(atLeast: .seconds(1))),
+                ConfigKey("probe_timeout", \.probeTimeoutSetting, .duration(atLeast: .seconds(1))),
                 ConfigKey("max_connections", \.maxConnections, .integer(atLeast: 1)),
                 ConfigKey("max_rate", \.maxRate, .integer(atLeast: 0)),
                 ConfigKey("tls", \.tls, .choice),
@@ -64,7 +70,7 @@ extension PrimarySettings {
             ],
             check: { primary, configuration, context throws(ConfigError) in
                 try checkNotSelf(primary.hosts, key: "hosts", configuration.server, context)
-                if primary.probeTimeout > primary.checkInterval {
+                if let probeTimeout = primary.probeTimeoutSetting, probeTimeout > primary.checkInterval {
                     throw context.error("probe_timeout", "\(quoted(DurationSyntax.render(primary.probeTimeout))) is longer than check_interval (\(quoted(DurationSyntax.render(primary.checkInterval)))); probes would overlap, so shorten it or lengthen check_interval")
                 }
                 try checkCAFile(primary, context)

@@ -1,4 +1,5 @@
 import Foundation
+import MailNames
 
 /// The addresses Backstop accepts mail for, read from the recipients file named by
 /// `[relay] recipients`. One entry per line:
@@ -14,24 +15,45 @@ import Foundation
 /// mail system does, and refusing mail the primary would take is the worse mistake.
 /// Postfix's `relay_recipient_maps` matches lowercased in the same way.
 public struct RecipientTable: Equatable, Sendable {
-    /// Full addresses, lowercased.
+    /// Full addresses as matched: local part unquoted and lowercased for matching
+    /// (`MailScalars.lowercasedForMatching`), domain in comparable form (A-labels).
     public private(set) var addresses: Set<String>
-    /// Domains from `@domain` lines, lowercased: any address there is accepted.
+    /// Domains from `@domain` lines, in comparable form: any address there is accepted.
     public private(set) var domains: Set<String>
+    /// The lookup keys: UTF-8 bytes, since `Set<String>` matches canonically equivalent
+    /// strings (`é` and `e` + U+0301) that the primary may tell apart.
+    private var addressKeys: Set<[UInt8]> = []
+    private var domainKeys: Set<MailDomain> = []
 
     public init(addresses: Set<String> = [], domains: Set<String> = []) {
-        self.addresses = Set(addresses.map { $0.lowercased() })
-        self.domains = Set(domains.map { $0.lowercased() })
+        self.addresses = []
+        self.domains = []
+        for address in addresses { insert(address: AddressText.matchingKey(address)) }
+        for domain in domains {
+            if let domain = MailDomain(domain) { insert(domain: domain) }
+        }
     }
 
     /// Number of entries, addresses and domains together.
     public var count: Int { addresses.count + domains.count }
 
+    /// `address` as `Mailbox.normalized` gives it (already unquoted).
     public func contains(_ address: String) -> Bool {
-        let address = address.lowercased()
-        guard let at = address.lastIndex(of: "@") else { return false }
-        let domain = String(address[address.index(after: at)...])
-        return domains.contains(domain) || addresses.contains(address)
+        guard let at = AddressText.lastAt(in: address),
+              let domain = MailDomain(address[address.unicodeScalars.index(after: at)...]) else { return false }
+        if domainKeys.contains(domain) { return true }
+        let key = MailScalars.lowercasedForMatching(address[..<at]) + "@" + domain.ascii
+        return addressKeys.contains(Array(key.utf8))
+    }
+
+    private mutating func insert(address: String) {
+        addresses.insert(address)
+        addressKeys.insert(Array(address.utf8))
+    }
+
+    private mutating func insert(domain: MailDomain) {
+        domains.insert(domain.ascii)
+        domainKeys.insert(domain)
     }
 
     public static func load(path: String) throws(ConfigError) -> RecipientTable {
@@ -64,13 +86,14 @@ public struct RecipientTable: Equatable, Sendable {
         // `#` is legal inside a local part, so it starts a comment only at the start of
         // the line or after whitespace.
         var end = line.endIndex
-        var previous: Character = " "
-        for index in line.indices {
-            if line[index] == "#" && previous.isWhitespace {
+        var previousIsBlank = true
+        for index in line.unicodeScalars.indices {
+            let scalar = line.unicodeScalars[index]
+            if scalar == "#" && previousIsBlank {
                 end = index
                 break
             }
-            previous = line[index]
+            previousIsBlank = scalar.properties.isWhitespace
         }
         let entry = line[..<end].trimmingCharacters(in: .whitespaces)
         return entry.isEmpty ? nil : entry
@@ -78,20 +101,20 @@ public struct RecipientTable: Equatable, Sendable {
 
     private mutating func add(_ text: String) throws(ValueError) {
         let entry = Substring(text)
-        guard !entry.contains(where: \.isWhitespace) else {
+        guard !entry.unicodeScalars.contains(where: \.properties.isWhitespace) else {
             throw ValueError("\(quoted(text)): one address per line")
         }
-        guard let at = entry.lastIndex(of: "@") else {
+        guard let at = AddressText.lastAt(in: text) else {
             throw ValueError("\(quoted(text)) is not an address; write local@domain, or @domain for any address at that domain")
         }
         let local = entry[..<at]
-        let domainText = String(entry[entry.index(after: at)...])
+        let domainText = String(entry[entry.unicodeScalars.index(after: at)...])
         guard !domainText.isEmpty else {
             throw ValueError("\(quoted(text)): missing domain after \"@\"")
         }
         let domain = try DomainName.validate(domainText)
         if local.isEmpty {
-            domains.insert(domain)
+            if let domain = MailDomain(domain) { insert(domain: domain) }
             return
         }
         guard local.utf8.count <= 64 else {
@@ -100,6 +123,10 @@ public struct RecipientTable: Equatable, Sendable {
         guard !local.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw ValueError("\(quoted(text)): contains a control character")
         }
-        addresses.insert(local.lowercased() + "@" + domain)
+        if let bad = local.unicodeScalars.first(where: MailScalars.isRefusedInLocalPart) {
+            throw ValueError("\(quoted(text)): U+\(String(bad.value, radix: 16, uppercase: true)) (a control, format, Prepend or unassigned character) cannot be in a local part, and SMTP refuses such an address")
+        }
+        // A quoted local part names the same mailbox as its unquoted form.
+        insert(address: MailScalars.lowercasedForMatching(AddressText.unquoted(local)) + "@" + domain)
     }
 }

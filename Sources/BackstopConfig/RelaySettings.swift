@@ -1,3 +1,5 @@
+import MailNames
+
 /// `[relay]`: which mail Backstop accepts. Anything outside these domains is refused at
 /// RCPT, so Backstop is never an open relay.
 public struct RelaySettings: Equatable, Sendable {
@@ -21,21 +23,35 @@ public struct RelaySettings: Equatable, Sendable {
     /// treated as when the primary cannot be asked (`verifyUnknownWhenDown`).
     public var verifyRate: Int
 
-    /// Whether mail for `domain` is relayed.
+    /// Whether mail for `domain` (U-labels or A-labels, any case) is relayed.
     public func isRelayDomain(_ domain: String) -> Bool {
-        let domain = domain.lowercased()
-        return domains.contains { entry in
-            entry.hasPrefix(".") ? domain.hasSuffix(entry) : domain == entry
-        }
+        guard let domain = MailDomain(domain) else { return false }
+        return domains.contains { domain.matches(pattern: $0) }
     }
 
     /// Whether some domain relayed is also named by `pattern` (a domain, or ".domain" for
     /// its subdomains), so that mail matching it can arrive at all.
     func overlaps(_ pattern: String) -> Bool {
-        guard pattern.hasPrefix(".") else { return isRelayDomain(pattern) }
-        return domains.contains { entry in
-            entry.hasSuffix(pattern) || (entry.hasPrefix(".") && pattern.hasSuffix(entry))
+        guard pattern.unicodeScalars.first == ".", let parent = MailDomain(Substring(pattern.unicodeScalars.dropFirst())) else {
+            return isRelayDomain(pattern)
         }
+        return domains.contains { entry in
+            // A relayed domain below the pattern's parent, or a relayed parent at or above it.
+            if entry.unicodeScalars.first == ".", let relayed = MailDomain(Substring(entry.unicodeScalars.dropFirst())) {
+                return relayed == parent || relayed.isSubdomain(of: parent) || parent.isSubdomain(of: relayed)
+            }
+            return MailDomain(entry)?.isSubdomain(of: parent) ?? false
+        }
+    }
+}
+
+extension RelaySettings {
+    /// What `check-config` and the startup log warn about: with neither `recipients` nor
+    /// `verify`, every address in the relay domains is accepted, and mail the primary later
+    /// refuses is bounced to a sender that is often forged.
+    public var backscatterWarning: String? {
+        guard recipients == nil, !verify else { return nil }
+        return "[relay] has neither recipients nor verify = true: every address in the relay domains is accepted, so mail for unknown users is bounced later to its (often forged) sender, and this server is then a backscatter source; list the addresses in a recipients file or set verify = true"
     }
 }
 
@@ -85,9 +101,10 @@ extension RelaySettings {
     /// domain is for ("relay for", "route").
     static func relayDomain(_ text: String, use: String = "relay for") throws(ValueError) -> String {
         let name = try DomainName.validate(text, allowsWildcard: true)
-        let body = name.hasPrefix(".") ? name.dropFirst() : Substring(name)
-        guard body.contains(".") else {
-            throw ValueError(name.hasPrefix(".")
+        let isParent = name.utf8.first == UInt8(ascii: ".")
+        let body = isParent ? name.dropFirst() : Substring(name)
+        guard body.utf8.contains(UInt8(ascii: ".")) else {
+            throw ValueError(isParent
                 ? "\(quoted(text)) would \(use) every domain under \(body); name your own domain, e.g. \".example\(name)\""
                 : "\(quoted(text)): a relay domain has at least two labels, e.g. \"example.org\"")
         }

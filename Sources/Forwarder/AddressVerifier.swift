@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import MailNames
 import Logging
 import Synchronization
 
@@ -99,7 +100,7 @@ public final class AddressVerifier: Sendable {
     ///   callouts count against `calloutRate`. Nil: not counted.
     public func verify(_ address: String, client: String? = nil) async -> Verdict {
         if let known = await freshAnswer(for: address) { return known.exists ? .exists : .unknownUser }
-        let domain = address.lastIndex(of: "@").map { String(address[address.index(after: $0)...]).lowercased() } ?? ""
+        let domain = AddressText.comparableDomain(of: address)
         var askable: [PrimaryHost] = []
         for host in hostsForDomain(domain) where await health.state(of: host) != .down { askable.append(host) }
         if askable.isEmpty { return whileDown("every primary host for \(domain) is down") }

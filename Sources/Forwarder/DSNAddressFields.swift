@@ -1,3 +1,4 @@
+import MailNames
 import SMTPProtocol
 
 /// Addresses in report fields (RFC 3464 §2.3.1, RFC 6533 §3): `rfc822` for ASCII ones,
@@ -27,10 +28,11 @@ extension DSNBuilder {
     /// The ORCPT's type and its address, xtext-decoded and, for the `utf-8` type, with its
     /// `\x{HEX}` escapes (RFC 6533 §3) decoded too.
     private static func splitOriginal(_ orcpt: String) -> (type: String, value: String)? {
-        guard let semicolon = orcpt.firstIndex(of: ";") else { return nil }
-        let type = String(orcpt[..<semicolon])
-        var value = XText.decode(orcpt[orcpt.index(after: semicolon)...])
-        if type.lowercased() == "utf-8" { value = decodeUTF8AddressXText(value) }
+        let scalars = orcpt.unicodeScalars
+        guard let semicolon = scalars.firstIndex(of: ";") else { return nil }
+        let type = String(String.UnicodeScalarView(scalars[..<semicolon]))
+        var value = XText.decode(Substring(scalars[scalars.index(after: semicolon)...]))
+        if MailScalars.same(MailScalars.asciiLowercased(type), "utf-8") { value = decodeUTF8AddressXText(value) }
         return (type, value)
     }
 

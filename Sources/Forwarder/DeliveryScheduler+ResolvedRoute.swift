@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import MailNames
 
 /// A route whose hosts are looked up for each message: DSNs go to `[bounce] relay`, or without
 /// it to the MX of their recipient's domain (the original sender's).
@@ -104,12 +105,10 @@ extension DeliveryScheduler {
         return (MessageDelivery(outcomes: outcomes, connectionFailure: last, reachedMessage: false), hosts.last)
     }
 
-    /// The domain of an address, lowercased: what is after its last "@" (a scalar, so a
-    /// combining mark after it cannot hide it).
+    /// The domain of an address (what is after its last "@" scalar) as routes compare it:
+    /// A-labels, ASCII lowercased.
     static func domain(of address: String) -> String {
-        let scalars = address.unicodeScalars
-        guard let at = scalars.lastIndex(of: "@") else { return "" }
-        return String(String.UnicodeScalarView(scalars[scalars.index(after: at)...])).lowercased()
+        AddressText.comparableDomain(of: address)
     }
 }
 

@@ -1,3 +1,4 @@
+import MailNames
 import SMTPProtocol
 
 /// Finds the hosts that take mail for a domain, for routes whose hosts are not configured but
@@ -168,18 +169,16 @@ public struct MXResolver: HostResolver {
     /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` is the host itself (RFC 5321 §4.1.3). Judged on
     /// scalars: a combining mark must not hide a bracket (it then goes to DNS, and fails there).
     private static func addressLiteral(_ domain: String) -> String? {
-        let scalars = domain.unicodeScalars
-        guard scalars.first == "[", scalars.last == "]" else { return nil }
-        let inner = String(String.UnicodeScalarView(scalars.dropFirst().dropLast()))
-        let tag = Array("ipv6:".unicodeScalars)
-        let hasTag = inner.unicodeScalars.count >= tag.count
-            && zip(inner.unicodeScalars, tag).allSatisfy { String($0.0).lowercased() == String($0.1) }
-        return hasTag ? String(String.UnicodeScalarView(inner.unicodeScalars.dropFirst(tag.count))) : inner
+        guard domain.unicodeScalars.first == "[", domain.unicodeScalars.last == "]" else { return nil }
+        let inner = MailScalars.asciiLowercased(Substring(domain.unicodeScalars.dropFirst().dropLast()))
+        return String(inner.utf8.starts(with: "ipv6:".utf8) ? inner.dropFirst(5) : inner[...])
     }
 
+    /// The name as DNS is asked for it: A-labels (an internationalized sender domain has no
+    /// record under its UTF-8 spelling), ASCII lowercased, without a trailing dot.
     private static func canonical(_ name: String) -> String {
-        let scalars = name.unicodeScalars
-        return (scalars.last == "." ? String(String.UnicodeScalarView(scalars.dropLast())) : name).lowercased()
+        let bare = name.unicodeScalars.last == "." ? String(Substring(name.unicodeScalars.dropLast())) : name
+        return MailDomain(bare)?.ascii ?? MailScalars.asciiLowercased(bare)
     }
 
     private static func problem(_ klass: Int, _ subject: Int, _ detail: Int, _ summary: String) -> Diagnosis {

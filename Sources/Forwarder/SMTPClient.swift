@@ -1,3 +1,4 @@
+import MailNames
 import Logging
 import NIOCore
 import NIOPosix
@@ -152,14 +153,18 @@ public struct SMTPClient: HealthProbe {
     /// which is us, and means nothing.
     private func checkLoop(_ reply: SMTPReply) throws(ConnectionFailure) {
         guard let word = reply.lines.first?.split(separator: " ").first else { return }
-        let peer = Self.withoutTrailingDot(String(word)).lowercased()
-        if peer == Self.withoutTrailingDot(configuration.hostname).lowercased() {
+        // Byte for byte after ASCII lowercasing, as DNS compares names (RFC 4343).
+        if MailScalars.same(Self.comparable(String(word)), Self.comparable(configuration.hostname)) {
             throw .loopDetected(peerName: String(word))
         }
     }
 
+    private static func comparable(_ name: String) -> String {
+        MailScalars.asciiLowercased(withoutTrailingDot(name))
+    }
+
     private static func withoutTrailingDot(_ name: String) -> String {
-        name.hasSuffix(".") ? String(name.dropLast()) : name
+        name.unicodeScalars.last == "." ? String(Substring(name.unicodeScalars.dropLast())) : name
     }
 }
 

@@ -1,16 +1,20 @@
+import MailNames
 import SMTPProtocol
 
 /// Answers "may this recipient be relayed through us?" — the never-an-open-relay rule.
 ///
 /// Only plain `local@domain` addresses whose domain is one we back up are accepted. Every
 /// routing trick that could make a downstream host forward the mail elsewhere is refused:
-/// `%` (percent hack), `!` (bang paths), `@` inside a quoted local part, and address literals.
+/// `%` (percent hack), `!` (bang paths), `@` inside a quoted local part, their fullwidth and
+/// small compatibility forms (which NFKC turns into the real ones), and address literals.
 /// Source routes never get here: the path parser drops them and the final mailbox decides.
+/// Every check looks at Unicode scalars and domains compare as A-labels, byte for byte, so no
+/// grapheme cluster or canonical equivalence can hide a character or pass one name for another.
 public struct RelayPolicy: Sendable {
-    /// Exact domains, lowercased.
-    public let domains: Set<String>
+    /// Exact domains, in comparable form.
+    public let domains: Set<MailDomain>
     /// Parent domains from `.example.org` entries: any subdomain matches, the parent itself does not.
-    public let parentDomains: [String]
+    public let parentDomains: [MailDomain]
     /// When set, the recipients it lists are accepted within our domains; the others are
     /// refused, or verified when `verifiesRecipients` is set.
     public let directory: (any RecipientDirectory)?
@@ -18,12 +22,18 @@ public struct RelayPolicy: Sendable {
     /// any, without a directory) is checked with the primary rather than refused or accepted.
     public let verifiesRecipients: Bool
 
+    /// `domains` as configured: names in U-label or A-label form, `.example.org` for the
+    /// subdomains of example.org. An entry that is no domain name relays nothing.
     public init(domains: [String], directory: (any RecipientDirectory)? = nil, verifiesRecipients: Bool = false) {
         self.verifiesRecipients = verifiesRecipients
-        var exact = Set<String>()
-        var parents: [String] = []
-        for domain in domains.map({ $0.lowercased() }) {
-            if domain.hasPrefix(".") { parents.append(domain) } else { exact.insert(domain) }
+        var exact = Set<MailDomain>()
+        var parents: [MailDomain] = []
+        for entry in domains {
+            if entry.unicodeScalars.first == "." {
+                if let parent = MailDomain(Substring(entry.unicodeScalars.dropFirst())) { parents.append(parent) }
+            } else if let domain = MailDomain(entry) {
+                exact.insert(domain)
+            }
         }
         self.domains = exact
         self.parentDomains = parents
@@ -42,22 +52,29 @@ public struct RelayPolicy: Sendable {
     /// refused when there is a file and accepted when there is none.
     public func decision(_ recipient: Mailbox) -> RelayDecision {
         guard case .name(let domain) = recipient.domain, isRelayDomain(domain) else { return .refuse(Replies.relayDenied) }
-        let local = recipient.unquotedLocalPart
-        if local.contains(where: { $0 == "%" || $0 == "!" || $0 == "@" }) { return .refuse(Replies.relayDenied) }
+        // The parser refuses the scalars a local part may not hold; a Mailbox built some other
+        // way is held to the same rule here.
+        if recipient.unquotedLocalPart.unicodeScalars.contains(where: {
+            MailScalars.isRoutingCharacter($0) || MailScalars.isRefusedInLocalPart($0)
+        }) {
+            return .refuse(Replies.relayDenied)
+        }
         if let directory, directory.contains(recipient.normalized) { return .accept }
         if verifiesRecipients { return .verify }
         return directory == nil ? .accept : .refuse(Replies.unknownUser)
     }
 
+    /// Whether mail for `domain` (in U-label or A-label form, any case) is relayed.
     public func isRelayDomain(_ domain: String) -> Bool {
-        let domain = domain.lowercased()
+        guard let domain = MailDomain(domain) else { return false }
         if domains.contains(domain) { return true }
-        return parentDomains.contains { domain.hasSuffix($0) && domain.count > $0.count }
+        return parentDomains.contains { domain.isSubdomain(of: $0) }
     }
 }
 
 /// The set of addresses that exist behind the primary (Postfix's `relay_recipient_maps`).
 public protocol RecipientDirectory: Sendable {
-    /// `address` is `local@domain`, local part and domain lowercased.
+    /// `address` is `Mailbox.normalized`: local part unquoted and lowercased for matching,
+    /// domain in comparable form (A-labels, ASCII lowercased). Compared by scalars.
     func contains(_ address: String) -> Bool
 }

@@ -146,6 +146,7 @@ public struct SessionStateMachine: Sendable {
         if case .mailbox(let mailbox) = path, mailbox.isInternationalized, !parameters.smtpUTF8 {
             return refuse(Replies.needSMTPUTF8)
         }
+        if case .mailbox(let mailbox) = path, let refusal = SenderPolicy.refusal(of: mailbox) { return refuse(refusal) }
         transaction = MailTransaction(sender: path, parameters: parameters)
         phase = .inTransaction
         return [.reply(Replies.senderOk)]
@@ -163,7 +164,7 @@ public struct SessionStateMachine: Sendable {
             transaction = current
             return refuse(refusal)
         }
-        if current.recipients.contains(where: { $0.mailbox.canonical == mailbox.canonical }) {
+        if current.recipients.contains(where: { $0.mailbox.isSameRecipient(as: mailbox) }) {
             return [.reply(Replies.recipientOk)]
         }
         // Not an error: a legitimate sender pipelining a long list must not be cut off for it,

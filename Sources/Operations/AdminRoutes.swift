@@ -79,8 +79,12 @@ struct AdminRoutes: Sendable {
 
     /// Compares in time independent of where the tokens differ.
     static func authorized(_ header: String?, token: String) -> Bool {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
-        let given = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
+        // On bytes: the scheme is case-insensitive in ASCII only (RFC 9110 §11.1).
+        guard let bytes = header.map({ Array($0.utf8) }), bytes.count > 7,
+              bytes[..<7].map({ (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }).elementsEqual("bearer ".utf8)
+        else { return false }
+        let isBlank = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        let given = Array(bytes[7...].drop(while: isBlank).reversed().drop(while: isBlank).reversed())
         let expected = Array(token.utf8)
         var difference = given.count ^ expected.count
         for index in expected.indices {

@@ -64,7 +64,9 @@ public indirect enum JSONValue: Sendable {
         }
     }
 
-    /// RFC 8259 escaping; other characters, non-ASCII included, are written as they are.
+    /// RFC 8259 escaping. Controls (C0, DEL, C1), format characters (bidi overrides, zero-width)
+    /// and line separators are escaped too, so that a document printed to a terminal cannot
+    /// carry escape sequences or reorder what is shown; other characters are written as they are.
     private static func quote(_ value: String, to text: inout String) {
         text += "\""
         for scalar in value.unicodeScalars {
@@ -74,8 +76,8 @@ public indirect enum JSONValue: Sendable {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
-            case let control where control.value < 0x20 || control.value == 0x7F:
-                text += String(format: "\\u%04x", control.value)
+            case let escaped where TerminalSafety.mustEscape(escaped):
+                for unit in String(escaped).utf16 { text += String(format: "\\u%04x", unit) }
             default: text.unicodeScalars.append(scalar)
             }
         }

@@ -127,16 +127,22 @@ struct StatusPage {
             .year().month().day().time(includingFractionalSeconds: false))
     }
 
+    /// Scalar by scalar: a `Character` loop misses a `<` that a Prepend scalar before it (or
+    /// a combining mark after it) joins into one grapheme, and the browser sees the bare `<`.
     private func escape(_ text: String) -> String {
+        Self.escape(text)
+    }
+
+    static func escape(_ text: String) -> String {
         var out = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(character)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

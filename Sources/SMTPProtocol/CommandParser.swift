@@ -10,11 +10,12 @@ public enum CommandParser {
     public static func parse(_ line: [UInt8]) -> Result<SMTPCommand, SMTPReply> {
         if line.contains(0) { return .failure(Replies.nulInCommand) }
         guard let text = String(validating: line, as: UTF8.self) else { return .failure(Replies.invalidUTF8) }
-        let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
+        // Split on scalars: a combining mark after a space makes one Character with it.
+        let verbEnd = text.unicodeScalars.firstIndex(of: " ") ?? text.endIndex
         let verb = ASCII.uppercased(text[..<verbEnd])
-        var argument = text[verbEnd...].drop { $0 == " " }
+        var argument = Substring(text.unicodeScalars[verbEnd...].drop { $0 == " " })
         // Trailing blanks are common and harmless; dropping them keeps every rule below simple.
-        while argument.last == " " { argument = argument.dropLast() }
+        while argument.unicodeScalars.last == " " { argument = Substring(argument.unicodeScalars.dropLast()) }
         switch verb {
         case "EHLO", "HELO":
             guard !argument.isEmpty, argument.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) else {
@@ -63,7 +64,7 @@ public enum CommandParser {
             return .failure(addressReply(error, sender: true))
         }
         // `Mail-parameters` are separated from the path by a space (RFC 5321 §4.1.2).
-        guard tail.isEmpty || tail.first == " " else {
+        guard tail.isEmpty || tail.unicodeScalars.first == " " else {
             return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: MAIL FROM:<address> [parameters]"))
         }
         switch MailParameterParser.parseMail(tail) {
@@ -83,7 +84,7 @@ public enum CommandParser {
         } catch {
             return .failure(addressReply(error, sender: false))
         }
-        guard tail.isEmpty || tail.first == " " else {
+        guard tail.isEmpty || tail.unicodeScalars.first == " " else {
             return .failure(SMTPReply(501, .init(5, 5, 4), "Syntax: RCPT TO:<address> [parameters]"))
         }
         switch MailParameterParser.parseRecipient(tail) {
@@ -102,10 +103,12 @@ public enum CommandParser {
     }
 
     private static func stripKeyword(_ keyword: String, from argument: Substring) -> Substring? {
-        guard argument.count >= keyword.count,
-              ASCII.uppercased(argument.prefix(keyword.count)) == keyword else { return nil }
-        var rest = argument.dropFirst(keyword.count)
-        if rest.first == " " { rest = rest.dropFirst() }
+        let length = keyword.unicodeScalars.count
+        guard argument.unicodeScalars.count >= length,
+              ASCII.uppercased(Substring(argument.unicodeScalars.prefix(length))).utf8.elementsEqual(keyword.utf8)
+        else { return nil }
+        var rest = Substring(argument.unicodeScalars.dropFirst(length))
+        if rest.unicodeScalars.first == " " { rest = Substring(rest.unicodeScalars.dropFirst()) }
         return rest
     }
 
@@ -120,6 +123,8 @@ public enum CommandParser {
             return SMTPReply(501, .init(5, 1, detail), "Address too long: \(why)")
         case .needsSMTPUTF8:
             return Replies.needSMTPUTF8
+        case .disallowedCharacter(let why):
+            return SMTPReply(553, .init(5, 1, detail), "Mailbox name not allowed: \(why)")
         }
     }
 }

@@ -44,11 +44,12 @@ public struct HeaderScanner: Sendable {
     private mutating func finishField() {
         defer { field.removeAll(keepingCapacity: true); fieldOverflowed = false }
         guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: field[..<colon], as: UTF8.self).trimmingSpaces.lowercased()
+        // Field names are ASCII; Unicode case mapping would let other bytes pass for them.
+        let name = ASCII.uppercased(String(decoding: field[..<colon], as: UTF8.self).trimmingSpaces)
         switch name {
-        case "received":
+        case "RECEIVED":
             receivedCount += 1
-        case "message-id" where messageID == nil && !fieldOverflowed:
+        case "MESSAGE-ID" where messageID == nil && !fieldOverflowed:
             let value = String(decoding: field[(colon + 1)...], as: UTF8.self).trimmingSpaces
             if !value.isEmpty { messageID = value }
         default:

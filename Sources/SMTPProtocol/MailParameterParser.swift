@@ -11,7 +11,7 @@ public enum MailParameterParser {
     public static func parseMail(_ text: Substring) -> Result<MailParameters, SMTPReply> {
         var parameters = MailParameters()
         var seen = Set<String>()
-        for word in text.split(separator: " ") {
+        for word in text.unicodeScalars.split(separator: " ").map(Substring.init) {
             let (keyword, value) = split(word)
             guard seen.insert(keyword).inserted else { return .failure(duplicate(keyword)) }
             // A parameter we know with a missing or unexpected value is a syntax error (501);
@@ -50,7 +50,7 @@ public enum MailParameterParser {
     public static func parseRecipient(_ text: Substring) -> Result<RecipientParameters, SMTPReply> {
         var parameters = RecipientParameters()
         var seen = Set<String>()
-        for word in text.split(separator: " ") {
+        for word in text.unicodeScalars.split(separator: " ").map(Substring.init) {
             let (keyword, value) = split(word)
             guard seen.insert(keyword).inserted else { return .failure(duplicate(keyword)) }
             switch keyword {
@@ -85,16 +85,16 @@ public enum MailParameterParser {
     /// RFC 3461 §4.2: `addr-type ";" xtext`, at most 500 characters, both parts non-empty.
     static func isValidOriginalRecipient(_ value: Substring) -> Bool {
         guard value.utf8.count <= maxOriginalRecipientLength,
-              let semicolon = value.firstIndex(of: ";") else { return false }
+              let semicolon = value.unicodeScalars.firstIndex(of: ";") else { return false }
         let addressType = value[..<semicolon]
-        let address = value[value.index(after: semicolon)...]
+        let address = value[value.unicodeScalars.index(after: semicolon)...]
         return !addressType.isEmpty && addressType.unicodeScalars.allSatisfy(PathParser.isAText)
             && !address.isEmpty && XText.isValid(address)
     }
 
     private static func split(_ word: Substring) -> (String, Substring?) {
-        guard let equals = word.firstIndex(of: "=") else { return (ASCII.uppercased(word), nil) }
-        return (ASCII.uppercased(word[..<equals]), word[word.index(after: equals)...])
+        guard let equals = word.unicodeScalars.firstIndex(of: "=") else { return (ASCII.uppercased(word), nil) }
+        return (ASCII.uppercased(word[..<equals]), word[word.unicodeScalars.index(after: equals)...])
     }
 
     private static func bad(_ keyword: String) -> SMTPReply {

@@ -1,10 +1,12 @@
+import MailNames
+
 /// An RFC 5321 mailbox (`Local-part "@" Domain`), as parsed from a MAIL or RCPT path.
 ///
 /// `text` is the address exactly as the client wrote it (quotes and case kept): that is what
 /// Backstop stores and forwards. The other fields are for policy decisions.
 public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
     public enum Domain: Hashable, Sendable {
-        /// A domain name, lowercased, without a trailing dot.
+        /// A domain name in comparable form (`MailDomain.ascii`): A-labels, ASCII lowercased.
         case name(String)
         /// An address literal such as `[192.0.2.1]` or `[IPv6:…]`, as written.
         case literal(String)
@@ -21,34 +23,34 @@ public struct Mailbox: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// The address with only the domain lowercased: local parts may be case-sensitive
-    /// (RFC 5321 §2.4), so two recipients differing in local-part case are distinct.
+    /// The address with only the domain in comparable form: local parts may be case-sensitive
+    /// (RFC 5321 §2.4), so two recipients differing in local-part case are distinct. Compare
+    /// it with `isSameRecipient`, by scalars.
     public var canonical: String {
-        switch domain {
-        case .name(let name): return "\(localPart)@\(name)"
-        case .literal(let literal): return "\(localPart)@\(literal.lowercased())"
-        }
+        "\(localPart)@\(comparableDomain)"
     }
 
-    /// The local part with quoting removed (`"a\"b"` becomes `a"b`).
+    /// Whether `other` names the same mailbox as written, scalar for scalar (`canonical`).
+    public func isSameRecipient(as other: Mailbox) -> Bool {
+        MailScalars.same(canonical, other.canonical)
+    }
+
+    /// The local part with quoting removed (`"a\"b"` becomes `a"b`), scalar by scalar.
     public var unquotedLocalPart: String {
-        guard isQuoted else { return localPart }
-        var out = ""
-        var escaped = false
-        for ch in localPart.dropFirst().dropLast() {
-            if !escaped, ch == "\\" { escaped = true; continue }
-            escaped = false
-            out.append(ch)
-        }
-        return out
+        isQuoted ? AddressText.unquoted(localPart) : localPart
     }
 
-    /// The address with local part and domain lowercased, for matching against configured
-    /// addresses, which cannot know the primary's case rules.
+    /// The address for matching against configured addresses, which cannot know the
+    /// primary's quoting or case rules: local part unquoted and lowercased for matching
+    /// (`MailScalars.lowercasedForMatching`), domain in comparable form.
     public var normalized: String {
+        "\(MailScalars.lowercasedForMatching(unquotedLocalPart))@\(comparableDomain)"
+    }
+
+    private var comparableDomain: String {
         switch domain {
-        case .name(let name): return "\(localPart.lowercased())@\(name)"
-        case .literal(let literal): return "\(localPart.lowercased())@\(literal.lowercased())"
+        case .name(let name): return name
+        case .literal(let literal): return MailScalars.asciiLowercased(literal)
         }
     }
 

@@ -1,3 +1,5 @@
+import MailNames
+
 /// Parses RFC 5321 paths (§4.1.2) with the RFC 6531 extension for internationalized addresses.
 ///
 /// Source routes (`<@a,@b:user@c>`) are accepted and dropped, as RFC 5321 §3.6.1 and
@@ -14,23 +16,25 @@ public enum PathParser {
         case tooLong(String)
         /// Non-ASCII in an address of a transaction that did not ask for SMTPUTF8.
         case needsSMTPUTF8
+        /// Valid UTF-8 that no mailbox name may hold (see `MailScalars.isRefusedInLocalPart`).
+        case disallowedCharacter(String)
     }
 
     /// Parses `<>` or `<[route:]mailbox>` at the start of `text`; returns the path and the rest.
     public static func parseReversePath(_ text: Substring, allowUTF8: Bool) throws(Failure) -> (ReversePath, Substring) {
-        if text.hasPrefix("<>") { return (.null, text.dropFirst(2)) }
+        if text.utf8.starts(with: "<>".utf8) { return (.null, Substring(text.unicodeScalars.dropFirst(2))) }
         let (mailbox, rest) = try parsePath(text, allowUTF8: allowUTF8)
         return (.mailbox(mailbox), rest)
     }
 
     /// Parses a forward-path `<[route:]mailbox>`; returns the mailbox and the rest of the text.
     public static func parsePath(_ text: Substring, allowUTF8: Bool) throws(Failure) -> (Mailbox, Substring) {
-        guard text.first == "<" else { throw .missingAngleBrackets }
+        guard text.unicodeScalars.first == "<" else { throw .missingAngleBrackets }
         let close = try closingBracket(in: text)
         let inner = text[text.unicodeScalars.index(after: text.startIndex)..<close]
         if inner.utf8.count + 2 > maxPathLength { throw .tooLong("path longer than \(maxPathLength) octets") }
         var body = inner
-        if body.first == "@" {
+        if body.unicodeScalars.first == "@" {
             guard let colon = endOfRoute(body) else { throw .badSyntax("source route without ':'") }
             try validateRoute(body[..<colon], allowUTF8: allowUTF8)
             body = body[body.unicodeScalars.index(after: colon)...]
@@ -42,7 +46,7 @@ public enum PathParser {
     /// Parses a bare mailbox `local@domain` (no brackets).
     public static func parseMailbox(_ text: Substring, allowUTF8: Bool) throws(Failure) -> Mailbox {
         guard !text.isEmpty else { throw .badSyntax("empty address") }
-        let isQuoted = text.first == "\""
+        let isQuoted = text.unicodeScalars.first == "\""
         let scalars = text.unicodeScalars
         let localEnd: Substring.Index
         if isQuoted {
@@ -62,15 +66,16 @@ public enum PathParser {
                        domain: domain, isInternationalized: international)
     }
 
-    /// Validates a domain name (RFC 5321 `Domain`), returning it lowercased.
+    /// Validates a domain name (RFC 5321 `Domain`), returning it in the form every comparison
+    /// uses: A-labels for internationalized labels, ASCII lowercased (`MailDomain`).
     public static func parseDomain(_ text: Substring, allowUTF8: Bool) throws(Failure) -> String {
         guard !text.isEmpty else { throw .badSyntax("empty domain") }
         if text.utf8.count > maxDomainLength { throw .tooLong("domain longer than \(maxDomainLength) octets") }
-        if text.last == "." { throw .badSyntax("domain ends with a dot") }
-        for label in text.split(separator: ".", omittingEmptySubsequences: false) {
+        if text.unicodeScalars.last == "." { throw .badSyntax("domain ends with a dot") }
+        for label in text.unicodeScalars.split(separator: ".", omittingEmptySubsequences: false).map(Substring.init) {
             guard !label.isEmpty else { throw .badSyntax("empty label in domain") }
             guard label.utf8.count <= 63 else { throw .tooLong("domain label longer than 63 octets") }
-            guard label.first != "-", label.last != "-" else { throw .badSyntax("domain label starts or ends with '-'") }
+            guard label.unicodeScalars.first != "-", label.unicodeScalars.last != "-" else { throw .badSyntax("domain label starts or ends with '-'") }
             for scalar in label.unicodeScalars {
                 if scalar.isASCII {
                     guard isLetDig(scalar) || scalar == "-" else { throw .badSyntax("invalid character in domain") }
@@ -79,7 +84,10 @@ public enum PathParser {
                 }
             }
         }
-        return text.lowercased()
+        guard let domain = MailDomain(text) else {
+            throw .badSyntax("domain label is no valid internationalized name (IDNA 2008)")
+        }
+        return domain.ascii
     }
 
     // MARK: - Pieces
@@ -122,17 +130,18 @@ public enum PathParser {
     }
 
     private static func validateRoute(_ route: Substring, allowUTF8: Bool) throws(Failure) {
-        for hop in route.split(separator: ",", omittingEmptySubsequences: false) {
-            guard hop.first == "@" else { throw .badSyntax("bad source route") }
-            _ = try parseDomainOrLiteral(hop.dropFirst(), allowUTF8: allowUTF8)
+        for hop in route.unicodeScalars.split(separator: ",", omittingEmptySubsequences: false).map(Substring.init) {
+            guard hop.unicodeScalars.first == "@" else { throw .badSyntax("bad source route") }
+            _ = try parseDomainOrLiteral(Substring(hop.unicodeScalars.dropFirst()), allowUTF8: allowUTF8)
         }
     }
 
     private static func parseDomainOrLiteral(_ text: Substring, allowUTF8: Bool) throws(Failure) -> Mailbox.Domain {
-        if text.first == "[" {
+        let scalars = text.unicodeScalars
+        if scalars.first == "[" {
             // A "domain name or number" (RFC 5321 §4.5.3.1.2): the limit holds for literals too.
             if text.utf8.count > maxDomainLength { throw .tooLong("address literal longer than \(maxDomainLength) octets") }
-            guard text.last == "]", text.utf8.count > 2, AddressLiteral.isValid(text.dropFirst().dropLast()) else {
+            guard scalars.last == "]", text.utf8.count > 2, AddressLiteral.isValid(Substring(scalars.dropFirst().dropLast())) else {
                 throw .badSyntax("bad address literal")
             }
             return .literal(String(text))
@@ -142,7 +151,7 @@ public enum PathParser {
 
     private static func validateDotString(_ text: Substring, allowUTF8: Bool) throws(Failure) {
         guard !text.isEmpty else { throw .badSyntax("empty local part") }
-        for atom in text.split(separator: ".", omittingEmptySubsequences: false) {
+        for atom in text.unicodeScalars.split(separator: ".", omittingEmptySubsequences: false).map(Substring.init) {
             guard !atom.isEmpty else { throw .badSyntax("empty atom in local part") }
             for scalar in atom.unicodeScalars {
                 if scalar.isASCII {
@@ -151,9 +160,17 @@ public enum PathParser {
                     }
                 } else if !allowUTF8 {
                     throw .needsSMTPUTF8
+                } else {
+                    try refuseDisallowed(scalar)
                 }
             }
         }
+    }
+
+    private static func refuseDisallowed(_ scalar: Unicode.Scalar) throws(Failure) {
+        guard MailScalars.isRefusedInLocalPart(scalar) else { return }
+        let code = String(scalar.value, radix: 16, uppercase: true)
+        throw .disallowedCharacter("U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code) is not allowed in a local part")
     }
 
     /// Returns the index just after the closing quote of a quoted local part.
@@ -174,6 +191,8 @@ public enum PathParser {
                 guard scalar.value >= 32, scalar.value <= 126 else { throw .badSyntax("control character in local part") }
             } else if !allowUTF8 {
                 throw .needsSMTPUTF8
+            } else {
+                try refuseDisallowed(scalar)
             }
             index = scalars.index(after: index)
         }

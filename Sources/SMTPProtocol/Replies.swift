@@ -38,6 +38,10 @@ public enum Replies {
 
     // Policy
     public static let relayDenied = SMTPReply(550, .init(5, 7, 1), "Relaying denied")
+    /// A sender at an address literal: a DSN to it would go to whatever host the client named.
+    public static let senderLiteral = SMTPReply(553, .init(5, 1, 7), "Address literals are not accepted as sender addresses")
+    /// A sender whose domain cannot be a mail domain by its syntax (no dot, a numeric top label).
+    public static let senderDomainInvalid = SMTPReply(550, .init(5, 1, 8), "Sender domain cannot receive mail: it needs a dot and a top-level label that is not a number")
     public static let unknownUser = SMTPReply(550, .init(5, 1, 1), "Recipient address rejected: user unknown")
     /// Recipient verification could not ask the primary and knows nothing of the address.
     public static let recipientNotVerified = SMTPReply(450, .init(4, 1, 1),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailNames
 import GRDB
 
 /// Writes one message (row, recipients, content chunks) on the writer
@@ -76,10 +77,10 @@ enum MessageWriter {
     }
 }
 
-/// The lowercased domain of an address: what follows its last `@`.
+/// The domain of an address (what follows its last `@` scalar) in the form routes and
+/// `route pause` compare it in: A-labels, ASCII lowercased.
 func domainOf(_ address: String) -> String {
-    guard let at = address.lastIndex(of: "@") else { return "" }
-    return address[address.index(after: at)...].lowercased()
+    AddressText.comparableDomain(of: address)
 }
 
 /// Cuts the message's byte stream into chunks of exactly `chunkSize` (the last

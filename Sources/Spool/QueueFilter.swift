@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailNames
 
 /// Where a spooled message stands for an operator: the forwarder's view (held or not, leased or
 /// not) folded together with its recipients' states, as Postfix's hold/active/deferred/incoming.
@@ -88,17 +89,20 @@ enum QueueSQL {
             clauses.append("(\(Self.state)) = :state")
             arguments += ["state": state.rawValue]
         }
-        if let domain = filter.recipientDomain?.lowercased() {
+        if let written = filter.recipientDomain {
+            // In the form the recipient's domain is stored in (A-labels, ASCII lowercased).
+            let domain = MailDomain.pattern(written) ?? MailScalars.asciiLowercased(written)
             // A suffix comparison rather than LIKE, where '_' would be a wildcard.
-            let match = domain.hasPrefix(".") ? "substr(r.domain, -length(:domain)) = :domain" : "r.domain = :domain"
+            let match = domain.utf8.first == UInt8(ascii: ".") ? "substr(r.domain, -length(:domain)) = :domain" : "r.domain = :domain"
             clauses.append("""
                 EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
                         AND r.state IN \(Spool.pendingStates) AND \(match))
                 """)
             arguments += ["domain": domain]
         }
-        if let sender = filter.sender?.lowercased() {
-            if sender.hasPrefix("@") {
+        // SQLite's lower() maps ASCII letters only; so does the filter.
+        if let sender = filter.sender.map(MailScalars.asciiLowercased) {
+            if sender.utf8.first == UInt8(ascii: "@") {
                 clauses.append("substr(lower(m.sender), -length(:sender)) = :sender")
             } else {
                 clauses.append("lower(m.sender) = :sender")

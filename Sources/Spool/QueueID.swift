@@ -17,13 +17,15 @@ public struct QueueID: RawRepresentable, Hashable, Comparable, Sendable, Codable
     /// Parses what an operator typed: case-insensitive, and `O`, `I`, `L` read as
     /// the digits they are mistaken for, as Crockford's decoding rules say.
     public init?(parsing text: some StringProtocol) {
-        let canonical = String(text.uppercased().map { character -> Character in
-            switch character {
-            case "O": "0"
-            case "I", "L": "1"
-            default: character
+        // ASCII case only: Unicode would read the dotless ı as I and the long ſ as S.
+        let canonical = String(decoding: text.utf8.map { byte -> UInt8 in
+            let upper = (0x61...0x7A).contains(byte) ? byte - 0x20 : byte
+            switch upper {
+            case UInt8(ascii: "O"): return UInt8(ascii: "0")
+            case UInt8(ascii: "I"), UInt8(ascii: "L"): return UInt8(ascii: "1")
+            default: return upper
             }
-        })
+        }, as: UTF8.self)
         self.init(rawValue: canonical)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MailNames
 import GRDB
 
 /// Duplicate suppression (`[spool] dedup_window`): the `recent_message` table remembers, for one dedup
@@ -80,12 +81,14 @@ struct DuplicateKey: Equatable {
         }
         self.messageID = messageID
         self.sender = Self.canonical(sender)
-        let set = Set(recipients.map(Self.canonical)).sorted().joined(separator: "\n")
-        self.recipientsHash = Self.fnv1a(Array(set.utf8))
+        // Sets and sorts of bytes, not of `String`s: those merge canonically equivalent
+        // addresses (`é` and `e` + U+0301), which the primary may deliver to different people.
+        let set = Set(recipients.map { Array(Self.canonical($0).utf8) }).sorted { $0.lexicographicallyPrecedes($1) }
+        self.recipientsHash = Self.fnv1a(Array(set.joined(separator: [UInt8(ascii: "\n")])))
     }
 
     private static func canonical(_ address: String) -> String {
-        guard let at = address.lastIndex(of: "@") else { return address.lowercased() }
+        guard let at = AddressText.lastAt(in: address) else { return MailScalars.asciiLowercased(address) }
         return address[..<at] + "@" + domainOf(address)
     }
 

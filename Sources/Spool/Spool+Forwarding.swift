@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailNames
 
 /// The forwarder's side of the spool: leases, outcomes, health history.
 ///
@@ -80,7 +81,8 @@ extension Spool {
         func matching(_ domains: [String], prefix: String = "d") -> (String, StatementArguments) {
             var clauses: [String] = []
             var arguments = StatementArguments()
-            for (index, domain) in domains.map({ $0.lowercased() }).enumerated() {
+            // In the form recipients' domains are stored in: A-labels, ASCII lowercased.
+            for (index, domain) in domains.map({ MailDomain.pattern($0) ?? MailScalars.asciiLowercased($0) }).enumerated() {
                 let name = "\(prefix)\(index)"
                 // A suffix comparison, not LIKE: '_' is a wildcard there and may occur in names.
                 clauses.append(domain.utf8.first == UInt8(ascii: ".")

@@ -1,4 +1,5 @@
 import Foundation
+import MailNames
 import GRDB
 
 /// What the primary said about one address, as recipient verification remembers it.
@@ -10,7 +11,7 @@ public struct RecipientVerdictRecord: Sendable, Equatable {
         case refused
     }
 
-    /// Lowercased (see `Spool.verdictKey`).
+    /// As matched (see `Spool.verdictKey`).
     public var address: String
     public var verdict: Verdict
     public var checkedAt: Date
@@ -57,10 +58,11 @@ extension Spool {
         try await rememberRecipientVerdicts(addresses, .accepted, at: at, reply: nil)
     }
 
-    /// Addresses are matched without case, as `[relay] recipients` is: a backup MX cannot know
-    /// the primary's case rules, and almost every mail system ignores case.
+    /// Addresses are matched as `[relay] recipients` matches them: unquoted, without case (a
+    /// backup MX cannot know the primary's case rules, and almost every mail system ignores
+    /// case), never mapping a non-ASCII scalar to ASCII, the domain as A-labels.
     static func verdictKey(_ address: String) -> String {
-        address.lowercased()
+        AddressText.matchingKey(address)
     }
 
     private func rememberRecipientVerdicts(_ addresses: [String], _ verdict: RecipientVerdictRecord.Verdict, at: Date,
@@ -75,7 +77,8 @@ extension Spool {
                     SET verdict = excluded.verdict, checked_at = excluded.checked_at, reply = excluded.reply
                     WHERE excluded.checked_at >= recipient_verdict.checked_at
                     """)
-                for address in Set(addresses.map(Self.verdictKey)) {
+                var seen = Set<[UInt8]>()
+                for address in addresses.map(Self.verdictKey) where seen.insert(Array(address.utf8)).inserted {
                     try upsert.execute(arguments: [address, verdict.rawValue, at.unixMilliseconds, reply])
                 }
             }

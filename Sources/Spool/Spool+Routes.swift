@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailNames
 
 /// Paused destinations (`backstop route pause`), like Postfix's `defer_transports`: while a
 /// domain is paused, `claimDue` leaves its recipients alone, so nothing is sent there, no retry
@@ -51,15 +52,11 @@ extension Spool {
         }
     }
 
-    /// Lowercased, and refused when it cannot be a domain, so a typo does not pause nothing.
+    /// In the form recipients' domains are stored in (A-labels, ASCII lowercased, so that
+    /// `bücher.example` pauses what `xn--bcher-kva.example` names), and refused when it cannot
+    /// be a domain, so a typo does not pause nothing.
     static func routeDomain(_ text: String) throws -> String {
-        let domain = text.lowercased()
-        let name = domain.hasPrefix(".") ? domain.dropFirst() : domain[...]
-        guard !name.isEmpty, !name.contains("@"), !name.hasPrefix("."), !name.hasSuffix("."), !name.contains(".."),
-              name.allSatisfy({ !$0.isWhitespace && $0 != "/" })
-        else {
-            throw NotADomain(text: text)
-        }
+        guard let domain = MailDomain.pattern(text) else { throw NotADomain(text: text) }
         return domain
     }
 }

@@ -24,6 +24,8 @@ struct CheckConfig: ParsableCommand {
             printError("\(error)")
             throw ExitCode(2)
         }
+        // On standard error, so that standard output stays the effective configuration.
+        if let warning = configuration.relay.backscatterWarning { printError("warning: \(warning)") }
         print("# effective configuration from \(file)")
         print(configuration.rendered(), terminator: "")
     }

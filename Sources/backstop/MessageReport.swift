@@ -28,7 +28,7 @@ enum MessageReport {
         }
         let width = (lines.map(\.0.count).max() ?? 0) + 2
         var text = lines.map { label, value in
-            (label + ":").padding(toLength: width, withPad: " ", startingAt: 0) + value
+            (label + ":").padding(toLength: width, withPad: " ", startingAt: 0) + TerminalSafety.escaped(value)
         }.joined(separator: "\n") + "\n"
 
         text += "\nRecipients:\n"
@@ -63,7 +63,7 @@ enum MessageReport {
             text += history.rendered
         }
 
-        text += "\nHeaders:\n" + headerText(details)
+        text += "\nHeaders:\n" + TerminalSafety.escaped(headerText(details), keepingLineBreaks: true)
         if details.headerSectionIsTruncated {
             text += "(header section cut at \(OperatorFormats.size(details.headerSection.count)); "
                 + "`backstop queue cat \(message.queueID)` prints the whole message)\n"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MailNames
 import Foundation
 import Spool
 
@@ -27,11 +28,12 @@ extension Route {
 
         func run() async throws {
             try await withSpool(location, forChanges: true) { spool in
-                let domain = domain.lowercased()
+                // As the spool stores it: A-labels, ASCII lowercased.
+                let domain = MailDomain.pattern(domain) ?? MailScalars.asciiLowercased(domain)
                 if try await spool.pauseRoute(domain, at: OperatorClock.now) {
                     print("Paused \(domain): its mail stays queued until `backstop route resume \(domain)`.")
                 } else {
-                    let since = try await spool.pausedRoutes().first { $0.domain == domain }?.pausedAt
+                    let since = try await spool.pausedRoutes().first { MailScalars.same($0.domain, domain) }?.pausedAt
                     print("\(domain) was already paused" + (since.map { " (since \(OperatorFormats.time($0)))" } ?? "") + ".")
                 }
             }
@@ -48,7 +50,8 @@ extension Route {
 
         func run() async throws {
             try await withSpool(location, forChanges: true) { spool in
-                let domain = domain.lowercased()
+                // As the spool stores it: A-labels, ASCII lowercased.
+                let domain = MailDomain.pattern(domain) ?? MailScalars.asciiLowercased(domain)
                 guard try await spool.resumeRoute(domain) else {
                     let paused = try await spool.pausedDomains()
                     throw OperatorFailure("\(domain) is not paused; "

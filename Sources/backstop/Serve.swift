@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started with configuration from \(file)")
+        if let warning = configuration.relay.backscatterWarning { logger.warning("\(warning)") }
         try await server.run()
     }
 }

@@ -1,3 +1,5 @@
+import Operations
+
 /// Columns aligned for people: every column as wide as its widest cell, two spaces apart,
 /// numbers right-aligned, and the last column never padded (so lines carry no trailing blanks).
 struct TextTable {
@@ -18,9 +20,10 @@ struct TextTable {
         self.columns = columns
     }
 
+    /// Cells come from the spool and from clients: controls and bidi marks are shown escaped.
     mutating func append(_ row: [String]) {
         precondition(row.count == columns.count, "a row has one cell per column")
-        rows.append(row)
+        rows.append(row.map { TerminalSafety.escaped($0) })
     }
 
     var rendered: String {

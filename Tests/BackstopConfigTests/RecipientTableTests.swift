@@ -96,4 +96,29 @@ struct RecipientTableTests {
         #expect(configError("[relay]\nrecipients = \"\(malformed)\"\n")
             == #"\#(malformed): line 2: "bob" is not an address; write local@domain, or @domain for any address at that domain"#)
     }
+
+    /// Entries and lookups meet in one form: local part unquoted and lowercased without mapping
+    /// non-ASCII to ASCII, domain as A-labels; compared as bytes, not as canonically equivalent strings.
+    @Test func internationalizedAndQuotedEntries() throws {
+        let table = try RecipientTable.parse(text: """
+            "alice"@example.org
+            josé@bücher.example
+            kate@example.org
+            @xn--mnchen-3ya.example
+            """, file: "r")
+        #expect(table.contains("alice@example.org"))
+        #expect(table.contains("ALICE@EXAMPLE.ORG"))
+        #expect(table.contains("JOSÉ@xn--bcher-kva.example"))
+        #expect(table.contains("josé@BÜCHER.example"))
+        #expect(table.contains("anyone@münchen.example"))
+        #expect(!table.contains("\u{212A}ate@example.org"), "the Kelvin sign is not a k")
+        #expect(!table.contains("jose\u{0301}@bücher.example"), "canonically equivalent, different scalars")
+        #expect(!table.contains("kate@example.org\u{0600}"))
+        #expect(table.addresses.contains("josé@xn--bcher-kva.example"))
+    }
+
+    @Test func refusesLocalPartsSMTPWouldRefuse() {
+        #expect(throws: ConfigError.self) { try RecipientTable.parse(text: "ev\u{202E}il@example.org\n", file: "r") }
+        #expect(throws: ConfigError.self) { try RecipientTable.parse(text: "a\u{0600}b@example.org\n", file: "r") }
+    }
 }

@@ -74,7 +74,10 @@ struct ConfigTests {
                 """, to: "good.toml")
             let output = try await runToCompletion(backstop, ["check-config", "--config", file.path], in: directory.path)
             #expect(output.exit == .exited(0), "\(output.stderrText)")
-            #expect(output.stderr.isEmpty, "\(output.stderrText)")
+            // Valid, but without recipients or verify: one warning on standard error.
+            #expect(output.stderrText.hasPrefix("backstop: warning: [relay] has neither recipients nor verify = true"), "\(output.stderrText)")
+            #expect(output.stderrText.contains("backscatter source"), "\(output.stderrText)")
+            #expect(output.stderrText.split(separator: "\n").count == 1, "\(output.stderrText)")
             let printed = output.stdoutText
             for expected in ["[server]", "listen = [\"127.0.0.1:2600\"]", "max_recipients = 7", "max_errors = 20",
                              "domains = [\"example.test\", \".corp.test\"]", "path = \"spool/backstop.sqlite\""] {
@@ -85,6 +88,31 @@ struct ConfigTests {
             let again = try await runToCompletion(backstop, ["check-config", "--config", reprinted.path], in: directory.path)
             #expect(again.exit == .exited(0), "\(again.stderrText)")
             #expect(again.stdoutText.split(separator: "\n").dropFirst() == printed.split(separator: "\n").dropFirst())
+        }
+    }
+
+    @Test("check-config says nothing on standard error when a recipients file settles who exists")
+    func noBackscatterWarningWithRecipients() async throws {
+        let backstop = try Tools.backstop()
+        try await withTestDirectory { directory in
+            let recipients = try directory.write("alice@example.test\n", to: "recipients")
+            let file = try directory.write("""
+                [relay]
+                domains = ["example.test"]
+                recipients = "\(recipients.path)"
+                """, to: "good.toml")
+            let output = try await runToCompletion(backstop, ["check-config", "--config", file.path], in: directory.path)
+            #expect(output.exit == .exited(0), "\(output.stderrText)")
+            #expect(output.stderr.isEmpty, "\(output.stderrText)")
+        }
+    }
+
+    @Test("serve logs the backscatter warning at start")
+    func serveWarnsOfBackscatter() async throws {
+        try await withBackstop { server in
+            // Logged before the listener starts, so it is there once backstop listens.
+            #expect(server.log.contains("backscatter source"), "\(server.log)")
+            #expect(server.log.contains("[relay] has neither recipients nor verify = true"), "\(server.log)")
         }
     }
 

@@ -51,7 +51,7 @@ struct STARTTLSTests {
         let swaks = try Tools.require("swaks")
         try await withBackstop(Self.tls) { server in
             let output = try await runToCompletion(swaks, [
-                "--server", "127.0.0.1:\(server.port)", "--to", "u@example.test", "--tls",
+                "--server", "127.0.0.1:\(server.port)", "--from", "sender@sender.test", "--to", "u@example.test", "--tls",
             ], timeout: .seconds(30))
             #expect(output.exit == .exited(0), "swaks:\n\(output.stdoutText)\n\(output.stderrText)")
             #expect(output.stdoutText.contains("<~  250 2.0.0 Ok: queued as "), "\(output.stdoutText)")

@@ -38,6 +38,16 @@ struct MXResolverTests {
         if case .hosts(let found) = lookup { #expect(found.allSatisfy { $0.port == 2525 }) }
     }
 
+    /// DNS holds internationalized names as A-labels: a DSN to jörg@bücher.example asks for
+    /// the MX of xn--bcher-kva.example, never for the UTF-8 spelling.
+    @Test("an internationalized sender domain is looked up by its A-labels")
+    func internationalizedDomain() async throws {
+        var dns = CannedDNS()
+        dns["xn--bcher-kva.example", .mx] = mx([(10, "mx.xn--bcher-kva.example")], for: "xn--bcher-kva.example")
+        let lookup = await MXResolver(dns: dns).mailHosts(for: "BÜCHER.example")
+        #expect(hosts(lookup) == ["mx.xn--bcher-kva.example"])
+    }
+
     @Test("equal preferences stay together, between the better and the worse")
     func equalPreferences() async throws {
         var dns = CannedDNS()

@@ -49,6 +49,22 @@ struct StatusPageTests {
         #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;more&quot;"))
     }
 
+    /// A Prepend scalar (U+0600) joins the `<` after it into one Character, and a combining
+    /// mark joins the `>` before it: escaping must look at scalars to see them.
+    @Test func markupJoinedIntoOneGraphemeIsEscapedToo() {
+        let hostile = HealthRecord(host: "mx1.example.org:25", from: "up", to: "down", at: Self.now,
+                                   reason: "421 \u{0600}<img src=x onerror=alert(1)>\u{0301} \u{0600}&\u{0600}\"")
+        let html = Self.page(hosts: ["mx1.example.org:25"], health: [hostile], messages: 1)
+        // Searched as bytes: a String search compares Characters and would miss the bare `<` too.
+        let bytes = Array(html.utf8)
+        func has(_ needle: String) -> Bool {
+            let needle = Array(needle.utf8)
+            return bytes.indices.contains { bytes[$0...].starts(with: needle) }
+        }
+        #expect(!has("<img"))
+        #expect(has("\u{0600}&lt;img src=x onerror=alert(1)&gt;\u{0301} \u{0600}&amp;\u{0600}&quot;"))
+    }
+
     @Test func thePageIsSelfContained() {
         let html = Self.page(hosts: ["mx1.example.org:25"], health: [], messages: 3,
                              samples: [.init(at: Self.now.addingTimeInterval(-3600), messages: 3)])

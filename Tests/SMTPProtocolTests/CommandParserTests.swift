@@ -143,6 +143,10 @@ struct CommandParserTests {
         ("RCPT TO:<>", "501 5.1.3"),
         ("RCPT TO:u@x.test", "501 5.1.3"),
         ("RCPT TO:<u@x.test>NOTIFY=NEVER", "501 5.5.4"),
+        // Scalars no mailbox name may hold: 553, with the address's enhanced code.
+        ("RCPT TO:<victim\u{0600}%evil.example@x.test>", "553 5.1.3"),
+        ("RCPT TO:<victim\u{202E}@x.test>", "553 5.1.3"),
+        ("MAIL FROM:<a\u{202E}b@sender.test> SMTPUTF8", "553 5.1.7"),
         // SIZE.
         ("MAIL FROM:<a@b> SIZE=", "501 5.5.4"),
         ("MAIL FROM:<a@b> SIZE", "501 5.5.4"),

@@ -21,6 +21,7 @@ private func kind(_ failure: PathParser.Failure) -> String {
     case .badSyntax: return "syntax"
     case .tooLong: return "tooLong"
     case .needsSMTPUTF8: return "needsSMTPUTF8"
+    case .disallowedCharacter: return "disallowed"
     }
 }
 
@@ -81,10 +82,13 @@ struct PathParserTests {
         ("<u@[ipv6:::1]>", "u@[ipv6:::1] | u | literal:[ipv6:::1] | "),
         ("<u@[x-tag:anything]>", "u@[x-tag:anything] | u | literal:[x-tag:anything] | "),
         // Internationalized (RFC 6531).
-        ("<jörg@exämple.test>", "jörg@exämple.test | jörg | name:exämple.test | intl"),
-        ("<用户@例子.测试>", "用户@例子.测试 | 用户 | name:例子.测试 | intl"),
+        // The domain is kept for comparison as A-labels (IDNA 2008), ASCII lowercased.
+        ("<jörg@exämple.test>", "jörg@exämple.test | jörg | name:xn--exmple-cua.test | intl"),
+        ("<用户@例子.测试>", "用户@例子.测试 | 用户 | name:xn--fsqu00a.xn--0zwm56d | intl"),
         ("<\"jö rg\"@x.test>", "\"jö rg\"@x.test | \"jö rg\" | name:x.test | quoted,intl"),
-        ("<u@ÉXAMPLE.test>", "u@ÉXAMPLE.test | u | name:éxample.test | intl"),
+        ("<u@ÉXAMPLE.test>", "u@ÉXAMPLE.test | u | name:xn--xample-9ua.test | intl"),
+        ("<u@XN--BCHER-KVA.test>", "u@XN--BCHER-KVA.test | u | name:xn--bcher-kva.test | "),
+        ("<u\u{0301}@x.test>", "u\u{0301}@x.test | u\u{0301} | name:x.test | intl"),
     ])
     func validPath(input: String, expected: String) throws {
         let (mailbox, rest) = try parsePath(input).get()
@@ -160,6 +164,27 @@ struct PathParserTests {
         #expect(failureKind(input) == expectedKind)
     }
 
+    /// A Prepend scalar glues itself to the next one (`U+0600` and `%` make one Character), a
+    /// bidi override reorders what a person reads, controls and unassigned code points have no
+    /// business in a name: all are refused, quoted or not.
+    @Test("local parts refuse control, format, Prepend and unassigned scalars", arguments: [
+        "<victim\u{0600}%evil.example@x.test>", "<\"victim\u{0600}@evil.example\"@x.test>",
+        "<evil.example\u{0600}!victim@x.test>", "<victim\u{202E}@x.test>", "<\"a\u{202E}b\"@x.test>",
+        "<a\u{200B}b@x.test>", "<a\u{0085}b@x.test>", "<\"a\u{009B}b\"@x.test>", "<a\u{0378}@x.test>",
+        "<a\u{0D4E}b@x.test>", "<a\u{E000}@x.test>", "<a\u{FEFF}@x.test>",
+    ])
+    func disallowedScalars(input: String) {
+        #expect(failureKind(input) == "disallowed")
+    }
+
+    @Test("domains refuse labels that are no internationalized name", arguments: [
+        "<u@x.test\u{0600}>", "<u@exa\u{202E}mple.test>", "<u@exa\u{200B}mple.test>", "<u@a\u{FF20}b.test>",
+        "<u@xn--ls8h.test>", "<u@\u{0301}x.test>",
+    ])
+    func invalidInternationalizedDomain(input: String) {
+        #expect(failureKind(input) == "syntax")
+    }
+
     @Test("non-ASCII needs SMTPUTF8 when the transaction did not ask for it", arguments: [
         "<jörg@x.test>", "<u@exämple.test>", "<\"jö rg\"@x.test>", "<@exämple.test:u@x.test>",
     ])
@@ -191,7 +216,11 @@ struct PathParserTests {
         #expect(quoted.domain == .name("example.test"))
         let plain = try PathParser.parseMailbox("Bob@Example.TEST", allowUTF8: false)
         #expect(plain.unquotedLocalPart == "Bob")
-        #expect(plain.normalized.hasSuffix("@example.test"))
+        #expect(plain.normalized == "bob@example.test")
+        // A quoted local part is matched as its unquoted form.
+        #expect(try PathParser.parseMailbox("\"Alice\"@Example.TEST", allowUTF8: false).normalized == "alice@example.test")
+        // Quotes are removed scalar by scalar: a combining mark after the opening quote stays.
+        #expect(try PathParser.parseMailbox("\"\u{0301}x\"@x.test", allowUTF8: true).unquotedLocalPart == "\u{0301}x")
         let literal = try PathParser.parseMailbox("u@[IPv6:2001:DB8::1]", allowUTF8: false)
         #expect(literal.domain == .literal("[IPv6:2001:DB8::1]"))
     }

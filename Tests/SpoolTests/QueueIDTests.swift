@@ -26,6 +26,13 @@ struct QueueIDTests {
         #expect(QueueID(parsing: typed)?.rawValue == canonical)
     }
 
+    @Test("only ASCII letters change case: no Unicode letter passes for one", arguments: [
+        "0123456789Aı", "0123456789Aſ", "0123456789A\u{212A}", "ﬀ0123456789A",
+    ])
+    func unicodeLookalikes(typed: String) {
+        #expect(QueueID(parsing: typed) == nil)
+    }
+
     @Test("malformed IDs are rejected", arguments: ["", "0123456789A", "0123456789ABC", "0123456789AU", "01234 6789AB", "0123456789ab"])
     func malformed(text: String) {
         #expect(QueueID(rawValue: text) == nil)
