@@ -82,30 +82,31 @@ private func sameMailbox(_ a: Mailbox, _ b: Mailbox) -> Bool {
 
 /// What an accepted mailbox must satisfy: it parses again from its own text to the same mailbox
 /// (what Backstop stores and forwards is what it accepted), and again inside `MAIL FROM:<…>`
-/// and `RCPT TO:<…>`; it keeps RFC 5321's size limits; it needs SMTPUTF8 exactly when it is
-/// not ASCII. Returns what is wrong, or nil.
-private func mailboxProblem(_ mailbox: Mailbox, allowUTF8: Bool) -> String? {
+/// and `RCPT TO:<…>` when it came from a path or fits in one; it keeps RFC 5321's size limits;
+/// it needs SMTPUTF8 exactly when it is not ASCII. Returns what is wrong, or nil.
+private func mailboxProblem(_ mailbox: Mailbox, allowUTF8: Bool, inPath: Bool = true) -> String? {
     let text = mailbox.text
     guard let again = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) else {
         return "\(text.debugDescription) does not parse again"
     }
     guard sameMailbox(again, mailbox) else { return "\(text.debugDescription) parses again to \(again)" }
-    if case .success(.rcpt(let inRcpt, _)) = CommandParser.parse(Array("RCPT TO:<\(text)>".utf8)) {
-        guard sameMailbox(inRcpt, mailbox) else { return "RCPT TO:<\(text.debugDescription)> gives \(inRcpt)" }
-    } else {
-        return "RCPT TO:<\(text.debugDescription)> is refused"
-    }
-    if case .success(.mail(.mailbox(let inMail), _)) = CommandParser.parse(Array("MAIL FROM:<\(text)>".utf8)) {
-        guard sameMailbox(inMail, mailbox) else { return "MAIL FROM:<\(text.debugDescription)> gives \(inMail)" }
-    } else {
-        return "MAIL FROM:<\(text.debugDescription)> is refused"
-    }
     if mailbox.localPart.utf8.count > PathParser.maxLocalPartLength { return "local part too long: \(text.debugDescription)" }
-    if text.utf8.count + 2 > PathParser.maxPathLength { return "path too long: \(text.debugDescription)" }
     if mailbox.isInternationalized != !text.unicodeScalars.allSatisfy(\.isASCII) {
         return "isInternationalized disagrees with \(text.debugDescription)"
     }
     if !allowUTF8, mailbox.isInternationalized { return "non-ASCII \(text.debugDescription) accepted without SMTPUTF8" }
+    // A bare mailbox may be longer than a path allows (RFC 5321 §4.5.3.1.3).
+    guard text.utf8.count + 2 <= PathParser.maxPathLength else {
+        return inPath ? "path too long: \(text.debugDescription)" : nil
+    }
+    guard case .success(.rcpt(let inRcpt, _)) = CommandParser.parse(Array("RCPT TO:<\(text)>".utf8)) else {
+        return "RCPT TO:<\(text.debugDescription)> is refused"
+    }
+    guard sameMailbox(inRcpt, mailbox) else { return "RCPT TO:<\(text.debugDescription)> gives \(inRcpt)" }
+    guard case .success(.mail(.mailbox(let inMail), _)) = CommandParser.parse(Array("MAIL FROM:<\(text)>".utf8)) else {
+        return "MAIL FROM:<\(text.debugDescription)> is refused"
+    }
+    guard sameMailbox(inMail, mailbox) else { return "MAIL FROM:<\(text.debugDescription)> gives \(inMail)" }
     return nil
 }
 
@@ -206,20 +207,22 @@ struct FuzzTests {
             // Half the time a path at the start, so that the path grammar accepts often enough.
             if Bool.random(using: &random) { text = "<" + text }
             let allowUTF8 = Bool.random(using: &random)
-            var mailboxes: [Mailbox] = []
+            var mailboxes: [(Mailbox, inPath: Bool)] = []
             if let (mailbox, rest) = try? PathParser.parsePath(Substring(text), allowUTF8: allowUTF8) {
-                mailboxes.append(mailbox)
+                mailboxes.append((mailbox, true))
                 if rest.endIndex != text.endIndex || rest.startIndex <= text.startIndex {
                     problems.append("\(text.debugDescription): the rest is not what follows the path")
                 }
             }
             if case .mailbox(let mailbox)? = try? PathParser.parseReversePath(Substring(text), allowUTF8: allowUTF8).0 {
-                mailboxes.append(mailbox)
+                mailboxes.append((mailbox, true))
             }
-            if let mailbox = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) { mailboxes.append(mailbox) }
-            for mailbox in mailboxes {
+            if let mailbox = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) {
+                mailboxes.append((mailbox, false))
+            }
+            for (mailbox, inPath) in mailboxes {
                 accepted += 1
-                if let problem = mailboxProblem(mailbox, allowUTF8: allowUTF8) { problems.append(problem) }
+                if let problem = mailboxProblem(mailbox, allowUTF8: allowUTF8, inPath: inPath) { problems.append(problem) }
             }
             if let domain = try? PathParser.parseDomain(Substring(text), allowUTF8: allowUTF8) {
                 accepted += 1
