@@ -84,7 +84,8 @@ struct QueueChangeCommandTests {
     }
 
     @Test("delete on a terminal asks first; anything but yes deletes nothing",
-          .enabled(if: Tools.find("script") != nil, "util-linux script(1) provides the terminal"),
+          .enabled(if: Tools.available("script"),
+                   "script(1) provides the terminal and is not installed; scripts/test installs it (apt-get install bsdutils)"),
           arguments: [("n\n", false), ("yes\n", true)])
     func deleteAsks(answer: String, deletes: Bool) async throws {
         try await withTestDirectory { directory in

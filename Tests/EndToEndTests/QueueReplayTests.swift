@@ -26,7 +26,9 @@ struct QueueReplayTests {
     @Test("hold, delete, pause, flush and retry during an outage and during the replay")
     func mutationsDuringReplay() async throws {
         try await withTestDirectory { directory in
-            let primary = try FakePrimary(in: directory, name: "primary", script: PrimaryScript(dataDelayMilliseconds: 50))
+            // The primary takes three messages, then holds the next final dot until the test has
+            // made its changes: the replay cannot outrun them, however fast it has become.
+            let primary = try FakePrimary(in: directory, name: "primary", script: PrimaryScript(acceptLimit: 3))
             var options = BackstopOptions.forwarding(to: primary.address)
             options.relayDomains = ["example.test", "other.test"]
             try await withBackstop(options, in: directory) { server in
@@ -48,6 +50,9 @@ struct QueueReplayTests {
                 // Replay, and more changes while the forwarder holds the rest of the queue.
                 try await primary.start()
                 try await primary.waitForMessages(3, within: .seconds(15))
+                try await primary.waitForEvents(within: .seconds(15), "a fourth message held at its final dot") { lines in
+                    lines.count { $0.hasPrefix("dot ") } >= 4
+                }
                 let heldLate = Array(ids[30..<35])
                 let deletedLate = Array(ids[35..<40])
                 let hold = try await backstop(["queue", "hold"] + heldLate, in: directory)
@@ -58,13 +63,16 @@ struct QueueReplayTests {
                 #expect(listing.json?["messages"] is [Any], "readers work during the replay: \(listing.summary)")
                 let status = try await runBackstop(["status", "--config", "backstop.toml"], in: directory, now: nil)
                 #expect(status.stdoutText.contains("Paused routes: other.test"), "\(status.summary)")
+                #expect(try primary.messages().count == 3, "the primary took nothing more during the changes")
+                try primary.setScript(PrimaryScript())
 
                 // Everything not held, paused or deleted arrives; then nothing held or paused has. A
                 // message held in flight was either being sent (that attempt finished) or only
                 // claimed (the forwarder asked the spool before sending it, and skipped it).
                 let delivered = Set(ids[15..<30])
                 try await waitUntilDelivered(delivered.compactMap { byID[$0] }, at: primary)
-                try await Task.sleep(for: .seconds(2))
+                let later = TestMail("ops", 40)
+                try await expectLaterMessageDelivered(later, server: server, primary: primary)
                 var received = try primary.messages().compactMap(\.messageID)
                 for id in heldEarly + Array(ids[10..<15]) + Array(reported(hold, "held", exactly: true)) {
                     #expect(!received.contains(byID[id]!), "\(id) held or paused, yet delivered")
@@ -75,10 +83,13 @@ struct QueueReplayTests {
                 _ = try await backstop(["route", "resume", "other.test"], in: directory)
                 _ = try await backstop(["queue", "retry", "--all"], in: directory)
                 try await waitForEmptySpool(at: server.spoolPath, within: .seconds(20))
-                try await Task.sleep(for: .seconds(2))
+                // Once both have exited, nothing more can arrive: what the primary holds is final.
+                #expect(await server.stop() == .exited(0), "\(server.log)")
+                await primary.stop()
                 received = try primary.messages().compactMap(\.messageID)
 
                 let expected = ids.filter { !deletedEarly.contains($0) && !deletedLate.contains($0) }
+                #expect(received.filter { $0 == later.messageID }.count == 1, "the later message arrived once")
                 for id in expected {
                     #expect(received.filter { $0 == byID[id] }.count == 1, "\(id) arrived \(received.filter { $0 == byID[id] }.count) times")
                 }
@@ -116,20 +127,34 @@ struct QueueReplayTests {
                     try await spool.messages().first?.queueState == .deferred
                 }
                 try primary.setScript(PrimaryScript())
-                try await Task.sleep(for: .seconds(2))
-                #expect(try primary.messages().isEmpty, "not retried before its time (an hour)")
+                let later = TestMail("flush", 1)
+                try await expectLaterMessageDelivered(later, server: server, primary: primary)
+                #expect(try primary.messages().map(\.messageID) == [later.messageID],
+                        "the deferred message is not retried before its time (an hour)")
 
                 let flush = try await backstop(["queue", "flush"], in: directory)
                 let flushed = Date()
                 #expect(flush.stdoutText.hasPrefix("1 deferred message due now"), "\(flush.summary)")
-                let received = try await primary.waitForMessages(1, within: .seconds(5))
-                let delay = try #require(received.first).receivedAt - flushed.timeIntervalSince1970
+                let received = try await primary.waitForMessages(2, within: .seconds(5))
+                let delay = try #require(received.last).receivedAt - flushed.timeIntervalSince1970
                 #expect(delay < 2, "the flush reached the primary after \(delay) s")
-                #expect(received.first?.messageID == mail.messageID)
+                #expect(received.last?.messageID == mail.messageID)
                 try await waitForEmptySpool(at: server.spoolPath, within: .seconds(5))
                 #expect(ids.count == 1)
             }
             await primary.stop()
+        }
+    }
+
+    /// Sends `later` and waits until the primary has it and the spool has no message in flight.
+    /// The forwarder claims the oldest due mail first, so anything older that it could still
+    /// send (a held, paused or deferred message it should have left alone) was claimed no later
+    /// than `later`, and is delivered once nothing is in flight: the window has passed.
+    private func expectLaterMessageDelivered(_ later: TestMail, server: BackstopInstance, primary: FakePrimary) async throws {
+        try await send([later], to: server.port)
+        try await waitUntilDelivered([later.messageID], at: primary)
+        try await waitForSpool(at: server.spoolPath, within: .seconds(10), "no message in flight") { spool in
+            try await spool.messages().allSatisfy { $0.queueState != .inFlight }
         }
     }
 

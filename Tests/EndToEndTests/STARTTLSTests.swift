@@ -45,8 +45,8 @@ struct STARTTLSTests {
         }
     }
 
-    @Test("swaks --tls delivers a message", .enabled(if: Tools.swaksInstalled,
-          "swaks is not installed here; .ci/run installs it (apt-get install swaks)"))
+    @Test("swaks --tls delivers a message", .enabled(if: Tools.available("swaks"),
+          "swaks is not installed; scripts/test installs it (apt-get install swaks)"))
     func swaksDeliversOverTLS() async throws {
         let swaks = try Tools.require("swaks")
         try await withBackstop(Self.tls) { server in

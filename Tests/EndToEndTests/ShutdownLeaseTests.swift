@@ -14,11 +14,11 @@ struct ShutdownLeaseTests {
             try await withBackstop(options, in: directory) { server in
                 try await server.waitForTransition(of: primary.address, to: "up")
                 try await send((0..<4).map { TestMail("lease", $0) }, to: server.port)
-                // The primary holds each message for 4 s after its final dot.
-                try await primary.waitForEvents(within: .seconds(10), "a recipient") { lines in
-                    lines.contains { $0.hasPrefix("rcpt ") }
+                // The primary holds each message for 4 s after its final dot: once a dot has
+                // arrived, that message is leased until its reply comes.
+                try await primary.waitForEvents(within: .seconds(10), "a final dot") { lines in
+                    lines.contains { $0.hasPrefix("dot ") }
                 }
-                try await Task.sleep(for: .milliseconds(500))
                 let inFlight = try await Self.inFlight(in: directory)
                 #expect(inFlight > 0, "a message is being delivered when SIGTERM comes")
                 let status = await server.stop()

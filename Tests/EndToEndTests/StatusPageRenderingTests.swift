@@ -2,15 +2,16 @@ import Foundation
 import Testing
 
 /// The status page as a real browser draws it: headless Chromium (Debian's `chromium`, which
-/// `.ci/run` installs) takes a screenshot, and Python's zlib reads the pixels back.
+/// `scripts/test` installs) takes a screenshot, and Python's zlib reads the pixels back.
 @Suite("Status page in headless Chromium", .timeLimit(.minutes(3)))
 struct StatusPageRenderingTests {
     static let chromium = Tools.find("chromium") ?? Tools.find("chromium-browser")
 
     @Test("a primary down with mail waiting: red banner, figures, plot; the screenshot is not blank",
-          .enabled(if: chromium != nil, "chromium is not installed here; .ci/run installs it (apt-get install -y chromium)"))
+          .enabled(if: Tools.peersRequired || chromium != nil,
+                   "chromium is not installed; scripts/test installs it (apt-get install chromium fonts-liberation)"))
     func screenshotIsNotBlank() async throws {
-        let chromium = try #require(Self.chromium)
+        let chromium = try Self.chromium ?? Tools.require("chromium")
         try await withTestDirectory { directory in
             let adminPort = try freeLoopbackPort()
             // Nothing listens there: the primary goes down at the first probe.

@@ -16,7 +16,7 @@ actor MemoryOfAnswers: VerificationMemory {
     }
 }
 
-@Suite("AddressVerifier: callouts while up, memory while down")
+@Suite("AddressVerifier: callouts while up, memory while down", .timeLimit(.minutes(1)))
 struct AddressVerifierTests {
     let clock = TestClock()
     let memory = MemoryOfAnswers()

@@ -68,6 +68,48 @@ private func isSafeReply(_ reply: SMTPReply) -> Bool {
     }
 }
 
+/// The same mailbox, octet for octet (String's == would let canonically equivalent text pass).
+private func sameMailbox(_ a: Mailbox, _ b: Mailbox) -> Bool {
+    func octets(_ domain: Mailbox.Domain) -> [UInt8] {
+        switch domain {
+        case .name(let name): Array("name:\(name)".utf8)
+        case .literal(let literal): Array("literal:\(literal)".utf8)
+        }
+    }
+    return Array(a.text.utf8) == Array(b.text.utf8) && Array(a.localPart.utf8) == Array(b.localPart.utf8)
+        && octets(a.domain) == octets(b.domain) && a.isQuoted == b.isQuoted && a.isInternationalized == b.isInternationalized
+}
+
+/// What an accepted mailbox must satisfy: it parses again from its own text to the same mailbox
+/// (what Backstop stores and forwards is what it accepted), and again inside `MAIL FROM:<…>`
+/// and `RCPT TO:<…>` when it came from a path or fits in one; it keeps RFC 5321's size limits;
+/// it needs SMTPUTF8 exactly when it is not ASCII. Returns what is wrong, or nil.
+private func mailboxProblem(_ mailbox: Mailbox, allowUTF8: Bool, inPath: Bool = true) -> String? {
+    let text = mailbox.text
+    guard let again = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) else {
+        return "\(text.debugDescription) does not parse again"
+    }
+    guard sameMailbox(again, mailbox) else { return "\(text.debugDescription) parses again to \(again)" }
+    if mailbox.localPart.utf8.count > PathParser.maxLocalPartLength { return "local part too long: \(text.debugDescription)" }
+    if mailbox.isInternationalized != !text.unicodeScalars.allSatisfy(\.isASCII) {
+        return "isInternationalized disagrees with \(text.debugDescription)"
+    }
+    if !allowUTF8, mailbox.isInternationalized { return "non-ASCII \(text.debugDescription) accepted without SMTPUTF8" }
+    // A bare mailbox may be longer than a path allows (RFC 5321 §4.5.3.1.3).
+    guard text.utf8.count + 2 <= PathParser.maxPathLength else {
+        return inPath ? "path too long: \(text.debugDescription)" : nil
+    }
+    guard case .success(.rcpt(let inRcpt, _)) = CommandParser.parse(Array("RCPT TO:<\(text)>".utf8)) else {
+        return "RCPT TO:<\(text.debugDescription)> is refused"
+    }
+    guard sameMailbox(inRcpt, mailbox) else { return "RCPT TO:<\(text.debugDescription)> gives \(inRcpt)" }
+    guard case .success(.mail(.mailbox(let inMail), _)) = CommandParser.parse(Array("MAIL FROM:<\(text)>".utf8)) else {
+        return "MAIL FROM:<\(text.debugDescription)> is refused"
+    }
+    guard sameMailbox(inMail, mailbox) else { return "MAIL FROM:<\(text.debugDescription)> gives \(inMail)" }
+    return nil
+}
+
 @Suite("Fuzz")
 struct FuzzTests {
     /// 10,000 random byte strings through framer and parser, in every mode, fed in random pieces.
@@ -115,6 +157,11 @@ struct FuzzTests {
                         let result = CommandParser.parse(line)
                         seen[summary(result).prefix { $0 != " " } + " parsed", default: 0] += 1
                         switch result {
+                        case .success(.mail(.mailbox(let mailbox), _)), .success(.rcpt(let mailbox, _)):
+                            seen["mailbox accepted", default: 0] += 1
+                            if let problem = mailboxProblem(mailbox, allowUTF8: true) {
+                                findings.append(Finding(round: round, problem: problem, input: input))
+                            }
                         case .success(.data):
                             framer.beginData()
                         case let .success(.bdat(size, last)):
@@ -142,22 +189,48 @@ struct FuzzTests {
         // The input must reach every mode and every kind of event, or this test proves little.
         for kind in ["command", "commandTooLong", "commandBadLineEnding", "content", "dataEnd", "dataEnd refused",
                      "chunkEnd", "chunkEnd refused", "MAIL parsed", "RCPT parsed", "DATA parsed", "BDAT parsed",
-                     "500 parsed", "501 parsed", "555 parsed"] {
+                     "500 parsed", "501 parsed", "555 parsed", "mailbox accepted"] {
             #expect(seen[kind, default: 0] >= 20, "only \(seen[kind, default: 0]) × \(kind)")
         }
     }
 
-    /// The grammars on their own, with arbitrary text that never went through the framer.
+    /// The grammars on their own, with arbitrary text that never went through the framer. Every
+    /// accepted path or mailbox must satisfy `mailboxProblem`; an accepted domain is lowercased,
+    /// within its size limit, and ASCII unless SMTPUTF8 was given.
     @Test func randomTextThroughPathAndParameterParsers() {
         var random = SeededGenerator(seed: 6531)
         var unsafeReplies: [String] = []
+        var problems: [String] = []
+        var accepted = 0
         for _ in 0..<10_000 {
-            let text = String(decoding: randomInput(&random), as: UTF8.self)
+            var text = String(decoding: randomInput(&random), as: UTF8.self)
+            // Half the time a path at the start, so that the path grammar accepts often enough.
+            if Bool.random(using: &random) { text = "<" + text }
             let allowUTF8 = Bool.random(using: &random)
-            _ = try? PathParser.parsePath(Substring(text), allowUTF8: allowUTF8)
-            _ = try? PathParser.parseReversePath(Substring(text), allowUTF8: allowUTF8)
-            _ = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8)
-            _ = try? PathParser.parseDomain(Substring(text), allowUTF8: allowUTF8)
+            var mailboxes: [(Mailbox, inPath: Bool)] = []
+            if let (mailbox, rest) = try? PathParser.parsePath(Substring(text), allowUTF8: allowUTF8) {
+                mailboxes.append((mailbox, true))
+                if rest.endIndex != text.endIndex || rest.startIndex <= text.startIndex {
+                    problems.append("\(text.debugDescription): the rest is not what follows the path")
+                }
+            }
+            if case .mailbox(let mailbox)? = try? PathParser.parseReversePath(Substring(text), allowUTF8: allowUTF8).0 {
+                mailboxes.append((mailbox, true))
+            }
+            if let mailbox = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) {
+                mailboxes.append((mailbox, false))
+            }
+            for (mailbox, inPath) in mailboxes {
+                accepted += 1
+                if let problem = mailboxProblem(mailbox, allowUTF8: allowUTF8, inPath: inPath) { problems.append(problem) }
+            }
+            if let domain = try? PathParser.parseDomain(Substring(text), allowUTF8: allowUTF8) {
+                accepted += 1
+                if domain.utf8.count > PathParser.maxDomainLength || Array(domain.utf8) != Array(domain.lowercased().utf8)
+                    || (!allowUTF8 && !domain.unicodeScalars.allSatisfy(\.isASCII)) {
+                    problems.append("domain \(domain.debugDescription) from \(text.debugDescription)")
+                }
+            }
             _ = EnhancedStatusCode(parsing: Substring(text))
             _ = XText.isValid(Substring(text))
             #expect(XText.decode(Substring(XText.encode(text))) == text)
@@ -170,5 +243,7 @@ struct FuzzTests {
             }
         }
         #expect(unsafeReplies.isEmpty, "\(unsafeReplies.prefix(3))")
+        #expect(problems.isEmpty, "\(problems.count) accepted addresses break a rule: \(problems.prefix(3))")
+        #expect(accepted >= 200, "only \(accepted) addresses accepted: the rules above were hardly exercised")
     }
 }

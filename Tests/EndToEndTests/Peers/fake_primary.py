@@ -9,6 +9,7 @@ then one line per event on stdout, flushed at once, so that a test can wait on t
     session N                       a client connected
     greeting N CODE                 the greeting sent
     rcpt N ADDRESS CODE             the reply to one RCPT
+    dot N                           the final dot of a message arrived (before any delay or limit)
     message SEQ FILE                a message was taken and stored (before its reply is sent)
     reply N CODE                    the reply after the final dot
 Stop it with SIGTERM or SIGKILL by its PID.
@@ -30,6 +31,9 @@ The script (a JSON object, from a file or the command line; all keys optional):
     data_delay_ms   int               delay after the final dot, before storing and replying
     reply_delay_ms  int               delay after storing a message, before its reply: the
                                       message is taken but the client does not know it yet
+    accept_limit    int               take no more than this many messages in DIR (counted by
+                                      SEQ): a later final dot is held, unanswered, until the
+                                      script raises or drops the limit, so a test sets the pace
 A script file is read again whenever it changes, so a test can change the behaviour of a
 running server (write the new file elsewhere and rename it over the old one); a session keeps
 the script it started with.
@@ -135,6 +139,14 @@ class Server:
         self.store = store
         self.sessions = 0
 
+    async def within_accept_limit(self):
+        """Returns once the current script's accept_limit (re-read while waiting) allows one more message."""
+        while True:
+            limit = self.script.snapshot().get("accept_limit")
+            if limit is None or self.store.next_seq <= int(limit):
+                return
+            await asyncio.sleep(0.01)
+
     async def handle(self, reader, writer):
         self.sessions += 1
         number = self.sessions
@@ -208,9 +220,11 @@ class Server:
                             data_line = data_line[1:]
                         chunks.append(data_line)
                     data = b"".join(chunks)
+                    emit("dot %d" % number)
                     delay = int(script.get("data_delay_ms", 0))
                     if delay:
                         await asyncio.sleep(delay / 1000)
+                    await self.within_accept_limit()
                     code, text = script.get("data_reply", [250, "2.0.0 Ok: queued"])
                     if int(code) == 250:
                         record = dict(transaction)

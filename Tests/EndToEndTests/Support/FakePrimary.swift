@@ -13,6 +13,9 @@ struct PrimaryScript: Sendable {
     var dataDelayMilliseconds = 0
     /// Delay after a message is stored, before its 250: the message is taken, its sender does not know yet.
     var replyDelayMilliseconds = 0
+    /// The most messages the primary takes (counted across restarts): the final dot of a later
+    /// one waits, unanswered, until a new script raises or drops the limit. A test sets the pace.
+    var acceptLimit: Int?
 
     var json: String {
         var object: [String: Any] = [:]
@@ -20,6 +23,7 @@ struct PrimaryScript: Sendable {
         if !rcpt.isEmpty { object["rcpt"] = rcpt.mapValues { [$0.code, $0.text] as [Any] } }
         if dataDelayMilliseconds > 0 { object["data_delay_ms"] = dataDelayMilliseconds }
         if replyDelayMilliseconds > 0 { object["reply_delay_ms"] = replyDelayMilliseconds }
+        if let acceptLimit { object["accept_limit"] = acceptLimit }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

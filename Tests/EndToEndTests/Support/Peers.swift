@@ -13,30 +13,39 @@ enum Tools {
         return binary
     }
 
-    /// The path of `name` in PATH, or nil.
+    /// The path of `name` in PATH, or nil. Postfix's test programs (smtp-source, smtp-sink) live
+    /// in /usr/sbin, which PATH may leave out.
     static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
+        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
     }
 
+    /// The Debian package that provides each peer, for the messages that say what to install.
+    static let packages = [
+        "swaks": "swaks", "smtp-source": "postfix", "smtp-sink": "postfix", "chromium": "chromium",
+        "openssl": "openssl", "python3": "python3", "script": "bsdutils",
+    ]
+
+    /// `scripts/test` installs every peer and sets this, so that there a missing peer fails the
+    /// tests that need it instead of skipping them.
+    static let peersRequired = ProcessInfo.processInfo.environment["BACKSTOP_TEST_PEERS"] == "required"
+
+    /// Whether a test that needs `name` should run: the peer is installed, or it must be. A test
+    /// that is not run is a skip the runner counts, with the reason given in its trait.
+    static func available(_ name: String) -> Bool {
+        peersRequired || find(name) != nil
+    }
+
     /// A peer the tests cannot do without: its absence fails the test with a clear message
     /// rather than letting it pass without having run.
     static func require(_ name: String) throws -> String {
         if let found = find(name) { return found }
-        throw SpawnError(description: "\(name) is not installed (not found in PATH); `.ci/run` installs the test peers")
-    }
-
-    static let swaksInstalled = find("swaks") != nil
-
-    /// Postfix's test programs (smtp-source, smtp-sink) live in /usr/sbin, which PATH may leave out.
-    static func postfix(_ name: String) throws -> String {
-        let sbin = "/usr/sbin/\(name)"
-        if find(name) == nil, FileManager.default.isExecutableFile(atPath: sbin) { return sbin }
-        return try require(name)
+        throw SpawnError(description: "\(name) is not installed (not found in PATH or /usr/sbin); `scripts/test` " +
+                                      "installs the test peers (apt-get install \(packages[name] ?? name))")
     }
 
     /// Tests/EndToEndTests/Peers, found from this file's path.

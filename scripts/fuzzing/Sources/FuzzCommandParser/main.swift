@@ -4,7 +4,7 @@ import SMTPProtocol
 /// One command line, as the framer hands it over (no CRLF), through `CommandParser`.
 ///
 /// Rules: a refusal is a well-formed permanent reply; verbs are case-insensitive; a parsed
-/// command keeps RFC 5321's size limits.
+/// command keeps RFC 5321's size limits; an accepted address parses again to the same mailbox.
 @main
 enum FuzzCommandParser {
     static func main() { runLibFuzzer { fuzzCommandLine(input($0, $1)); return 0 } }
@@ -21,6 +21,8 @@ func fuzzCommandLine(_ data: UnsafeBufferPointer<UInt8>) {
         guard size >= 0 else { violated("BDAT size \(size)") }
     case .success(.mail(.mailbox(let mailbox), _)), .success(.rcpt(let mailbox, _)):
         checkSizeLimits(mailbox, inPath: true)
+        // The parser takes UTF-8 addresses; the session refuses them without SMTPUTF8.
+        checkParsesAgain(mailbox, allowUTF8: true)
     case .success(.ehlo(let name)), .success(.helo(let name)):
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { violated("HELO name \(name.debugDescription)") }
     case .success:

@@ -8,8 +8,9 @@ import SMTPProtocol
 /// spool and recipient verifier answer at once. No sockets, no spool.
 ///
 /// Every action is checked as it happens: replies are well-formed, a commit carries at least
-/// one recipient and only recipients the relay policy accepts, content with a violation is
-/// never committed, and nothing happens after the session closed.
+/// one recipient and only recipients the relay policy accepts, each of its addresses parses
+/// again to the same mailbox, content with a violation is never committed, and nothing happens
+/// after the session closed.
 struct SessionReplay {
     static let settings = SessionSettings(hostname: "mx2.example.net", maxMessageSize: 4096, maxErrors: 20)
     static let policy = RelayPolicy(domains: ["example.org", ".example.com"])
@@ -92,6 +93,9 @@ struct SessionReplay {
                 for recipient in transaction.recipients where Self.policy.decide(recipient.mailbox) != nil {
                     violated("open relay: \(recipient.mailbox) was committed")
                 }
+                // What is stored and forwarded reads back as what was accepted.
+                for recipient in transaction.recipients { checkParsesAgain(recipient.mailbox, allowUTF8: true) }
+                if case .mailbox(let sender) = transaction.sender { checkParsesAgain(sender, allowUTF8: true) }
                 commits += 1
                 perform(machine.committed(Replies.queued("0A0000000001")))
             case .verifyRecipient:

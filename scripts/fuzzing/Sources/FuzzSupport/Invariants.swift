@@ -25,6 +25,37 @@ public func checkWellFormed(_ reply: SMTPReply) {
     }
 }
 
+/// An accepted mailbox parses again from its own text to the same mailbox, octet for octet
+/// (String's == would let a canonically equivalent one pass), alone and, when it fits in a path,
+/// as the path of `MAIL FROM:` and `RCPT TO:`: what Backstop stores and forwards is what it accepted.
+public func checkParsesAgain(_ mailbox: Mailbox, allowUTF8: Bool) {
+    let text = mailbox.text
+    guard let again = try? PathParser.parseMailbox(Substring(text), allowUTF8: allowUTF8) else {
+        violated("the accepted address \(text.debugDescription) does not parse again")
+    }
+    if !sameOctets(again, mailbox) { violated("\(text.debugDescription) parses to another mailbox: \(again)") }
+    // A bare mailbox may be longer than a path allows (RFC 5321 §4.5.3.1.3).
+    guard text.utf8.count + 2 <= PathParser.maxPathLength else { return }
+    guard case .success(.rcpt(let inRcpt, _)) = CommandParser.parse(Array("RCPT TO:<\(text)>".utf8)), sameOctets(inRcpt, mailbox) else {
+        violated("RCPT TO:<\(text.debugDescription)> does not give the same mailbox")
+    }
+    guard case .success(.mail(.mailbox(let inMail), _)) = CommandParser.parse(Array("MAIL FROM:<\(text)>".utf8)),
+          sameOctets(inMail, mailbox) else {
+        violated("MAIL FROM:<\(text.debugDescription)> does not give the same mailbox")
+    }
+}
+
+private func sameOctets(_ a: Mailbox, _ b: Mailbox) -> Bool {
+    func octets(_ domain: Mailbox.Domain) -> [UInt8] {
+        switch domain {
+        case .name(let name): Array("name:\(name)".utf8)
+        case .literal(let literal): Array("literal:\(literal)".utf8)
+        }
+    }
+    return Array(a.text.utf8) == Array(b.text.utf8) && Array(a.localPart.utf8) == Array(b.localPart.utf8)
+        && octets(a.domain) == octets(b.domain) && a.isQuoted == b.isQuoted && a.isInternationalized == b.isInternationalized
+}
+
 /// RFC 5321 §4.5.3.1: at most 64 octets of local part, 255 of domain name or address literal,
 /// and 256 of path when the mailbox came in one.
 public func checkSizeLimits(_ mailbox: Mailbox, inPath: Bool) {
