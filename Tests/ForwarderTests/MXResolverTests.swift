@@ -44,6 +44,7 @@ struct MXResolverTests {
     func internationalizedDomain() async throws {
         var dns = CannedDNS()
         dns["xn--bcher-kva.example", .mx] = mx([(10, "mx.xn--bcher-kva.example")], for: "xn--bcher-kva.example")
+        dns = withAddresses(dns, ["mx.xn--bcher-kva.example"])
         let lookup = await MXResolver(dns: dns).mailHosts(for: "BÜCHER.example")
         #expect(hosts(lookup) == ["mx.xn--bcher-kva.example"])
     }
