@@ -29,6 +29,8 @@ import Logging
 /// commands' `route_pause` and `arrival_log` (see `SpoolSchema.v4`). "v5" adds
 /// `recipient_verdict`, recipient verification's memory, and `message.warned_at`,
 /// set once the sender was warned of a delay (see `SpoolSchema.v5`).
+/// "v6-recipient-verified" adds `recipient.verified`, set when the recipient was listed or
+/// confirmed at RCPT (a DSN returns the full message only to verified recipients).
 /// "v7-content-digest-and-history" adds `recent_message.content_digest` and an index to prune
 /// the health history by time (see `SpoolSchema.v7ContentDigestAndHistory`). A database that has
 /// a migration this build does not know is refused (`SpoolError.newerSchema`).
@@ -87,7 +89,7 @@ public final class Spool: Sendable, MessageStore {
     /// when missing, and brings its schema up to date. Blocks while it opens
     /// and migrates: call it at startup, not on an event loop.
     ///
-    /// - Parameter dedupWindow: a message with the Message-ID, sender and recipient set of one
+    /// - Parameter dedupWindow: a message with the Message-ID, sender, recipient set and content of one
     ///   stored less than this long before it is acknowledged but stored once
     ///   (`StoredReceipt.isDuplicate`); zero turns duplicate suppression off.
     public convenience init(path: String, logger: Logger, dedupWindow: Duration = Spool.defaultDedupWindow) throws {
