@@ -36,6 +36,13 @@ extension ServerSettings {
         shutdownGrace: .seconds(30),
         memoryBodyLimit: 262_144)
 
+    /// Bytes of replies a session may have waiting for the socket before it is closed. Not a
+    /// setting: a session stops reading while its client does not read, far below this.
+    public static let maxPendingOutput = 65_536
+    /// How long the reply before a close (QUIT, a timeout, too many errors) may take to go
+    /// out before the connection is closed regardless.
+    public static let closeLinger: Duration = .seconds(10)
+
     /// This machine's name, lowercased; "localhost" when it has none that is a valid
     /// domain name, so that the defaults always pass their own validation.
     static func machineHostname() -> String {
