@@ -111,9 +111,9 @@ struct ClientResourceTests {
             // The clients stop sending and still do not read. How long a session makes progress
             // depends on the kernel's socket buffers (autotuned to megabytes); once it makes
             // none, the command timeout must end it, though its reply can never be delivered.
-            var closings: [Duration?] = []
-            for client in clients {
-                closings.append(try await client.waitUntilClosedByServer(within: .seconds(60)))
+            let closings = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                for client in clients { group.addTask { try await client.waitUntilClosedByServer(within: .seconds(60)) } }
+                return try await group.reduce(into: [Duration?]()) { $0.append($1) }
             }
             let slowest = closings.compactMap { $0 }.max() ?? .zero
             print("\(Self.readers) clients that never read, \(Self.load): sent \(sent >> 10) KiB of commands; " +
