@@ -105,6 +105,9 @@ extension BounceSettings {
 }
 
 extension AdminSettings {
+    /// Admin connections served at once; more are closed unanswered. Not a setting.
+    public static let maxConnections = 64
+
     /// Local only and without a token: metrics and status for this machine's monitoring.
     public static let defaults = AdminSettings(listen: ListenAddress(host: "127.0.0.1", port: 9425), token: nil)
 }

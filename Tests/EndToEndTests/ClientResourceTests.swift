@@ -165,6 +165,28 @@ struct ClientResourceTests {
         }
     }
 
+    @Test("The admin listener serves 64 connections at once and closes more at once, unanswered; then serves again")
+    func adminConnectionCap() async throws {
+        let adminPort = try freeLoopbackPort()
+        var options = BackstopOptions()
+        options.addAdmin(port: adminPort)
+        try await withBackstop(options) { server in
+            // Idle connections, as a flood would open them; each is served (waits for its request).
+            var held = try (0..<64).map { _ in try RawSMTPConnection(port: adminPort) }
+            let extra = try RawSMTPConnection(port: adminPort)
+            #expect(try await extra.isClosedByPeer(), "the 65th connection is closed at once")
+            held.removeAll()
+            // Until the server has seen the closes, a request may still find every place taken.
+            var status: Int?
+            let deadline = ContinuousClock.now + .seconds(15)
+            while status != 200, ContinuousClock.now < deadline {
+                status = (try? await adminGet(adminPort, "/healthz"))?.status
+            }
+            #expect(status == 200, "served again once the idle connections are gone")
+            #expect(server.process.isRunning, "backstop is still up: \(server.log)")
+        }
+    }
+
     func temporaryFiles(in directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory)
     }
