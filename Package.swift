@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Listener", "MailNames", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),

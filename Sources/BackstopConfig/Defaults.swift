@@ -36,6 +36,13 @@ extension ServerSettings {
         shutdownGrace: .seconds(30),
         memoryBodyLimit: 262_144)
 
+    /// Bytes of replies a session may have waiting for the socket before it is closed. Not a
+    /// setting: a session stops reading while its client does not read, far below this.
+    public static let maxPendingOutput = 65_536
+    /// How long the reply before a close (QUIT, a timeout, too many errors) may take to go
+    /// out before the connection is closed regardless.
+    public static let closeLinger: Duration = .seconds(10)
+
     /// This machine's name, lowercased; "localhost" when it has none that is a valid
     /// domain name, so that the defaults always pass their own validation.
     static func machineHostname() -> String {
@@ -105,6 +112,9 @@ extension BounceSettings {
 }
 
 extension AdminSettings {
+    /// Admin connections served at once; more are closed unanswered. Not a setting.
+    public static let maxConnections = 64
+
     /// Local only and without a token: metrics and status for this machine's monitoring.
     public static let defaults = AdminSettings(listen: ListenAddress(host: "127.0.0.1", port: 9425), token: nil)
 }

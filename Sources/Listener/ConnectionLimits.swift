@@ -1,7 +1,15 @@
 import NIOCore
 import Synchronization
 
-/// Caps on concurrent connections, in total and per client IP (`421 4.7.0` past them).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Caps on concurrent connections, in total and per client (`421 4.7.0` past them). A client
+/// is an IPv4 address, or an IPv6 /64: whoever has one IPv6 address usually holds the whole
+/// /64, so counting each address would give them 2^64 allowances.
 public final class ConnectionLimits: Sendable {
     public let maxTotal: Int
     public let maxPerAddress: Int
@@ -20,7 +28,8 @@ public final class ConnectionLimits: Sendable {
 
     /// Counts the connection in if there is room; an admitted connection must be `release`d.
     public func admit(_ address: String) -> Admission {
-        state.withLock { state in
+        let address = Self.client(of: address)
+        return state.withLock { state in
             if state.total >= maxTotal { return .tooManyInTotal }
             let mine = state.perAddress[address, default: 0]
             if mine >= maxPerAddress { return .tooManyFromAddress }
@@ -31,6 +40,7 @@ public final class ConnectionLimits: Sendable {
     }
 
     public func release(_ address: String) {
+        let address = Self.client(of: address)
         state.withLock { state in
             state.total -= 1
             let mine = state.perAddress[address, default: 1] - 1
@@ -39,6 +49,20 @@ public final class ConnectionLimits: Sendable {
     }
 
     public var open: Int { state.withLock { $0.total } }
+
+    /// The key a connection from `address` is counted under: an IPv4 address as written
+    /// (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address's /64 prefix.
+    /// Anything else (a Unix socket, "unknown") is its own key.
+    static func client(of address: String) -> String {
+        var ipv6 = in6_addr()
+        guard inet_pton(AF_INET6, address, &ipv6) == 1 else { return address }
+        let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
 }
 
 /// The open sessions, so a shutdown can reach each of them.

@@ -22,7 +22,10 @@ public final class ListenerEnvironment: Sendable {
     public let spool: Spool
     /// Where large message bodies are written while they arrive.
     public let incomingDirectory: String
+    /// Runs the blocking work of sessions: spilled message bodies.
     public let threadPool: NIOThreadPool
+    /// The file system calls for spilled message bodies, made on `threadPool`.
+    public let spillFileOperations: any SpillFileOperations
     public let logger: Logger
     public let limits: ConnectionLimits
     public let sessions = SessionRegistry()
@@ -39,7 +42,9 @@ public final class ListenerEnvironment: Sendable {
                 threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
                 messageStored: @escaping @Sendable () -> Void = {},
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
-                recipientVerifier: (any RecipientVerifier)? = nil) {
+                recipientVerifier: (any RecipientVerifier)? = nil,
+                spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
+        self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail

@@ -2,20 +2,15 @@ import NIOCore
 import NIOPosix
 import SMTPProtocol
 import Spool
-import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Collects the content of one message as it arrives, within bounded memory.
 ///
-/// The first `memoryLimit` bytes stay in memory; the rest is written to a temporary file in the
-/// spool's incoming directory, on the NIO thread pool (never on the event loop). A 50 MB message
-/// therefore costs at most `memoryLimit` plus the writes in flight, not several copies.
-/// Content past `maxSize` is counted but dropped: the message is refused at its end.
+/// The first `memoryLimit` bytes stay in memory; the rest is written to a `SpillFile` in the
+/// spool's incoming directory. Every file operation (create, write, close, remove) runs on the
+/// thread pool, never on the event loop, each after the one queued before it: a discard
+/// therefore never races a write still in flight. A 50 MB message costs at most `memoryLimit`
+/// plus the writes in flight, not several copies. Content past `maxSize` is counted but
+/// dropped: the message is refused at its end.
 final class MessageAssembler {
     /// Above this many bytes waiting to be written, the session stops reading from the socket.
     static let maxBytesInFlight = 4 << 20
@@ -25,43 +20,47 @@ final class MessageAssembler {
     let incomingDirectory: String
     let threadPool: NIOThreadPool
     let eventLoop: any EventLoop
+    let operations: any SpillFileOperations
 
     private(set) var size = 0
     private(set) var headers = HeaderScanner()
     private var memory: ByteBuffer
     private var spill: SpillFile?
-    private var writes: [EventLoopFuture<Void>] = []
+    /// The file operation queued last; the next one starts when it is done.
+    private var lastOperation: EventLoopFuture<Void>?
     private(set) var bytesInFlight = 0
-    private var writeError: (any Error)?
     /// Called on the event loop when writes in flight drop below the limit again.
     var onDrained: (() -> Void)?
 
-    init(maxSize: Int, memoryLimit: Int, incomingDirectory: String, threadPool: NIOThreadPool, eventLoop: any EventLoop) {
+    init(maxSize: Int, memoryLimit: Int, incomingDirectory: String, threadPool: NIOThreadPool, eventLoop: any EventLoop,
+         operations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.maxSize = maxSize
         self.memoryLimit = memoryLimit
         self.incomingDirectory = incomingDirectory
         self.threadPool = threadPool
         self.eventLoop = eventLoop
+        self.operations = operations
         self.memory = ByteBuffer()
     }
 
     var isOverSize: Bool { size > maxSize }
     var needsBackpressure: Bool { bytesInFlight > Self.maxBytesInFlight }
+    /// True once the body goes to a file rather than staying in memory.
+    var hasSpilled: Bool { spill != nil }
 
     func append(_ content: ByteBuffer) {
         size += content.readableBytes
         if !headers.isInBody { headers.scan(content.readableBytesView) }
-        guard size <= maxSize, writeError == nil else { return }
+        guard size <= maxSize else { return }
         if spill == nil, memory.readableBytes + content.readableBytes <= memoryLimit {
             var content = content
             memory.writeBuffer(&content)
             return
         }
-        do {
-            if spill == nil { spill = try SpillFile(directory: incomingDirectory) }
-        } catch {
-            writeError = error
-            return
+        if spill == nil {
+            let file = SpillFile(directory: incomingDirectory, operations: operations, threadPool: threadPool)
+            spill = file
+            _ = enqueue { try file.create() }
         }
         if memory.readableBytes > 0 {
             write(memory)
@@ -72,98 +71,62 @@ final class MessageAssembler {
 
     private func write(_ buffer: ByteBuffer) {
         guard let spill else { return }
-        let offset = spill.reserve(buffer.readableBytes)
         let length = buffer.readableBytes
         bytesInFlight += length
-        let done = threadPool.runIfActive(eventLoop: eventLoop) {
-            try spill.write(buffer, at: offset)
-        }
-        done.assumeIsolated().whenComplete { result in
+        enqueue { try spill.write(buffer) }.assumeIsolated().whenComplete { _ in
             self.bytesInFlight -= length
-            if case .failure(let error) = result, self.writeError == nil { self.writeError = error }
             if !self.needsBackpressure { self.onDrained?() }
         }
-        writes.append(done)
+    }
+
+    /// Queues `operation` on the thread pool after the operations queued before it. After a
+    /// failure the later ones are skipped and fail with the first error.
+    @discardableResult
+    private func enqueue(_ operation: @escaping @Sendable () throws -> Void) -> EventLoopFuture<Void> {
+        let threadPool = self.threadPool
+        let eventLoop = self.eventLoop
+        let next = if let lastOperation {
+            lastOperation.flatMap { threadPool.runIfActive(eventLoop: eventLoop, operation) }
+        } else {
+            threadPool.runIfActive(eventLoop: eventLoop, operation)
+        }
+        lastOperation = next
+        return next
+    }
+
+    /// Removes the file once everything queued before is done, whether that succeeded or not.
+    private func remove(_ spill: SpillFile) -> EventLoopFuture<Void> {
+        let threadPool = self.threadPool
+        let eventLoop = self.eventLoop
+        let pending = (lastOperation ?? eventLoop.makeSucceededVoidFuture()).flatMapErrorThrowing { _ in () }
+        let removed = pending.flatMap { threadPool.runIfActive(eventLoop: eventLoop) { spill.remove() } }
+        lastOperation = removed
+        return removed
     }
 
     /// Waits for the writes in flight and hands over the body; the assembler is spent after.
     func finish() -> EventLoopFuture<MessageBody> {
-        let all = EventLoopFuture.andAllComplete(writes, on: eventLoop)
-        let spill = self.spill
-        self.spill = nil
         let memory = self.memory
         self.memory = ByteBuffer()
-        return all.assumeIsolated().flatMapThrowing { () throws -> MessageBody in
-            if let error = self.writeError {
-                spill?.remove()
-                throw error
-            }
-            guard let spill else { return .bytes(Array(memory.readableBytesView)) }
-            try spill.close()
-            return .file(path: spill.path)
-        }.nonisolated()
+        guard let spill else { return eventLoop.makeSucceededFuture(.bytes(Array(memory.readableBytesView))) }
+        self.spill = nil
+        return enqueue { try spill.close() }.assumeIsolated().flatMapError { error in
+            self.remove(spill).flatMapThrowing { throw error }
+        }.map { MessageBody.file(path: spill.path) }.nonisolated()
     }
 
-    /// Drops everything collected (refused message, closed connection).
+    /// Drops everything collected (refused or abandoned transaction, closed connection). The
+    /// file goes once the writes queued before are done.
     func discard() {
-        let spill = self.spill
-        self.spill = nil
         memory = ByteBuffer()
         guard let spill else { return }
-        EventLoopFuture.andAllComplete(writes, on: eventLoop).whenComplete { _ in
-            spill.remove()
-        }
+        self.spill = nil
+        _ = remove(spill)
     }
 }
 
-/// A temporary file for a large message body, written with `pwrite` at reserved offsets so
-/// writes on different pool threads cannot reorder the content.
-final class SpillFile: Sendable {
-    let path: String
-    private let descriptor: Int32
-    private let nextOffset: Mutex<Int64>
-
-    init(directory: String) throws {
-        path = "\(directory)/\(QueueID.generate().rawValue).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw IOError(errnoCode: errno, reason: "open \(path)") }
-        nextOffset = Mutex(0)
-    }
-
-    func reserve(_ length: Int) -> Int64 {
-        nextOffset.withLock { offset in
-            defer { offset += Int64(length) }
-            return offset
-        }
-    }
-
-    func write(_ buffer: ByteBuffer, at offset: Int64) throws {
-        var offset = offset
-        try buffer.withUnsafeReadableBytes { bytes in
-            var done = 0
-            while done < bytes.count {
-                let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset))
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw IOError(errnoCode: errno, reason: "write \(path)")
-                }
-                done += written
-                offset += Int64(written)
-            }
-        }
-    }
-
-    func close() throws {
-        if Glibc.close(descriptor) != 0 { throw IOError(errnoCode: errno, reason: "close \(path)") }
-    }
-
-    func remove() {
-        _ = Glibc.close(descriptor)
-        unlink(path)
-    }
-}
-
-/// Removes a temporary body file that will not be used; a failure leaves litter, not damage.
-func unlinkQuietly(_ path: String) {
-    unlink(path)
+/// Removes a temporary body file that will not be used, on the thread pool.
+func removeBodyFile(_ path: String, operations: any SpillFileOperations, threadPool: NIOThreadPool,
+                    eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    threadPool.runIfActive(eventLoop: eventLoop) { operations.remove(path) }
 }

@@ -44,6 +44,13 @@ public final class SMTPListener: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // Unwritable well before a session's pending replies reach their bound: a client
+            // that does not read is then not read from (see SMTPServerHandler). Replies are
+            // small, so a small socket buffer serves every client that reads them, and keeps
+            // the kernel from holding megabytes (autotuned) for one that does not.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: environment.settings.maxPendingOutput / 8,
+                                                                    high: environment.settings.maxPendingOutput / 2))
+            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(environment.settings.maxPendingOutput / 2))
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try initialize(channel)

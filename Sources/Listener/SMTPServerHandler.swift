@@ -4,29 +4,28 @@ import NIOSSL
 import NIOTLS
 import SMTPProtocol
 import Spool
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Runs one SMTP session on a channel: frames input, feeds the state machine, carries out its
 /// actions. It stops reading while the spool commits or a large body is being written, so a
-/// pipelining client can never get ahead of what has been stored.
+/// pipelining client can never get ahead of what has been stored, and while the channel is
+/// unwritable, so a client that sends commands but never reads their replies cannot make
+/// them pile up: it is left waiting until a timeout closes the session.
 final class SMTPServerHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = Never
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
-    private let environment: ListenerEnvironment
-    private let clientAddress: String
-    private var machine: SessionStateMachine
+    let environment: ListenerEnvironment
+    let clientAddress: String
+    var machine: SessionStateMachine
     private var framer: InboundFramer
     private var inbound: ByteBuffer?
-    private var assembler: MessageAssembler?
-    private var logger: Logger
+    var assembler: MessageAssembler?
+    var logger: Logger
     /// Waiting for the spool's commit or a recipient's verdict: input is kept but not
     /// processed, and no more is read.
-    private var awaitingAnswer = false
+    var awaitingAnswer = false
     private var readPending = false
     private var shutdownRequested = false
     private var timeout: Scheduled<Void>?
@@ -35,6 +34,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var receivedTLS = false
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
     private var tlsVersion: String?
+    /// Bytes of replies written and not yet taken by the socket.
+    private var pendingOutput = 0
+    /// Bytes of replies written since the last flush.
+    private var unflushedOutput = 0
+    /// Set while `process` runs: a flush inside it may report writability, which must not
+    /// start a second pass over the same input.
+    private var processing = false
+    /// Set once the session is being closed: no more input is processed.
+    var closing = false
 
     init(environment: ListenerEnvironment, clientAddress: String) {
         self.environment = environment
@@ -56,23 +64,23 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         ListenerMetrics.connectionOpened()
         logger.info("connect from [\(clientAddress)]")
         send(SMTPReply(220, nil, "\(environment.settings.hostname) ESMTP Backstop"), context: context)
-        context.flush()
+        flush(context: context)
         armTimeout(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         environment.sessions.remove(context.channel)
+        closing = true
         timeout?.cancel()
-        assembler?.discard()
-        assembler = nil
+        dropAssembler()
         logger.info("disconnect from [\(clientAddress)] tls=\(tlsVersion ?? "none")")
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        if machine.isClosed { return }
+        if machine.isClosed || closing { return }
         let count = bytes.readableBytes
         if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
         // Message content buys time as it arrives (see contentArrived). A command line must be
@@ -83,15 +91,26 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
+        flush(context: context)
+        resumeReading(context: context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if awaitingAnswer || assembler?.needsBackpressure == true {
-            readPending = true
-        } else {
+        if mayRead(context: context) {
             context.read()
+        } else {
+            readPending = true
         }
+    }
+
+    /// The client read some replies: what it sent meanwhile is processed, then read resumes.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !processing, !closing {
+            process(context: context)
+            flush(context: context)
+            resumeReading(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -115,10 +134,18 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     // MARK: - Input
 
-    private func process(context: ChannelHandlerContext) {
+    func process(context: ChannelHandlerContext) {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
         // Ask the framer even when no input is left: a BDAT chunk that ended exactly at the end
         // of the input still owes its chunkEnd, and its reply must not wait for more bytes.
-        while !awaitingAnswer, !machine.isClosed {
+        while !awaitingAnswer, !machine.isClosed, !closing {
+            // Replies go out as they accumulate, so that a client that does not read them turns
+            // the channel unwritable (also through TLS, which holds what is not flushed); then
+            // the rest of the input waits.
+            if unflushedOutput >= Self.flushThreshold { flush(context: context) }
+            guard context.channel.isWritable else { break }
             var buffer = inbound ?? ByteBuffer()
             inbound = nil
             let event = framer.next(&buffer)
@@ -191,11 +218,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     // MARK: - Actions
 
-    private func perform(_ actions: [SessionStateMachine.Action], context: ChannelHandlerContext) {
+    func perform(_ actions: [SessionStateMachine.Action], context: ChannelHandlerContext) {
         for action in actions {
             switch action {
             case .reply(let reply):
-                if !reply.isPositive, reply.code != 354 { dropAssemblerIfIdle() }
                 send(reply, context: context)
             case .replyAndClose(let reply):
                 send(reply, context: context)
@@ -216,32 +242,75 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 verify(address, context: context)
             }
         }
+        // RSET, EHLO, HELO, STARTTLS, a refusal or the end of the session abandon the
+        // transaction: its content goes with it, spilled file included.
+        if machine.transaction == nil || closing { dropAssembler() }
         if shutdownRequested, !machine.isReceivingMessage, !machine.isClosed { closeForShutdown(context: context) }
     }
 
     private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
+        guard !closing else { return }
         if !reply.isPositive { logger.debug("reply: \(reply)") }
         ListenerMetrics.replied(reply)
-        context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)), promise: nil)
+        let buffer = context.channel.allocator.buffer(string: reply.wireFormat)
+        let count = buffer.readableBytes
+        pendingOutput += count
+        unflushedOutput += count
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in self.pendingOutput -= count }
+        context.write(wrapOutboundOut(buffer), promise: written)
+        if pendingOutput > environment.settings.maxPendingOutput, !closing {
+            logger.notice("closing: \(pendingOutput) bytes of replies not taken by the client")
+            closing = true
+            timeout?.cancel()
+            context.close(promise: nil)
+        }
     }
 
-    /// Closes once the last reply is written, so a slow reader still gets it.
+    /// Bytes of replies after which they are flushed without waiting for the end of the input.
+    static let flushThreshold = 4096
+
+    func flush(context: ChannelHandlerContext) {
+        unflushedOutput = 0
+        context.flush()
+    }
+
+    /// Closes once the last reply is written, so a slow reader still gets it; but at once if
+    /// the client is not reading (the reply would never go out), and after `closeLinger` if
+    /// the reply has not gone out by then.
     private func close(context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        timeout?.cancel()
+        guard context.channel.isWritable else {
+            context.close(promise: nil)
+            return
+        }
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let linger = context.eventLoop.scheduleTask(in: TimeAmount(environment.settings.closeLinger)) {
+            loopBound.value.close(promise: nil)
+        }
+        unflushedOutput = 0
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
-            .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            .assumeIsolated().whenComplete { _ in
+                linger.cancel()
+                context.close(promise: nil)
+            }
     }
 
     private func closeForShutdown(context: ChannelHandlerContext) {
-        guard !machine.isClosed, !awaitingAnswer else { return }
+        guard !machine.isClosed, !awaitingAnswer, !closing else { return }
         send(Replies.shuttingDown, context: context)
         close(context: context)
     }
 
     private func startAssembler(context: ChannelHandlerContext) {
+        dropAssembler()
         let assembler = MessageAssembler(maxSize: environment.settings.maxMessageSize,
                                          memoryLimit: environment.settings.memoryBodyLimit,
                                          incomingDirectory: environment.incomingDirectory,
-                                         threadPool: environment.threadPool, eventLoop: context.eventLoop)
+                                         threadPool: environment.threadPool, eventLoop: context.eventLoop,
+                                         operations: environment.spillFileOperations)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         assembler.onDrained = { [weak self] in self?.resumeReading(context: loopBound.value) }
         self.assembler = assembler
@@ -252,13 +321,14 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         assembler = nil
     }
 
-    /// A refused transaction leaves nothing behind; a refused command inside it changes nothing.
-    private func dropAssemblerIfIdle() {
-        if machine.transaction == nil { dropAssembler() }
+    /// Input is read only while it can be processed at once: not while an answer is awaited,
+    /// a body's writes are behind, or the client is not reading its replies.
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        !awaitingAnswer && assembler?.needsBackpressure != true && context.channel.isWritable && !closing
     }
 
-    private func resumeReading(context: ChannelHandlerContext) {
-        guard readPending, !awaitingAnswer, assembler?.needsBackpressure != true else { return }
+    func resumeReading(context: ChannelHandlerContext) {
+        guard readPending, mayRead(context: context) else { return }
         readPending = false
         context.read()
     }
@@ -266,7 +336,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     // MARK: - Timeouts
 
     /// Starts the wait for the next command, or for the content that follows DATA or BDAT.
-    private func armTimeout(context: ChannelHandlerContext) {
+    func armTimeout(context: ChannelHandlerContext) {
         let settings = environment.settings
         if framer.isReadingCommands {
             contentDeadline = nil
@@ -299,7 +369,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let phase = framer.isReadingCommands ? "waiting for a command" : "receiving message content"
         timeout = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            guard !handler.awaitingAnswer, !handler.machine.isClosed else { return }
+            guard !handler.awaitingAnswer, !handler.machine.isClosed, !handler.closing else { return }
             handler.logger.info("timeout \(phase)")
             handler.send(Replies.timeout, context: context)
             handler.close(context: context)
@@ -316,7 +386,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             return
         }
         send(reply, context: context)
-        context.flush()
+        flush(context: context)
         if let dropped = inbound?.readableBytes, dropped > 0 {
             logger.notice("discarded \(dropped) bytes pipelined after STARTTLS")
         }
@@ -333,87 +403,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         machine.tlsEstablished()
     }
 
-    // MARK: - Commit
-
-    private func commit(_ transaction: MailTransaction, context: ChannelHandlerContext) {
-        guard let assembler else {
-            perform(machine.committed(Replies.spoolError), context: context)
-            return
-        }
-        self.assembler = nil
-        awaitingAnswer = true
-        let queueID = QueueID.generate()
-        let envelope = transaction.envelope(queueID: queueID, clientAddress: clientAddress,
-                                            clientHelo: machine.clientHelo ?? "", messageID: assembler.headers.messageID)
-        let header = ReceivedHeader.make(
-            clientHelo: machine.clientHelo ?? "unknown", clientAddress: clientAddress,
-            hostname: environment.settings.hostname, queueID: queueID.rawValue, esmtp: machine.esmtp,
-            tls: machine.tlsActive, smtpUTF8: transaction.parameters.smtpUTF8,
-            recipients: transaction.recipients.map(\.mailbox.text), at: Int(envelope.receivedAt.timeIntervalSince1970))
-        let spool = environment.spool
-        let size = assembler.size
-        let eventLoop = context.eventLoop
-        let stored = assembler.finish().flatMap { body in
-            let promise = eventLoop.makePromise(of: StoredReceipt.self)
-            promise.completeWithTask {
-                let started = ContinuousClock.now
-                defer { ListenerMetrics.commitTook(ContinuousClock.now - started) }
-                return try await spool.store(IncomingMessage(envelope: envelope, receivedHeader: header, body: body))
-            }
-            return promise.futureResult.flatMapErrorThrowing { error in
-                if case .file(let path) = body { unlinkQuietly(path) }
-                throw error
-            }
-        }
-        stored.assumeIsolated().whenComplete { result in
-            self.awaitingAnswer = false
-            let reply: SMTPReply
-            switch result {
-            case .success(let receipt):
-                self.logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
-                reply = Replies.queued(receipt.queueID.rawValue)
-                ListenerMetrics.messageAccepted()
-                if !receipt.isDuplicate { self.environment.messageStored() }
-            case .failure(let error):
-                self.logger.error("message refused with a tempfail, spool error: \(error)")
-                reply = Self.reply(for: error)
-            }
-            self.perform(self.machine.committed(reply), context: context)
-            self.resumeAfterAnswer(context: context)
-        }
-    }
-
-    /// Asks the verifier while the session waits, as it does for a commit: a pipelining
-    /// client's later commands are answered only after this RCPT.
-    private func verify(_ address: String, context: ChannelHandlerContext) {
-        guard let verifier = environment.recipientVerifier else {
-            perform(machine.recipientVerified(.accept), context: context)
-            return
-        }
-        awaitingAnswer = true
-        let promise = context.eventLoop.makePromise(of: RecipientVerdict.self)
-        let client = clientAddress
-        promise.completeWithTask { await verifier.verify(address, client: client) }
-        promise.futureResult.assumeIsolated().whenSuccess { verdict in
-            self.awaitingAnswer = false
-            self.perform(self.machine.recipientVerified(verdict), context: context)
-            self.resumeAfterAnswer(context: context)
-        }
-    }
-
-    /// After a commit or a verdict: input kept meanwhile is processed, then every reply goes
-    /// out. Flushing last matters: a pipelining client waits for the replies to commands it
-    /// sent long ago, and no further read will come to flush them.
-    private func resumeAfterAnswer(context: ChannelHandlerContext) {
-        process(context: context)
-        context.flush()
-        armTimeout(context: context)
-        if readPending, !awaitingAnswer {
-            readPending = false
-            context.read()
-        }
-    }
-
     private static func name(of version: TLSVersion) -> String {
         switch version {
         case .tlsv1: "TLSv1"
@@ -421,12 +410,5 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case .tlsv12: "TLSv1.2"
         case .tlsv13: "TLSv1.3"
         }
-    }
-
-    /// Any doubt about durability is a tempfail: the sender keeps the message and retries.
-    static func reply(for error: any Error) -> SMTPReply {
-        if let spoolError = error as? SpoolError, case .diskFull = spoolError { return Replies.spoolFull }
-        if let ioError = error as? IOError, ioError.errnoCode == ENOSPC { return Replies.spoolFull }
-        return Replies.spoolError
     }
 }

@@ -18,12 +18,21 @@ public struct SessionSettings: Sendable {
     /// Bytes a second that content must average: each byte received buys `1 / minDataRate`
     /// seconds, never more than `dataTimeout` ahead. 0: every block buys `dataTimeout`.
     public var minDataRate: Int
+    /// Replies written but not yet taken by the socket past which the session is closed. A
+    /// client that does not read its replies is not read from either (the channel turns
+    /// unwritable well below this), so only a layer that buffers without saying so gets here.
+    public var maxPendingOutput: Int
+    /// How long the last reply before a close may take to go out; then the connection is
+    /// closed regardless, so a client that never reads cannot hold it open.
+    public var closeLinger: Duration
 
     public init(hostname: String, maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 20,
                 maxHops: Int = 100, maxCommandLength: Int = 512, maxLineLength: Int = 1000,
                 memoryBodyLimit: Int = 262_144, commandTimeout: Duration = .seconds(300),
                 dataInitiationTimeout: Duration = .seconds(120), dataTimeout: Duration = .seconds(180),
-                minDataRate: Int = 500) {
+                minDataRate: Int = 500, maxPendingOutput: Int = 65_536, closeLinger: Duration = .seconds(10)) {
+        self.maxPendingOutput = maxPendingOutput
+        self.closeLinger = closeLinger
         self.hostname = hostname
         self.maxMessageSize = maxMessageSize
         self.maxRecipients = maxRecipients

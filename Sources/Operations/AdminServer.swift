@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The admin HTTP listener (`[admin] listen`) on SwiftNIO's HTTP/1.1 codec: one request per
 /// connection, answered by `AdminRoutes`. It is bound before `serve` reports success, so a
@@ -15,11 +16,17 @@ final class AdminServer: Service, Sendable {
     private let logger: Logger
     /// A client that sends nothing is dropped after this long.
     static let requestTimeout: TimeAmount = .seconds(15)
+    /// Connections served at once; more are closed unanswered. The process's descriptors are
+    /// shared with the SMTP listener, which a flood of admin connections must not starve.
+    private let maxConnections: Int
+    private let openConnections = Atomic<Int>(0)
 
     var localAddress: SocketAddress? { server.channel.localAddress }
 
-    init(host: String, port: Int, routes: AdminRoutes, group: any EventLoopGroup, logger: Logger) async throws {
+    init(host: String, port: Int, routes: AdminRoutes, group: any EventLoopGroup, logger: Logger,
+         maxConnections: Int) async throws {
         self.routes = routes
+        self.maxConnections = maxConnections
         self.logger = logger
         server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
@@ -40,7 +47,15 @@ final class AdminServer: Service, Sendable {
             try? await self.server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {
-                        group.addTask { await Self.serve(connection, routes: routes, logger: logger) }
+                        guard self.openConnections.add(1, ordering: .relaxed).newValue <= self.maxConnections else {
+                            self.openConnections.subtract(1, ordering: .relaxed)
+                            try? await connection.executeThenClose { _, _ in }
+                            continue
+                        }
+                        group.addTask {
+                            defer { self.openConnections.subtract(1, ordering: .relaxed) }
+                            await Self.serve(connection, routes: routes, logger: logger)
+                        }
                     }
                 }
             }

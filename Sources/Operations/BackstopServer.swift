@@ -51,7 +51,8 @@ public final class BackstopServer: Sendable {
             hostname: server.hostname, maxMessageSize: server.maxMessageSize, maxRecipients: server.maxRecipients,
             maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, memoryBodyLimit: server.memoryBodyLimit,
             commandTimeout: server.commandTimeout, dataInitiationTimeout: server.dataInitiationTimeout,
-            dataTimeout: server.dataBlockTimeout, minDataRate: server.minDataRate)
+            dataTimeout: server.dataBlockTimeout, minDataRate: server.minDataRate,
+            maxPendingOutput: ServerSettings.maxPendingOutput, closeLinger: ServerSettings.closeLinger)
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: reloadable,

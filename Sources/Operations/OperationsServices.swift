@@ -24,7 +24,8 @@ enum OperationsServices {
                                      listenerIsBound: { listener.isBound })
             do {
                 services.append(try await AdminServer(host: address.host, port: address.port, routes: routes,
-                                                      group: group, logger: logger))
+                                                      group: group, logger: logger,
+                                                      maxConnections: AdminSettings.maxConnections))
             } catch {
                 throw AdminStartupError(address: address.description, reason: "\(error)")
             }

@@ -38,7 +38,8 @@ final class RunningListener: Sendable {
                       limits: ConnectionLimits = ConnectionLimits(maxTotal: 100, maxPerAddress: 100),
                       group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                       shutdownGrace: Duration = .seconds(10),
-                      verifier: (any RecipientVerifier)? = nil) async throws -> RunningListener {
+                      verifier: (any RecipientVerifier)? = nil,
+                      spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) async throws -> RunningListener {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("backstop-listener-tests-\(UUID().uuidString)", isDirectory: true)
         let incoming = directory.appendingPathComponent("incoming").path
@@ -48,7 +49,7 @@ final class RunningListener: Sendable {
             settings: settings,
             reloadable: .init(policy: RelayPolicy(domains: domains, verifiesRecipients: verifier != nil), tls: tls),
             spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
-            logger: quietLogger, recipientVerifier: verifier)
+            logger: quietLogger, recipientVerifier: verifier, spillFileOperations: spillFileOperations)
         let listener = SMTPListener(addresses: [.init(host: "127.0.0.1", port: 0)], environment: environment,
                                     group: group, shutdownGrace: shutdownGrace)
         let bound = try await listener.bind()
@@ -73,6 +74,11 @@ final class RunningListener: Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Descriptors of this process open on files in the incoming directory.
+    func openTemporaryFiles() -> Int {
+        openDescriptors(under: incomingDirectory)
+    }
+
     /// Temporary body files in the incoming directory.
     func temporaryFiles() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: incomingDirectory)) ?? []).filter { $0.hasSuffix(".tmp") }
@@ -87,8 +93,10 @@ final class RunningListener: Sendable {
 func withListener(settings: SessionSettings = SessionSettings(hostname: testHostname), tls: NIOSSLContext? = nil,
                   limits: ConnectionLimits = ConnectionLimits(maxTotal: 100, maxPerAddress: 100),
                   verifier: (any RecipientVerifier)? = nil,
+                  spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations(),
                   _ body: (RunningListener) async throws -> Void) async throws {
-    let server = try await RunningListener.start(settings: settings, tls: tls, limits: limits, verifier: verifier)
+    let server = try await RunningListener.start(settings: settings, tls: tls, limits: limits, verifier: verifier,
+                                                 spillFileOperations: spillFileOperations)
     do {
         try await body(server)
     } catch {

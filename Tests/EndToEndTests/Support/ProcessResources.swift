@@ -12,6 +12,20 @@ func peakResidentBytes(of pid: Int32) throws -> Int {
     return kilobytes * 1024
 }
 
+/// Resident memory now (VmRSS in /proc/PID/status), in bytes.
+func residentBytes(of pid: Int32) throws -> Int {
+    let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kilobytes = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({ Int($0) })
+    else { throw SpawnError(description: "no VmRSS in /proc/\(pid)/status") }
+    return kilobytes * 1024
+}
+
+/// How many descriptors a process has open.
+func openDescriptors(of pid: Int32) throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+}
+
 /// Raises this process's soft limit on open descriptors to `wanted` (or the hard limit, if
 /// lower), so that it and the children it starts (which inherit the limit) can hold a flood
 /// of connections. Returns the soft limit in force afterwards.
