@@ -30,7 +30,8 @@ enum Fixtures {
         }
     }
 
-    static func client(tls: TLSPolicy = .none, timeout: Duration = .seconds(5), hostname: String = ourHostname) throws -> SMTPClient {
+    /// Each step gets 30 s: generous for a loaded machine; tests of a timeout pass their own.
+    static func client(tls: TLSPolicy = .none, timeout: Duration = .seconds(30), hostname: String = ourHostname) throws -> SMTPClient {
         try SMTPClient(configuration: SMTPClientConfiguration(
             hostname: hostname, tls: tls, timeouts: .uniform(timeout), probeTimeout: timeout))
     }
