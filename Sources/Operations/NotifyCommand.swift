@@ -50,10 +50,11 @@ struct NotifyCommand: Sendable {
         if timedOut.withLock({ $0 }) {
             throw Failure(description: "still running after \(timeout); stopped it")
         }
-        // A grandchild may keep standard error open; what was said by now is enough.
+        // Standard error ends with the command, but a grandchild may keep it open: wait for its
+        // end a few seconds at most (long enough for a loaded machine), then take what was said.
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                _ = reading.wait(timeout: .now() + 0.5)
+                _ = reading.wait(timeout: .now() + 5)
                 continuation.resume()
             }
         }
