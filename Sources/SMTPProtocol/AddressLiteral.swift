@@ -6,9 +6,10 @@ enum AddressLiteral {
         let tag = bytes[..<colon]
         let content = bytes[(colon + 1)...]
         if ASCII.uppercased(String(decoding: tag, as: UTF8.self)) == "IPV6" { return isIPv6(content) }
-        // General-address-literal: Standardized-tag ":" 1*dcontent.
+        // General-address-literal: Standardized-tag ":" 1*dcontent, less "<" and ">": a path
+        // would end at the ">", so such a mailbox could not be written back inside "<…>".
         return isLdhString(tag) && !content.isEmpty
-            && content.allSatisfy { (33...90).contains($0) || (94...126).contains($0) }
+            && content.allSatisfy { ((33...90).contains($0) || (94...126).contains($0)) && $0 != 0x3C && $0 != 0x3E }
     }
 
     /// `Snum 3("." Snum)`, each Snum 1 to 3 digits with a value up to 255.

@@ -267,6 +267,14 @@ struct PathParserTests {
         }
     }
 
+    /// RFC 5321's dcontent admits `<` and `>`, but a mailbox holding them cannot stand inside
+    /// `<…>`: the path would end at its `>`, so the address could not be written back (found by
+    /// FuzzPathParser).
+    @Test("a general address literal may not hold angle brackets", arguments: ["u@[IPv0:DB8:1<>]", "u@[tag:a>b]", "u@[tag:<]"])
+    func addressLiteralWithoutAngleBrackets(_ text: String) {
+        #expect(throws: (any Error).self) { try PathParser.parseMailbox(Substring(text), allowUTF8: true) }
+    }
+
     @Test func labelLimit() {
         #expect(failureKind("<u@\(label(63)).test>") == nil)
         #expect(failureKind("<u@\(label(64)).test>") == "tooLong")
