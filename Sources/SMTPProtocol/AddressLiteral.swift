@@ -1,15 +1,19 @@
 /// The inside of an RFC 5321 §4.1.3 address literal: IPv4, `IPv6:` or a general literal.
 enum AddressLiteral {
+    /// `"`, `<` and `>`: dcontent allows them, a path cannot carry them.
+    static let pathDelimiters: Set<UInt8> = [0x22, 0x3C, 0x3E]
+
     static func isValid(_ inside: Substring) -> Bool {
         let bytes = Array(inside.utf8)
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return isIPv4(bytes[...]) }
         let tag = bytes[..<colon]
         let content = bytes[(colon + 1)...]
         if ASCII.uppercased(String(decoding: tag, as: UTF8.self)) == "IPV6" { return isIPv6(content) }
-        // General-address-literal: Standardized-tag ":" 1*dcontent, less "<" and ">": a path
-        // would end at the ">", so such a mailbox could not be written back inside "<…>".
+        // General-address-literal: Standardized-tag ":" 1*dcontent, less `"`, "<" and ">": a
+        // path would end at the ">" (or read on into a quoted string), so such a mailbox could
+        // not be written back inside "<…>". No registered tag needs them.
         return isLdhString(tag) && !content.isEmpty
-            && content.allSatisfy { ((33...90).contains($0) || (94...126).contains($0)) && $0 != 0x3C && $0 != 0x3E }
+            && content.allSatisfy { ((33...90).contains($0) || (94...126).contains($0)) && !Self.pathDelimiters.contains($0) }
     }
 
     /// `Snum 3("." Snum)`, each Snum 1 to 3 digits with a value up to 255.

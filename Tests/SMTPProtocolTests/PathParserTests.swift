@@ -267,10 +267,10 @@ struct PathParserTests {
         }
     }
 
-    /// RFC 5321's dcontent admits `<` and `>`, but a mailbox holding them cannot stand inside
-    /// `<…>`: the path would end at its `>`, so the address could not be written back (found by
-    /// FuzzPathParser).
-    @Test("a general address literal may not hold angle brackets", arguments: ["u@[IPv0:DB8:1<>]", "u@[tag:a>b]", "u@[tag:<]"])
+    /// RFC 5321's dcontent admits `"`, `<` and `>`, but a mailbox holding them cannot stand
+    /// inside `<…>`: the path would end at its `>` or read on into a quoted string, so the
+    /// address could not be written back (found by FuzzPathParser).
+    @Test("a general address literal may not hold angle brackets or a double quote", arguments: ["u@[IPv0:DB8:1<>]", "u@[tag:a>b]", "u@[tag:<]", "uu@[f:0u\"]"])
     func addressLiteralWithoutAngleBrackets(_ text: String) {
         #expect(throws: (any Error).self) { try PathParser.parseMailbox(Substring(text), allowUTF8: true) }
     }
