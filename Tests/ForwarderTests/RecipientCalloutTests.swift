@@ -8,7 +8,7 @@ struct RecipientCalloutTests {
     func dialogue() async throws {
         let primary = try await FakePrimary.start()
         defer { Task { await primary.stop() } }
-        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(5))
+        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(30))
         #expect(answer == .accepted(SMTPReply(250, .init(2, 1, 5), "Recipient ok")))
         let commands = primary.recorded.commands
         #expect(commands == ["EHLO \(Fixtures.ourHostname)", "MAIL FROM:<>", "RCPT TO:<bob@example.com>", "RSET", "QUIT"])
@@ -26,7 +26,7 @@ struct RecipientCalloutTests {
         script.rcptReplies = ["who@example.com": reply]
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let answer = try await Fixtures.client().callout("who@example.com", to: Fixtures.local(primary.port), timeout: .seconds(5))
+        let answer = try await Fixtures.client().callout("who@example.com", to: Fixtures.local(primary.port), timeout: .seconds(30))
         switch (answer, expected) {
         case (.accepted(let got), "accepted"), (.refused(let got), "refused"):
             #expect(got == reply)
@@ -43,7 +43,7 @@ struct RecipientCalloutTests {
         script.mailReply = SMTPReply(550, .init(5, 7, 1), "No bounces here")
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(5))
+        let answer = try await Fixtures.client().callout("bob@example.com", to: Fixtures.local(primary.port), timeout: .seconds(30))
         guard case .inconclusive(let why) = answer else {
             Issue.record("expected inconclusive, got \(answer)")
             return
