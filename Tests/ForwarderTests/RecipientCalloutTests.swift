@@ -75,14 +75,14 @@ struct RecipientCalloutTests {
         var script = FakePrimary.Script()
         let offering = try await FakePrimary.start(script)
         defer { Task { await offering.stop() } }
-        let accepted = try await Fixtures.client().callout("jörg@example.com", to: Fixtures.local(offering.port), timeout: .seconds(5))
+        let accepted = try await Fixtures.client().callout("jörg@example.com", to: Fixtures.local(offering.port), timeout: .seconds(30))
         #expect(accepted == .accepted(SMTPReply(250, .init(2, 1, 5), "Recipient ok")))
         #expect(offering.recorded.commands.contains("MAIL FROM:<> SMTPUTF8"))
 
         script.smtpUTF8 = false
         let plain = try await FakePrimary.start(script)
         defer { Task { await plain.stop() } }
-        let answer = try await Fixtures.client().callout("jörg@example.com", to: Fixtures.local(plain.port), timeout: .seconds(5))
+        let answer = try await Fixtures.client().callout("jörg@example.com", to: Fixtures.local(plain.port), timeout: .seconds(30))
         guard case .inconclusive = answer else {
             Issue.record("expected inconclusive, got \(answer)")
             return
