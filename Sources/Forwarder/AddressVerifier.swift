@@ -5,7 +5,7 @@ import Foundation
 #endif
 import MailNames
 import Logging
-import Synchronization
+import BackstopSync
 
 /// What the primary said about an address, as verification remembers it.
 public struct RememberedAnswer: Hashable, Sendable {
@@ -187,10 +187,10 @@ public final class AddressVerifier: Sendable {
 
 /// Resumes a continuation with whichever answer comes first; later ones are dropped.
 private final class FirstAnswer: Sendable {
-    private let continuation: Mutex<CheckedContinuation<CalloutAnswer?, Never>?>
+    private let continuation: Locked<CheckedContinuation<CalloutAnswer?, Never>?>
 
     init(_ continuation: CheckedContinuation<CalloutAnswer?, Never>) {
-        self.continuation = Mutex(continuation)
+        self.continuation = Locked(continuation)
     }
 
     func resume(_ answer: CalloutAnswer?) {

@@ -8,7 +8,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import BackstopSync
 
 /// `[relay] verify_rate`: how many callouts one client may cause per minute. Without a cap, a
 /// client sending random RCPTs makes the primary answer one callout each, and learns from the
@@ -24,7 +24,7 @@ public final class CalloutRate: Sendable {
         var start: Date
         var count: Int
     }
-    private let windows = Mutex<[String: Window]>([:])
+    private let windows = Locked<[String: Window]>([:])
 
     public init(perMinute: Int, maximumClients: Int = 10_000) {
         self.perMinute = perMinute

@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
-import Synchronization
+import BackstopSync
 
 /// Drives delivery from the spool to the primaries: claim → deliver → record, per route.
 ///
@@ -59,7 +59,7 @@ public final class DeliveryScheduler: Sendable {
     let client: SMTPClient
     let clock: any ForwarderClock
     let logger: Logger
-    let random: Mutex<any RandomNumberGenerator & Sendable>
+    let random: Locked<any RandomNumberGenerator & Sendable>
     let signals: [RouteID: WakeSignal]
 
     public init(configuration: Configuration, queue: any DeliveryQueue, health: HealthMonitor, client: SMTPClient,
@@ -71,7 +71,7 @@ public final class DeliveryScheduler: Sendable {
         self.health = health
         self.client = client
         self.clock = clock
-        self.random = Mutex(random)
+        self.random = Locked(random)
         self.logger = logger
         let ids = configuration.routes.map(\.id) + configuration.resolvedRoutes.map(\.id)
         self.signals = Dictionary(uniqueKeysWithValues: ids.map { ($0, WakeSignal()) })
@@ -193,9 +193,9 @@ public final class DeliveryScheduler: Sendable {
 
 /// One route's pacer, shared by the connections of that route.
 final class SharedPacer: Sendable {
-    let state: Mutex<ReplayPacer>
+    let state: Locked<ReplayPacer>
 
     init(_ pacer: ReplayPacer) {
-        state = Mutex(pacer)
+        state = Locked(pacer)
     }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import BackstopSync
 
 /// Wakes a route worker that is waiting: new mail was spooled, or one of its hosts changed state.
 /// Signals while nobody waits are kept (one is enough), so none is lost between two waits.
@@ -13,7 +13,7 @@ final class WakeSignal: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init() {}
 

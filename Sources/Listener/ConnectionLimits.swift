@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import BackstopSync
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +13,7 @@ import Darwin
 public final class ConnectionLimits: Sendable {
     public let maxTotal: Int
     public let maxPerAddress: Int
-    private let state = Mutex<(total: Int, perAddress: [String: Int])>((0, [:]))
+    private let state = Locked<(total: Int, perAddress: [String: Int])>((0, [:]))
 
     public init(maxTotal: Int, maxPerAddress: Int) {
         self.maxTotal = maxTotal
@@ -67,7 +67,7 @@ public final class ConnectionLimits: Sendable {
 
 /// The open sessions, so a shutdown can reach each of them.
 public final class SessionRegistry: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let channels = Locked<[ObjectIdentifier: any Channel]>([:])
 
     public init() {}
 

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Spool
-import Synchronization
+import BackstopSync
 
 /// What every session of a listener shares. The reloadable part (policy, TLS) is swapped
 /// whole on SIGHUP; a session keeps the snapshot it started with.
@@ -36,7 +36,7 @@ public final class ListenerEnvironment: Sendable {
     /// Asked about recipients the relay policy leaves to verification (`[relay] verify`);
     /// without one, such recipients are accepted.
     public let recipientVerifier: (any RecipientVerifier)?
-    private let reloadable: Mutex<Reloadable>
+    private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, spool: Spool, incomingDirectory: String,
                 threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
@@ -49,7 +49,7 @@ public final class ListenerEnvironment: Sendable {
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings
-        self.reloadable = Mutex(reloadable)
+        self.reloadable = Locked(reloadable)
         self.spool = spool
         self.incomingDirectory = incomingDirectory
         self.threadPool = threadPool

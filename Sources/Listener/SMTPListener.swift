@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SMTPProtocol
+import BackstopSync
 import Synchronization
 
 /// The SMTP server: binds the listen addresses, admits connections within the limits, and on
@@ -23,7 +24,7 @@ public final class SMTPListener: Service, Sendable {
     private let addresses: [Address]
     private let group: any EventLoopGroup
     private let shutdownGrace: Duration
-    private let serverChannels = Mutex<[any Channel]>([])
+    private let serverChannels = Locked<[any Channel]>([])
     /// Set at graceful shutdown: a sender that connects meanwhile is told to come back (RFC 5321
     /// §3.8), which it treats as a temporary failure and retries, here or at another MX.
     private let draining = Atomic<Bool>(false)

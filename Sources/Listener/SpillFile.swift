@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
 import Spool
-import Synchronization
+import BackstopSync
 
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +26,7 @@ final class SpillFile: Sendable {
         /// True once the file may exist on disk and is still ours to remove.
         var owned = false
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(directory: String, operations: any SpillFileOperations, threadPool: NIOThreadPool) {
         path = "\(directory)/\(QueueID.generate().rawValue).\(UInt32.random(in: 0...UInt32.max)).tmp"

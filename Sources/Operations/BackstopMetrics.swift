@@ -2,14 +2,15 @@ import Forwarder
 import Listener
 import Metrics
 import Prometheus
-import Synchronization
+import BackstopSync
 
 /// The process's Prometheus registry behind swift-metrics, and the names of what Backstop
 /// exports that is not counted where it happens (queue gauges, deliveries, probes).
 public enum BackstopMetrics {
     /// What `GET /metrics` renders.
     public static let registry = PrometheusCollectorRegistry()
-    private static let bootstrapped = BootstrapFlag()
+    /// Whether `bootstrap` ran.
+    private static let bootstrapped = Locked(false)
 
     static let queueMessages = "backstop_queue_messages"
     static let queueOldestAge = "backstop_queue_oldest_age_seconds"
@@ -25,7 +26,7 @@ public enum BackstopMetrics {
     /// process, so later calls (tests, a second server in one process) do nothing. Series
     /// with known labels are created at zero, so `rate()` and alerts see them from the start.
     public static func bootstrap() {
-        bootstrapped.flag.withLock { done in
+        bootstrapped.withLock { done in
             guard !done else { return }
             var factory = PrometheusMetricsFactory(registry: registry)
             factory.durationHistogramBuckets = [
@@ -54,11 +55,4 @@ public enum BackstopMetrics {
     static func primary(_ host: PrimaryHost, isUp: Bool) {
         Gauge(label: primaryUp, dimensions: [("host", host.description)]).record(isUp ? 1 : 0)
     }
-}
-
-/// Whether `BackstopMetrics.bootstrap` ran. A class around its Mutex: a `~Copyable` static
-/// stored directly is accessed as a modify, which Thread Sanitizer reports as a race between
-/// two callers even though the lock orders them.
-private final class BootstrapFlag: Sendable {
-    let flag = Mutex(false)
 }

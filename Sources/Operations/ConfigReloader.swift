@@ -4,7 +4,7 @@ import Listener
 import Logging
 import NIOSSL
 import ServiceLifecycle
-import Synchronization
+import BackstopSync
 import UnixSignals
 
 /// SIGHUP: reads the configuration file again and swaps in the TLS certificate, the recipients
@@ -16,7 +16,7 @@ final class ConfigReloader: Service, Sendable {
     let file: String
     private let environment: ListenerEnvironment
     private let hangups: UnixSignalsSequence
-    private let running: Mutex<BackstopConfiguration>
+    private let running: Locked<BackstopConfiguration>
     private let logger: Logger
 
     /// `hangups` is made before the server starts, so a SIGHUP from then on is never fatal.
@@ -25,7 +25,7 @@ final class ConfigReloader: Service, Sendable {
         self.file = file
         self.environment = environment
         self.hangups = hangups
-        running = Mutex(configuration)
+        running = Locked(configuration)
         self.logger = logger
     }
 

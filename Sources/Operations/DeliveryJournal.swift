@@ -2,7 +2,7 @@ import Forwarder
 import Foundation
 import Logging
 import Metrics
-import Synchronization
+import BackstopSync
 
 /// The forwarder's queue as seen by operators: each attempt is logged per recipient, Postfix
 /// style (`1A2B3C: to=<b@y>, relay=mx1:25, delay=3.2, status=sent (250 2.0.0 Ok)`), and counted
@@ -93,7 +93,7 @@ struct DeliveryJournal: DeliveryQueue {
 
 /// Queue ID to arrival time of the messages under lease.
 private final class ArrivalTimes: Sendable {
-    private let times = Mutex<[String: Date]>([:])
+    private let times = Locked<[String: Date]>([:])
 
     func note(_ jobs: [DeliveryJob]) -> [DeliveryJob] {
         times.withLock { times in for job in jobs { times[job.queueID] = job.receivedAt } }

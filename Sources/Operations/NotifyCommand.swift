@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import BackstopSync
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +25,7 @@ struct NotifyCommand: Sendable {
     func run(_ command: String, input: [UInt8]) async throws {
         Self.ignoreBrokenPipes
         let child = try Self.spawn(["/bin/sh", "-c", command])
-        let errorText = Mutex("")
+        let errorText = Locked("")
         let reading = DispatchGroup()
         reading.enter()
         DispatchQueue.global().async {
@@ -37,7 +37,7 @@ struct NotifyCommand: Sendable {
             Self.writeAll(input, to: child.stdin)
             close(child.stdin)
         }
-        let timedOut = Mutex(false)
+        let timedOut = Locked(false)
         let timer = Task {
             try await Task.sleep(for: timeout)
             timedOut.withLock { $0 = true }

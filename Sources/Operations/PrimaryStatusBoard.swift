@@ -1,14 +1,14 @@
 import Forwarder
-import Synchronization
+import BackstopSync
 
 /// The latest state of every primary host, readable without waiting: the listener asks it on
 /// every MAIL when `accept_when = "primary-down"`.
 final class PrimaryStatusBoard: Sendable {
-    private let states: Mutex<[PrimaryHost: HostState]>
+    private let states: Locked<[PrimaryHost: HostState]>
 
     /// `hosts`: every primary host, default and per-domain routes alike; a host may be listed twice.
     init(hosts: [PrimaryHost]) {
-        states = Mutex(Dictionary(hosts.map { ($0, .unknown) }, uniquingKeysWith: { first, _ in first }))
+        states = Locked(Dictionary(hosts.map { ($0, .unknown) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Hosts the board was not made for are ignored.

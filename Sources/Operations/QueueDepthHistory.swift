@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import BackstopSync
 
 /// Queue depth over the last day, sampled in memory for the status page's plot. A restart
 /// starts it afresh: the spool keeps the mail, not its history.
@@ -10,7 +10,7 @@ final class QueueDepthHistory: Sendable {
     }
 
     let span: TimeInterval
-    private let samples = Mutex<[Sample]>([])
+    private let samples = Locked<[Sample]>([])
 
     init(span: TimeInterval = 86_400) {
         self.span = span

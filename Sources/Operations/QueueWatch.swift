@@ -5,7 +5,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Spool
-import Synchronization
+import BackstopSync
 
 /// Looks at the spool every `interval`: keeps the queue gauges and the depth history for the
 /// status page, and raises threshold events. Follows the health monitor for the
@@ -19,7 +19,7 @@ final class QueueWatch: Service, Sendable {
     private let transitions: AsyncStream<HealthTransition>?
     private let notifier: Notifier?
     private let interval: Duration
-    private let thresholds: Mutex<QueueThresholds>
+    private let thresholds: Locked<QueueThresholds>
     private let logger: Logger
 
     init(spool: Spool, configuration: BackstopConfiguration, monitor: HealthMonitor?, notifier: Notifier?,
@@ -33,7 +33,7 @@ final class QueueWatch: Service, Sendable {
         self.interval = interval
         self.logger = logger
         history = QueueDepthHistory()
-        thresholds = Mutex(QueueThresholds(queueThreshold: configuration.notify.queueThreshold,
+        thresholds = Locked(QueueThresholds(queueThreshold: configuration.notify.queueThreshold,
                                            ageThreshold: configuration.notify.ageThreshold.timeInterval))
     }
 

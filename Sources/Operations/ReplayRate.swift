@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import BackstopSync
 
 /// How fast the primary has been taking mail lately: the basis of the status page's estimate
 /// of the time left to drain the backlog.
@@ -41,11 +41,11 @@ final class ReplayRate: Sendable {
         }
     }
 
-    private let finished: Mutex<Ring>
+    private let finished: Locked<Ring>
 
     init(capacity: Int = 4096) {
         precondition(capacity >= 2, "a rate needs two deliveries")
-        finished = Mutex(Ring(capacity: capacity))
+        finished = Locked(Ring(capacity: capacity))
     }
 
     /// A message left the queue for the primary at `at` (every recipient of it was settled).

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import Synchronization
+import BackstopSync
 
 /// Group commit for delivery attempts, as `GroupCommitter` is for arriving mail: concurrent
 /// `Spool.record` calls (one per delivered message, from every replay connection) share one
@@ -23,8 +23,8 @@ final class AttemptCommitter: Sendable {
     private let retry: RecordingRetry
     private let reserve: SpaceReserve?
     private let beforeCommit: (@Sendable (Database) throws -> Void)?
-    private let pending = Mutex<[Submission]>([])
-    private let retries = Mutex(0)
+    private let pending = Locked<[Submission]>([])
+    private let retries = Locked(0)
 
     init(pool: DatabasePool, logger: Logger, retry: RecordingRetry, reserve: SpaceReserve?,
          beforeCommit: (@Sendable (Database) throws -> Void)? = nil) {

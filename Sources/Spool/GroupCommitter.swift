@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import Synchronization
+import BackstopSync
 
 /// Counters that show group commit at work (and feed metrics).
 public struct CommitStatistics: Sendable, Equatable {
@@ -54,7 +54,7 @@ final class GroupCommitter: Sendable {
     private let logger: Logger
     private let recentMessages: RecentMessages
     private let beforeCommit: (@Sendable (Database) throws -> Void)?
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// - Parameter beforeCommit: runs inside each batch's transaction just
     ///   before COMMIT; tests use it to hold a batch open or make COMMIT fail.

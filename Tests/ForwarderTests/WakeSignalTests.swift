@@ -1,11 +1,11 @@
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Forwarder
 
 @Suite("WakeSignal")
 struct WakeSignalTests {
     final class Count: Sendable {
-        let value = Mutex(0)
+        let value = Locked(0)
         func increment() { value.withLock { $0 += 1 } }
         var current: Int { value.withLock { $0 } }
     }

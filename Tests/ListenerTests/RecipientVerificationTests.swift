@@ -1,6 +1,6 @@
 import Foundation
 import SMTPProtocol
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Listener
 
@@ -111,7 +111,7 @@ struct RecipientVerificationMachineTests {
 /// pipelined commands are really held back.
 final class ScriptedVerifier: RecipientVerifier {
     private let verdicts: [String: RecipientVerdict]
-    private let asked = Mutex<[String]>([])
+    private let asked = Locked<[String]>([])
 
     init(_ verdicts: [String: RecipientVerdict]) { self.verdicts = verdicts }
 

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Spool
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Listener
 
@@ -10,7 +10,7 @@ import Testing
 /// on an event loop thread (where blocking calls must never run).
 final class LoopWatchingFileOperations: SpillFileOperations {
     private let real = POSIXSpillFileOperations()
-    private let calls = Mutex<(total: Int, onEventLoop: [String])>((0, []))
+    private let calls = Locked<(total: Int, onEventLoop: [String])>((0, []))
 
     var total: Int { calls.withLock { $0.total } }
     var onEventLoop: [String] { calls.withLock { $0.onEventLoop } }

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 @testable import Operations
 import Spool
-import Synchronization
+import BackstopSync
 import Testing
 
 /// `serve` keeps the spool bounded on a timer: history past `history_retention`, refusals
@@ -60,9 +60,9 @@ final class ManualClock: ForwarderClock {
         var sleepers: [(id: Int, deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
         var cancelled: Set<Int> = []
     }
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    init(now: Date) { state = Mutex(State(now: now)) }
+    init(now: Date) { state = Locked(State(now: now)) }
 
     func now() -> Date { state.withLock { $0.now } }
 

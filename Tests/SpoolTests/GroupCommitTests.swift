@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Spool
 
@@ -161,7 +161,7 @@ func storeConcurrently(_ messages: [IncomingMessage], in spool: Spool) async thr
 
 /// Holds the first batch on the writer thread until the test releases it.
 final class CommitGate: Sendable {
-    private let firstBatch = Mutex<Int?>(nil)
+    private let firstBatch = Locked<Int?>(nil)
     private let opened = DispatchSemaphore(value: 0)
 
     var firstBatchSize: Int? { firstBatch.withLock { $0 } }
@@ -185,8 +185,8 @@ final class CommitGate: Sendable {
 /// Makes the first COMMIT itself fail: a deferred foreign key violation is
 /// only detected when the transaction commits.
 final class CommitBreaker: Sendable {
-    private let broken = Mutex(false)
-    private let violationWritten = Mutex(false)
+    private let broken = Locked(false)
+    private let violationWritten = Locked(false)
 
     var deferredViolationWritten: Bool { violationWritten.withLock { $0 } }
 

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Spool
 
@@ -166,5 +166,5 @@ struct RecordingFaultTests {
 
 /// A path a test learns after it has handed a hook to the spool.
 private final class SharedPath: Sendable {
-    let value = Mutex<String?>(nil)
+    let value = Locked<String?>(nil)
 }

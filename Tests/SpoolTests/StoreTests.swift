@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Synchronization
+import BackstopSync
 import Testing
 @testable import Spool
 
@@ -88,7 +88,7 @@ struct StoreTests {
             let chunkSize = MessageWriter.chunkSize
             #expect(chunkSizes == [chunkSize, chunkSize, chunkSize, total - 3 * chunkSize])
 
-            let streamed = Mutex<[[UInt8]]>([])
+            let streamed = Locked<[[UInt8]]>([])
             let found = try await spool.writeMessageData(of: message.envelope.queueID) { chunk in
                 streamed.withLock { $0.append(chunk) }
             }

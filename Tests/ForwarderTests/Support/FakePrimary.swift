@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMTPProtocol
-import Synchronization
+import BackstopSync
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,11 +110,11 @@ final class FakePrimary: Sendable {
     }
 }
 
-/// Sockets kept bound for the life of the test process. A class around its Mutex: a
+/// Sockets kept bound for the life of the test process. A class around its lock: a
 /// `~Copyable` static stored directly is accessed as a modify, which Thread Sanitizer reports
 /// as a race between two callers even though the lock orders them.
 final class ReservedPorts: Sendable {
-    private let descriptors = Mutex<[Int32]>([])
+    private let descriptors = Locked<[Int32]>([])
 
     func keep(_ descriptor: Int32) {
         descriptors.withLock { $0.append(descriptor) }
@@ -123,7 +123,7 @@ final class ReservedPorts: Sendable {
 
 /// The recorder shared between the server's connections and the test.
 final class SharedRecord: Sendable {
-    let state = Mutex(FakePrimary.Record())
+    let state = Locked(FakePrimary.Record())
 
     func update(_ body: (inout FakePrimary.Record) -> Void) {
         state.withLock { body(&$0) }

@@ -1,10 +1,10 @@
 import Forwarder
-import Synchronization
+import BackstopSync
 
 /// A health probe whose answer the test sets, per host.
 final class ScriptedProbe: HealthProbe {
-    private let answers = Mutex<[PrimaryHost: ConnectionFailure?]>([:])
-    private let counts = Mutex<[PrimaryHost: Int]>([:])
+    private let answers = Locked<[PrimaryHost: ConnectionFailure?]>([:])
+    private let counts = Locked<[PrimaryHost: Int]>([:])
 
     func set(_ host: PrimaryHost, _ answer: ConnectionFailure?) {
         answers.withLock { $0[host] = .some(answer) }

@@ -1,6 +1,6 @@
 import Forwarder
 import Foundation
-import Synchronization
+import BackstopSync
 
 /// A clock that moves only when the test says so. Sleepers wake when `advance` passes their
 /// deadline; `waitForSleepers` lets a test wait until the code under test is idle.
@@ -19,10 +19,10 @@ final class TestClock: ForwarderClock {
         var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     init(now: Date = Fixtures.epoch) {
-        state = Mutex(State(now: now))
+        state = Locked(State(now: now))
     }
 
     func now() -> Date { state.withLock { $0.now } }
