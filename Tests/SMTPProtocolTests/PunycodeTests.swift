@@ -1,4 +1,3 @@
-import Foundation
 import MailNames
 import Testing
 
@@ -86,21 +85,18 @@ struct PunycodeTests {
 
     /// The table is written out from the Unicode data; the standard library's grapheme
     /// breaking is a second source: a scalar that glues itself to a following letter is Prepend.
-    /// The walk over every scalar takes seconds (a minute under Thread Sanitizer), so it runs on
-    /// a thread of its own, not on one of the few threads every other test's tasks share.
+    /// The walk over every scalar takes seconds (a minute under Thread Sanitizer): `onOwnThread`.
     @Test("the Prepend table covers every scalar the standard library treats as Prepend")
     func prependTable() async {
-        let missing = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var missing: [String] = []
-                for value in UInt32(0x80)...0x10FFFF {
-                    guard let scalar = Unicode.Scalar(value) else { continue }
-                    var text = String(scalar)
-                    text.unicodeScalars.append("a")
-                    if text.count == 1, !MailScalars.isPrepend(scalar) { missing.append(String(value, radix: 16)) }
-                }
-                continuation.resume(returning: missing)
+        let missing = await onOwnThread { () -> [String] in
+            var missing: [String] = []
+            for value in UInt32(0x80)...0x10FFFF {
+                guard let scalar = Unicode.Scalar(value) else { continue }
+                var text = String(scalar)
+                text.unicodeScalars.append("a")
+                if text.count == 1, !MailScalars.isPrepend(scalar) { missing.append(String(value, radix: 16)) }
             }
+            return missing
         }
         #expect(missing.isEmpty, "not in the table: \(missing)")
         #expect(MailScalars.isRefusedInLocalPart("\u{0600}"))
