@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import SMTPProtocol
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -50,16 +51,8 @@ public final class CalloutRate: Sendable {
         }
     }
 
-    /// The address itself, or for IPv6 its /64 network. An IPv4 client seen through a
-    /// dual-stack socket (`::ffff:192.0.2.7`) is that IPv4 address, not the one /64 that every
-    /// IPv4 client would share.
+    /// The client's `ClientNetwork`: its IPv4 address, or its IPv6 /64.
     public static func key(_ client: String) -> String {
-        var address = in6_addr()
-        guard client.contains(":"), inet_pton(AF_INET6, client, &address) == 1 else { return client }
-        let bytes = withUnsafeBytes(of: address) { Array($0) }
-        if bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
-            return bytes[12...].map { String($0) }.joined(separator: ".")
-        }
-        return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ".") + "/64"
+        ClientNetwork.key(of: client)
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import SMTPProtocol
 import BackstopSync
 
 #if canImport(Glibc)
@@ -50,18 +51,9 @@ public final class ConnectionLimits: Sendable {
 
     public var open: Int { state.withLock { $0.total } }
 
-    /// The key a connection from `address` is counted under: an IPv4 address as written
-    /// (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`), an IPv6 address's /64 prefix.
-    /// Anything else (a Unix socket, "unknown") is its own key.
+    /// The key a connection from `address` is counted under: its `ClientNetwork`.
     static func client(of address: String) -> String {
-        var ipv6 = in6_addr()
-        guard inet_pton(AF_INET6, address, &ipv6) == 1 else { return address }
-        let bytes = withUnsafeBytes(of: &ipv6) { Array($0) }
-        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
-            return bytes[12...].map(String.init).joined(separator: ".")
-        }
-        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-        return groups.joined(separator: ":") + "::/64"
+        ClientNetwork.key(of: address)
     }
 }
 
