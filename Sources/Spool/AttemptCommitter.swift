@@ -107,12 +107,13 @@ struct RecordingRetry: Sendable {
     /// Without a known lease expiry.
     var defaultBudget: Duration = .seconds(300)
 
-    /// Three quarters of what is left of the lease: retries end well before another worker
-    /// may claim the message, so its outcome is never written while someone delivers it again.
+    /// Half of what is left of the lease: retries end well before another worker may claim
+    /// the message, so its outcome is never written while someone delivers it again. The other
+    /// half is room for the last try itself, which a loaded machine may stretch by seconds.
     func budget(for attempt: AttemptRecord) -> Duration {
         guard let expiresAt = attempt.leaseExpiresAt else { return defaultBudget }
         let left = Duration.milliseconds(expiresAt.unixMilliseconds - attempt.finishedAt.unixMilliseconds)
-        return max(.zero, left * 3 / 4)
+        return max(.zero, left / 2)
     }
 }
 
