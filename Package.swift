@@ -36,11 +36,15 @@ let package = Package(
             name: "SMTPProtocol",
             dependencies: ["MailNames", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
+        // The spool's roles as protocols (intake, delivery ledger, operator changes and views,
+        // recipient verdicts, health history) and the values they carry. No storage engine:
+        // the forwarder and the listener depend on this, not on a backend.
+        .target(name: "SpoolContract", swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
-                "BackstopSync", "MailNames",
+                "BackstopSync", "MailNames", "SpoolContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "Spool",
+                "BackstopSync", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -86,7 +90,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool", "SMTPProtocol",
+                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool", "SpoolContract",
+                "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "MailNames", "Spool",
+                "Operations", "BackstopConfig", "MailNames", "Spool", "SpoolContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -109,7 +114,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopSync", "Spool", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackstopSync", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",
@@ -126,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopSync", "Listener", "MailNames", "SMTPProtocol", "Spool",
+                "BackstopSync", "Listener", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -139,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool",
+                "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,7 +156,7 @@ let package = Package(
         // Runs the real `backstop` binary against real peers (Python smtplib, swaks, openssl).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Spool", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Spool", "SpoolContract", .product(name: "Logging", package: "swift-log")],
             exclude: ["Peers"],
             swiftSettings: strict),
     ]

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import Spool
+import SpoolContract
 import BackstopSync
 
 /// What every session of a listener shares. The reloadable part (policy, TLS) is swapped

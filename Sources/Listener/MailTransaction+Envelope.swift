@@ -1,5 +1,6 @@
 import SMTPProtocol
 import Spool
+import SpoolContract
 
 extension MailTransaction {
     /// The envelope the spool stores for this transaction: addresses as the client wrote them,

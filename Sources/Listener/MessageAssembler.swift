@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import SMTPProtocol
 import Spool
+import SpoolContract
 
 /// Collects the content of one message as it arrives, within bounded memory.
 ///

@@ -1,6 +1,7 @@
 import NIOCore
 import SMTPProtocol
 import Spool
+import SpoolContract
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@ import NIOSSL
 import NIOTLS
 import SMTPProtocol
 import Spool
+import SpoolContract
 
 /// Runs one SMTP session on a channel: frames input, feeds the state machine, carries out its
 /// actions. It stops reading while the spool commits or a large body is being written, so a

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Spool
+import SpoolContract
 import BackstopSync
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 
 /// What the admin listener answers, apart from the HTTP plumbing (`AdminServer`), so every
 /// route and the token check are testable without a socket.

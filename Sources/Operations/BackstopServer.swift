@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Spool
+import SpoolContract
 import UnixSignals
 
 extension RecipientTable: RecipientDirectory {}

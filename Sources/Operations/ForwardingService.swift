@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Spool
+import SpoolContract
 
 /// The forward path as one service: the health monitor probes the primaries, the scheduler
 /// replays the spool to them, and the status board follows their state for the listener.

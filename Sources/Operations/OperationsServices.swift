@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Spool
+import SpoolContract
 import UnixSignals
 
 /// Builds the operations services of `serve` from the configuration: the queue watch (gauges,

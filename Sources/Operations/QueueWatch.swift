@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Spool
+import SpoolContract
 import BackstopSync
 
 /// Looks at the spool every `interval`: keeps the queue gauges and the depth history for the

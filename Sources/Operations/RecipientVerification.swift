@@ -5,6 +5,7 @@ import Listener
 import Logging
 import NIOCore
 import Spool
+import SpoolContract
 
 /// The Listener's `RecipientVerifier`, answered by the Forwarder's `AddressVerifier`: the
 /// Listener and the Forwarder meet here, never directly.

@@ -3,6 +3,7 @@ import Forwarder
 import Foundation
 import SMTPProtocol
 import Spool
+import SpoolContract
 
 /// The forwarder's `DeliveryQueue`, kept in the SQLite spool. Listener and forwarder meet only
 /// here: the listener stores, the forwarder claims and records.
@@ -82,7 +83,7 @@ struct SpoolDeliveryQueue: DeliveryQueue {
     func release(_ queueID: String, lease: Lease) async throws {
         let spool = self.spool
         let id = try Self.queueID(queueID)
-        try await Task { try await spool.release(id, leaseOwner: lease.owner) }.value
+        try await Task { try await spool.returnLease(id, leaseOwner: lease.owner) }.value
     }
 
     func recoverLeases(keepingOwner owner: String) async throws -> Int {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Spool
+import SpoolContract
 
 /// Keeps the spool bounded while `serve` runs: once at start and then every `interval`, prunes
 /// the delivery log and the health history past `[spool] history_retention`, and the primary's

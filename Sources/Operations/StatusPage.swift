@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 
 /// `GET /`: one self-contained HTML page (inline style and SVG, no script, no external
 /// asset) that tells anyone let in where things stand: is the primary up, since when, how much

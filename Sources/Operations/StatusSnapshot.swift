@@ -1,6 +1,7 @@
 import BackstopConfig
 import Foundation
 import Spool
+import SpoolContract
 
 /// What `backstop status --json` reports, for `GET /status.json` and the status page: the
 /// primary hosts with their last recorded state, paused routes, and the queue figures. The

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SpoolContract
 
 /// Plain POSIX reads of the listener's body files, so a failure carries its
 /// errno (ENOSPC and EIO must be told apart) and memory stays at one chunk.

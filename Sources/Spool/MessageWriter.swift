@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SpoolContract
 import MailNames
 import GRDB
 

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import MailNames
 import GRDB
 

@@ -1,4 +1,5 @@
 import GRDB
+import SpoolContract
 
 /// The one policy by which the spool writes a batch (arriving messages, delivery attempts):
 /// one transaction, each member inside its own savepoint, one COMMIT and one fsync for all.

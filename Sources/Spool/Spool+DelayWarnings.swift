@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 /// Delay warnings (`[spool] delay_warning`): the sender of a message still queued after that

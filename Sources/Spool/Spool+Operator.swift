@@ -1,10 +1,11 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 /// The operator's reads: `backstop queue list|summary|show`. Each runs in one read transaction,
 /// so it is a consistent snapshot while `serve` keeps writing, and it never waits for a commit.
 /// `now` decides which leases are live and how old mail is; pass the operator's clock.
-extension Spool {
+extension Spool: QueueViews {
     /// Messages the filter matches, oldest arrival first.
     public func messages(matching filter: QueueFilter = QueueFilter(), now: Date = Date()) async throws -> [QueuedMessage] {
         try await mappingDatabaseErrors {
@@ -58,6 +59,20 @@ extension Spool {
     }
 
     /// Rows of `message m` with `id`, `queue_id`, `kind`, `lease_expires_at` and `queue_state`.
+    /// The attempts recorded for a message, oldest first.
+    public func deliveryLog(of queueID: QueueID) async throws -> [DeliveryLogEntry] {
+        try await mappingDatabaseErrors {
+            try await pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM delivery_log WHERE queue_id = ? ORDER BY id",
+                                 arguments: [queueID.rawValue]).map { row in
+                    DeliveryLogEntry(queueID: row["queue_id"], recipient: row["recipient"],
+                                     at: Date(unixMilliseconds: row["at"]), host: row["host"],
+                                     outcome: row["outcome"], reply: row["reply"])
+                }
+            }
+        }
+    }
+
     static func selectMessages(_ filter: QueueFilter, now: Date, _ db: Database) throws -> [Row] {
         let (condition, arguments) = QueueSQL.condition(filter)
         return try Row.fetchAll(db, sql: """

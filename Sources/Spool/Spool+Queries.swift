@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 /// Reads for the operator commands and tests. Each runs in one read

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 /// The operator's changes: hold, release, retry, delete, flush. Each is one write transaction
@@ -14,7 +15,7 @@ import GRDB
 ///
 /// Mail made due (release, retry, flush) is found by the forwarder's next poll for due work;
 /// `serve` polls every second, which is how a flush reaches the primary within two seconds.
-extension Spool {
+extension Spool: QueueAdmin {
     /// Keeps messages out of replay until released; held mail never expires.
     public func hold(_ selection: QueueSelection, now: Date = Date()) async throws -> [MessageChange] {
         try await change(selection, now: now) { message, db in
@@ -71,20 +72,6 @@ extension Spool {
                     try Self.makeDue(messageRowID: rowID, db)
                 }
                 return waiting.count
-            }
-        }
-    }
-
-    /// Whether a leased message should still be sent: it is spooled, not held, and the lease is
-    /// still `leaseOwner`'s. The forwarder claims a batch at once; asking this before each job
-    /// lets an operator's hold or delete stop a message that is claimed but not yet started.
-    public func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool {
-        try await mappingDatabaseErrors {
-            try await pool.read { db in
-                // Asked before every replayed message: the statement is prepared once per reader.
-                try Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT state = 'active' AND lease_owner IS ? FROM message WHERE queue_id = ?
-                    """), arguments: [leaseOwner, queueID.rawValue]) ?? false
             }
         }
     }

@@ -1,18 +1,7 @@
 import Foundation
+import SpoolContract
 import GRDB
 
-/// What one pruning pass removed.
-public struct PrunedRows: Sendable, Equatable {
-    public var deliveryLog = 0
-    public var healthTransitions = 0
-    public var recipientVerdicts = 0
-
-    public init(deliveryLog: Int = 0, healthTransitions: Int = 0, recipientVerdicts: Int = 0) {
-        self.deliveryLog = deliveryLog
-        self.healthTransitions = healthTransitions
-        self.recipientVerdicts = recipientVerdicts
-    }
-}
 
 /// A bounded spool: the tables that grow with traffic rather than with the queue are pruned by
 /// age, so the database does not grow for ever on a server that is up for years. Messages

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 import MailNames
 
@@ -58,14 +59,5 @@ extension Spool {
     static func routeDomain(_ text: String) throws -> String {
         guard let domain = MailDomain.pattern(text) else { throw NotADomain(text: text) }
         return domain
-    }
-}
-
-/// What an operator gave `route pause|resume` cannot be a recipient domain.
-public struct NotADomain: Error, Sendable, Equatable, CustomStringConvertible {
-    public var text: String
-
-    public var description: String {
-        "\"\(text)\" is not a domain; write e.g. example.org, or .example.org for its subdomains"
     }
 }

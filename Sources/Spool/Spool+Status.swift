@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 /// `backstop status`'s figures, read in one snapshot.

@@ -1,9 +1,12 @@
 import Foundation
+import SpoolContract
 import GRDB
 import Logging
 
-/// Backstop's durable queue: every accepted message, its envelope and the
-/// delivery state of each recipient, in one SQLite database.
+/// Backstop's durable queue in one SQLite database: every accepted message, its envelope and
+/// the delivery state of each recipient. It plays every role of `SpoolContract`, one extension
+/// per role: intake (`MessageStore`, here), the forwarder's `DeliveryLedger`, the operator's
+/// `QueueAdmin` and `QueueViews`, `RecipientVerdicts` and `HealthHistory`.
 ///
 /// ## Schema (migration "v1"; times are INTEGER milliseconds since the epoch)
 /// - `message`: one row per accepted message. `id` is the arrival order,
@@ -50,13 +53,14 @@ import Logging
 /// the listener may answer 250 as soon as `store` returns, and must answer 4xx
 /// when it throws.
 ///
-/// Concurrent `store` calls share commits (group commit): submissions wait in
-/// a queue, and one drain on GRDB's writer queue writes all pending messages
-/// in a single transaction, each inside its own SAVEPOINT, then commits once.
+/// Concurrent `store` calls share commits (`GroupCommit`, which delivery outcomes
+/// use too): submissions wait in a queue, and one drain on GRDB's writer queue
+/// writes all pending messages in a single transaction, each inside its own
+/// SAVEPOINT, then commits once.
 /// A message that fails is reported to its caller only: the whole transaction
 /// is rolled back and the survivors are written again, so no message ever
 /// commits half-written; if COMMIT fails, each message is written again alone
-/// (`SavepointBatch`, the policy delivery outcomes follow too). Body files of
+/// (`SavepointBatch`). Body files of
 /// committed messages are deleted after the commit, before their callers resume.
 ///
 /// SQLite work runs on GRDB's own dispatch queues, never on the caller's
@@ -68,7 +72,7 @@ import Logging
 /// with `451 4.3.0`. A failed store leaves nothing in the spool, and its body
 /// file stays with the caller. A delivery outcome that cannot be written is tried
 /// again while its lease lasts, with a space reserve for a full disk
-/// (`AttemptCommitter`, `SpaceReserve`). `backstop serve` owns the spool alone
+/// (`OutcomeRecorder`, `SpaceReserve`). `backstop serve` owns the spool alone
 /// (`SpoolLock`). The database file is created 0600 in a 0700
 /// directory: it holds other people's mail.
 public final class Spool: Sendable, MessageStore {
@@ -77,8 +81,8 @@ public final class Spool: Sendable, MessageStore {
     public let isReadOnly: Bool
     let pool: DatabasePool
     let logger: Logger
-    private let committer: GroupCommitter
-    let attempts: AttemptCommitter
+    private let intake: MessageIntake
+    let outcomes: OutcomeRecorder
     let reserve: SpaceReserve?
 
     /// `[spool] dedup_window`'s default: long enough for a sender that timed out after our 250
@@ -133,7 +137,7 @@ public final class Spool: Sendable, MessageStore {
         self.isReadOnly = readOnly
         self.pool = pool
         self.logger = logger
-        self.committer = GroupCommitter(
+        self.intake = MessageIntake(
             pool: pool, logger: logger, recentMessages: RecentMessages(window: options.dedupWindow),
             beforeCommit: options.beforeCommit)
         let reserve = readOnly ? nil : SpaceReserve(forSpoolAt: path, bytes: options.reserveBytes)
@@ -142,7 +146,7 @@ public final class Spool: Sendable, MessageStore {
                            metadata: ["path": "\(reserve.path)", "bytes": "\(reserve.bytes)"])
         }
         self.reserve = reserve
-        self.attempts = AttemptCommitter(pool: pool, logger: logger, retry: options.recordingRetry, reserve: reserve,
+        self.outcomes = OutcomeRecorder(pool: pool, logger: logger, retry: options.recordingRetry, reserve: reserve,
                                          beforeCommit: options.beforeAttemptCommit)
         logger.info("spool opened", metadata: ["path": "\(path)", "read_only": "\(readOnly)"])
     }
@@ -159,12 +163,12 @@ public final class Spool: Sendable, MessageStore {
             let refusal = SpoolError.other("the spool at \(path) is open read-only; it cannot accept messages")
             return messages.map { _ in .failure(refusal) }
         }
-        return await committer.submit(messages)
+        return await intake.submit(messages)
     }
 
     /// How group commit has been batching since the spool was opened.
     public var commitStatistics: CommitStatistics {
-        committer.statistics
+        intake.statistics
     }
 
     /// The durability settings in force on the writer connection.
@@ -177,13 +181,13 @@ public final class Spool: Sendable, MessageStore {
     /// Lets messages already submitted finish, then closes the database.
     /// Blocks until then: call it at shutdown, not on an event loop.
     public func close() throws {
-        committer.close()
+        intake.close()
         try mappingDatabaseErrors { try pool.close() }
         logger.info("spool closed", metadata: ["path": "\(path)"])
     }
 
     var pendingMessageCount: Int {
-        committer.pendingMessageCount
+        intake.pendingMessageCount
     }
 
     /// The spool holds other people's mail: its directory and files are for
@@ -243,13 +247,5 @@ public final class Spool: Sendable, MessageStore {
                 Backstop will not acknowledge mail it cannot commit durably
                 """)
         }
-    }
-}
-
-extension DurabilitySettings {
-    init(_ db: Database) throws {
-        journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown"
-        synchronous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
-        foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
     }
 }

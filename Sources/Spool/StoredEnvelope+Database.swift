@@ -1,4 +1,5 @@
 import Foundation
+import SpoolContract
 import GRDB
 
 extension StoredEnvelope {

@@ -1,6 +1,7 @@
 import Foundation
 import Operations
 import Spool
+import SpoolContract
 
 /// `queue show`: one message's envelope, DSN parameters, recipients, attempt history and
 /// header section, as labelled text or as JSON.

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 
 /// How the operator commands write times, ages and sizes: short, fixed-width where it helps
 /// alignment, and the same in every command.

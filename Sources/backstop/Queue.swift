@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Spool
+import SpoolContract
 
 /// `backstop queue …`: the operator's view of the spool, as Postfix's mailq, qshape, postcat
 /// and postsuper. Every subcommand works while `backstop serve` runs.

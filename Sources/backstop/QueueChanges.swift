@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Spool
+import SpoolContract
 
 /// Queue IDs, or `--all` with the list filters: the messages hold, release, delete and retry act on.
 struct MessageTargets: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Spool
+import SpoolContract
 
 /// `--state`, `--domain`, `--sender`, `--older-than`: which messages `queue list` shows and
 /// `queue hold|release|delete|retry --all` changes.

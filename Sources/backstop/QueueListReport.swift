@@ -1,6 +1,7 @@
 import Foundation
 import Operations
 import Spool
+import SpoolContract
 
 /// `queue list` and `queue summary` output: an aligned table for people, a JSON document for
 /// scripts (fields in README.md, "Operating the queue").

@@ -2,6 +2,7 @@ import ArgumentParser
 import MailNames
 import Foundation
 import Spool
+import SpoolContract
 
 /// `backstop route pause|resume DOMAIN`: stop and restart replay to one destination without
 /// touching its messages, like Postfix's defer_transports. Shown by `backstop status`.

@@ -3,6 +3,7 @@ import BackstopConfig
 import Foundation
 import Logging
 import Spool
+import SpoolContract
 
 /// `--config FILE` or `--spool PATH`: which spool an operator command works on. The spool is
 /// opened as it exists; a missing or newer one is one line on stderr and exit code 1.

@@ -3,6 +3,7 @@ import BackstopConfig
 import Foundation
 import Operations
 import Spool
+import SpoolContract
 
 /// `backstop status`: is the primary up, since when, and how much mail waits. Exit code 0 only
 /// when every primary host is up, so monitoring can run it as a check.

@@ -1,6 +1,7 @@
 import Foundation
 import Operations
 import Spool
+import SpoolContract
 
 /// `backstop status` as text; the JSON document is `StatusSnapshot.document`, which
 /// `GET /status.json` serves too.

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// The accept path end to end: smtplib sends, the real binary commits, the spool holds the

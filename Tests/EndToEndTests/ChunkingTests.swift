@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// CHUNKING (RFC 3030): BDAT chunks are stored exactly; BDAT content is always consumed, even

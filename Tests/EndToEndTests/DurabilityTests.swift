@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// A 250 is a promise: SIGKILL backstop the instant the 250 arrives, and the message must be

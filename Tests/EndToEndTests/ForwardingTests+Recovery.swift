@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// Temporary failures and crashes on the forward path: per-recipient deferral with backoff, and

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// Delivery status notifications on the forward path (RFC 3464): for expiry and for a

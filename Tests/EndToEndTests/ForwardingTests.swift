@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// The forward path end to end: the real binary, a scripted fake primary in Python

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// Connection, recipient, size, loop and error limits, and hygiene against non-SMTP clients.

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// Never an open relay: every classic trick for getting mail to another domain through us, or

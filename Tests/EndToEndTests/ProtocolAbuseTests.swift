@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// Nasty sessions against the real binary, one table row each: what a spammer, a broken client

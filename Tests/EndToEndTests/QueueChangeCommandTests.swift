@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// The operator's changing commands on a fixed spool: what they print, and what they leave

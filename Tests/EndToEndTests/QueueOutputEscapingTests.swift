@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import SpoolContract
 import Testing
 
 /// Addresses, replies and header fields come from clients and primaries; printed raw, an ESC

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// The operator commands against a running `serve` that replays to a fake primary: changes go

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// STARTTLS (RFC 3207) against three independent TLS clients, and the CVE-2011-0411 class of

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// SIGTERM is a graceful stop: a message in the middle of DATA is finished and acknowledged,

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// SMTP smuggling: only <CRLF>.<CRLF> ends DATA. Every other "end of data" a downstream or

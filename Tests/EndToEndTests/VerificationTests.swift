@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 /// `[relay] verify` with the real binary: callouts to a scripted primary at RCPT, and answers

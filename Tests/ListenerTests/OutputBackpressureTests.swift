@@ -4,6 +4,7 @@ import NIOEmbedded
 import NIOPosix
 import SMTPProtocol
 import Spool
+import SpoolContract
 import Testing
 @testable import Listener
 

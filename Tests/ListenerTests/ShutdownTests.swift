@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import SMTPProtocol
 import Spool
+import SpoolContract
 import Testing
 @testable import Listener
 

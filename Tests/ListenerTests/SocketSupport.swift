@@ -6,6 +6,7 @@ import NIOSSL
 import ServiceLifecycle
 import SMTPProtocol
 import Spool
+import SpoolContract
 import Testing
 @testable import Listener
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Spool
+import SpoolContract
 import BackstopSync
 import Testing
 @testable import Listener

@@ -4,6 +4,7 @@ import NIOSSL
 import NIOTLS
 import SMTPProtocol
 import Spool
+import SpoolContract
 import Testing
 @testable import Listener
 

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 @testable import Operations
 import Spool
+import SpoolContract
 import BackstopSync
 import Testing
 

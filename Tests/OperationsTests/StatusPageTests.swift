@@ -1,6 +1,7 @@
 import Foundation
 @testable import Operations
 import Spool
+import SpoolContract
 import Testing
 
 @Suite("Status page and queue depth plot")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// The spool's keys on addresses (the recipient's domain for routes and `route pause`,
 /// duplicate keys, verdict keys) are built from scalars and bytes, never from `Character`s or

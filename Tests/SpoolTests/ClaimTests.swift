@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Claiming messages for delivery")
 struct ClaimTests {
@@ -126,7 +127,7 @@ struct ClaimTests {
                                                     lease: lease(route, until: at(seconds: 60)), now: receivedAt)
                 claimedBy[route] = jobs.flatMap(\.addresses)
                 #expect(try await spool.queuedCount(scope: .route(route, among: routes)) == 1)
-                if let job = jobs.first { try await spool.release(job.envelope.queueID, leaseOwner: route) }
+                if let job = jobs.first { try await spool.returnLease(job.envelope.queueID, leaseOwner: route) }
             }
             #expect(claimedBy == expected)
             let rest = try await spool.claimDue(scope: .allExcept(routes), limit: 10,
@@ -154,7 +155,7 @@ struct ClaimTests {
             #expect(try await spool.envelope(of: queueID)?.nextAttemptAt == nil)
             let restJobs = try await spool.claimDue(scope: rest, limit: 10, lease: lease("rest", until: at(seconds: 120)), now: at(seconds: 2))
             #expect(restJobs.map(\.addresses) == [["carol@other.org"]])
-            try await spool.release(queueID, leaseOwner: "rest")
+            try await spool.returnLease(queueID, leaseOwner: "rest")
             // ...but not for bob's, whose retry time has not come.
             #expect(try await spool.claimDue(scope: net, limit: 10, lease: lease("net", until: at(seconds: 120)), now: at(seconds: 3)).isEmpty)
             let later = try await spool.claimDue(scope: net, limit: 10, lease: lease("net", until: at(seconds: 4000)), now: at(seconds: 3600))

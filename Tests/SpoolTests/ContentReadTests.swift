@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Reading stored content for delivery")
 struct ContentReadTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Faults")
 struct FaultTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// The forwarder's clock in these tests: whole milliseconds after `receivedAt`.
 func at(seconds: Double) -> Date {

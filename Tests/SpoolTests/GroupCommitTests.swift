@@ -4,6 +4,7 @@ import GRDB
 import BackstopSync
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Group commit")
 struct GroupCommitTests {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// `backstop queue hold|release|retry|delete|flush` at the spool, and how they meet the
 /// forwarder's leases: nothing lost, nothing brought back.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// `backstop queue list|summary|show` at the spool: states, filters, details, qshape buckets.
 @Suite("Operator queries")

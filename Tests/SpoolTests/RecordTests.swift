@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Recording delivery attempts")
 struct RecordTests {
@@ -193,9 +194,9 @@ struct RecordTests {
         try await withSpool { spool, _ async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net"])
             let before = try await spool.envelope(of: queueID)
-            try await spool.release(queueID, leaseOwner: "someone-else")
+            try await spool.returnLease(queueID, leaseOwner: "someone-else")
             #expect(try await spool.leaseOwner(of: queueID) == "a", "only the holder releases")
-            try await spool.release(queueID, leaseOwner: "a")
+            try await spool.returnLease(queueID, leaseOwner: "a")
             #expect(try await spool.leaseOwner(of: queueID) == nil)
             #expect(try await spool.envelope(of: queueID) == before)
         }

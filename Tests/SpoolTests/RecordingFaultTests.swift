@@ -3,6 +3,7 @@ import GRDB
 import BackstopSync
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// An outcome that cannot be written at once (the database locked, the disk full) must not
 /// leave the message leased, to be delivered again when the lease lapses.
@@ -47,7 +48,7 @@ struct RecordingFaultTests {
             try await operatorConnection.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
 
             let recording = Task { try await spool.record(delivered(queueID)) }
-            try await waitUntil { spool.attempts.retryCount >= 3 }
+            try await waitUntil { spool.outcomes.retryCount >= 3 }
             #expect(try await spool.leaseOwner(of: queueID) == "w", "still leased to the worker while it retries")
             try await operatorConnection.writeWithoutTransaction { db in try db.execute(sql: "COMMIT") }
 
@@ -74,7 +75,7 @@ struct RecordingFaultTests {
             }
             #expect(error?.kind == "busy")
             #expect(ContinuousClock.now - started < .seconds(16), "gave up before the lease ran out")
-            #expect(spool.attempts.retryCount >= 1)
+            #expect(spool.outcomes.retryCount >= 1)
             try await operatorConnection.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
             try operatorConnection.close()
         }
@@ -89,7 +90,7 @@ struct RecordingFaultTests {
 
             // An hour of lease: without the cancellation this would retry for 45 minutes.
             let recording = Task { try await spool.record(delivered(queueID)) }
-            try await waitUntil { spool.attempts.retryCount >= 1 }
+            try await waitUntil { spool.outcomes.retryCount >= 1 }
             recording.cancel()
             let error = await #expect(throws: SpoolError.self) { try await recording.value }
             #expect(error?.kind == "busy")
@@ -150,7 +151,7 @@ struct RecordingFaultTests {
                     return nil
                 }
             }
-            try await waitUntil { spool.attempts.pendingCount == 3 }
+            try await waitUntil { spool.outcomes.pendingCount == 3 }
             gate.signal()
 
             var kinds: [String?] = []

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// The tables that grow with traffic are pruned by age, not kept for ever.
 @Suite("Retention")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// `backstop route pause|resume`: paused destinations are not claimed, their messages untouched.
 @Suite("Paused routes")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import Spool
+import SpoolContract
 
 /// `backstop status` at the spool: counts by state, the last hour, health, and schema v4.
 @Suite("Spool status")

@@ -3,6 +3,7 @@ import GRDB
 import BackstopSync
 import Testing
 @testable import Spool
+import SpoolContract
 
 @Suite("Storing and reading back")
 struct StoreTests {

@@ -4,6 +4,7 @@ import Logging
 import Synchronization
 import Testing
 @testable import Spool
+import SpoolContract
 
 let quietLogger = Logger(label: "backstop.spool.tests") { _ in SwiftLogNoOpLogHandler() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Spool
+import SpoolContract
 import Testing
 
 extension BackstopOptions {

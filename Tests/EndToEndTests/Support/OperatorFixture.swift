@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import SpoolContract
 
 /// A spool with one message in each state, health history and a paused route, written through
 /// the Spool API at fixed times, so the operator commands' output is the same on every run.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import SpoolContract
 
 private let quiet = Logger(label: "backstop.e2e") { _ in SwiftLogNoOpLogHandler() }
 

@@ -11,7 +11,7 @@ public struct DSNNotify: OptionSet, Hashable, Sendable, Codable {
     public static let delay = DSNNotify(rawValue: 1 << 2)
 
     /// Keywords in the order they are written back, so stored text is canonical.
-    static let keywords: [(DSNNotify, String)] = [(.success, "SUCCESS"), (.failure, "FAILURE"), (.delay, "DELAY")]
+    package static let keywords: [(DSNNotify, String)] = [(.success, "SUCCESS"), (.failure, "FAILURE"), (.delay, "DELAY")]
 }
 
 /// A recipient's `NOTIFY=` parameter. `NEVER` is not the same as leaving the

@@ -1,44 +1,42 @@
 import Foundation
+import SpoolContract
 import GRDB
 import Logging
 import BackstopSync
 
-/// Group commit for delivery attempts, as `GroupCommitter` is for arriving mail: concurrent
+/// Delivery outcomes, group-committed (`GroupCommit`) as arriving mail is: concurrent
 /// `Spool.record` calls (one per delivered message, from every replay connection) share one
-/// transaction and one fsync instead of one each, by the same batch policy (`SavepointBatch`):
-/// an attempt that fails fails alone and the others are written again.
+/// transaction and one fsync instead of one each.
 ///
 /// An outcome that cannot be written for a passing reason (the database busy behind an
 /// operator's long change, a full disk, an I/O error) is tried again with backoff while its
 /// lease still has time to run, so the message is not delivered again when the lease lapses.
 /// On a full disk the space reserve (`SpaceReserve`) is given up first.
-final class AttemptCommitter: Sendable {
-    private struct Submission {
-        var attempt: AttemptRecord
-        var continuation: CheckedContinuation<Result<Void, SpoolError>, Never>
-    }
-
-    private let pool: DatabasePool
+final class OutcomeRecorder: Sendable {
+    private let commits: GroupCommit<AttemptRecord, Void>
     private let logger: Logger
     private let retry: RecordingRetry
     private let reserve: SpaceReserve?
-    private let beforeCommit: (@Sendable (Database) throws -> Void)?
-    private let pending = Locked<[Submission]>([])
     private let retries = Locked(0)
 
     init(pool: DatabasePool, logger: Logger, retry: RecordingRetry, reserve: SpaceReserve?,
-         beforeCommit: (@Sendable (Database) throws -> Void)? = nil) {
-        self.pool = pool
+         beforeCommit: (@Sendable (Database) throws -> Void)?) {
+        self.commits = GroupCommit(
+            pool: pool,
+            writer: .init(beforeCommit: beforeCommit, write: { attempt, db in
+                try AttemptWriter.write(attempt, to: db)
+                return .keep(())
+            }),
+            closedError: .other("the spool is closed; it records no more outcomes"))
         self.logger = logger
         self.retry = retry
         self.reserve = reserve
-        self.beforeCommit = beforeCommit
     }
 
     /// How many times an outcome has been tried again since the spool was opened.
     var retryCount: Int { retries.withLock { $0 } }
 
-    var pendingCount: Int { pending.withLock { $0.count } }
+    var pendingCount: Int { commits.pendingCount }
 
     /// Writes the attempt, trying again while the failure may pass and the lease lasts.
     /// Cancelling the caller stops the retries, never a write under way.
@@ -48,7 +46,7 @@ final class AttemptCommitter: Sendable {
         var delay = retry.initialDelay
         while true {
             let error: SpoolError
-            switch await submit(attempt) {
+            switch await commits.submit([attempt])[0] {
             case .success:
                 return
             case .failure(let failure):
@@ -68,34 +66,6 @@ final class AttemptCommitter: Sendable {
             // Cancelled (shutting down): the lease lapses and the next start delivers again.
             guard (try? await Task.sleep(for: delay)) != nil else { throw error }
             delay = min(delay * 2, retry.maximumDelay)
-        }
-    }
-
-    private func submit(_ attempt: AttemptRecord) async -> Result<Void, SpoolError> {
-        await withCheckedContinuation { continuation in
-            pending.withLock { pending in
-                pending.append(Submission(attempt: attempt, continuation: continuation))
-                // One drain per submission; a drain that finds nothing left returns at once.
-                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
-            }
-        }
-    }
-
-    private func drain(_ db: Database) {
-        let batch = pending.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
-        }
-        guard !batch.isEmpty else { return }
-        let writer = SavepointBatch<AttemptRecord, Void>(
-            db: db, beforeCommit: beforeCommit,
-            write: { attempt, db in
-                try Spool.apply(attempt, db)
-                return .keep(())
-            })
-        let results = writer.run(batch.map(\.attempt))
-        for (submission, result) in zip(batch, results) {
-            submission.continuation.resume(returning: result.mapError { SpoolError($0) })
         }
     }
 }

@@ -82,12 +82,3 @@ public struct QueueCounts: Sendable, Equatable {
         self.bytes = bytes
     }
 }
-
-/// The settings that make a commit durable, read back from the writer connection.
-public struct DurabilitySettings: Sendable, Equatable {
-    /// `wal` for a writable spool.
-    public var journalMode: String
-    /// 2 is FULL: every commit is fsynced before it returns.
-    public var synchronous: Int
-    public var foreignKeys: Bool
-}

@@ -16,6 +16,13 @@ public struct QueuedMessage: Sendable, Equatable {
     /// When the forwarder's lease on it ends; nil when it is not being delivered.
     public var leaseExpiresAt: Date?
 
+    package init(stored: StoredEnvelope, kind: MessageKind, queueState: QueueState, leaseExpiresAt: Date?) {
+        self.stored = stored
+        self.kind = kind
+        self.queueState = queueState
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+
     public var queueID: QueueID { stored.envelope.queueID }
     public var receivedAt: Date { stored.envelope.receivedAt }
 }
@@ -31,6 +38,14 @@ public struct MessageDetails: Sendable, Equatable {
     /// The header section did not end within the limit, or the message has no body.
     public var headerSectionIsTruncated: Bool
 
+    package init(message: QueuedMessage, history: [DeliveryLogEntry], headerSection: [UInt8],
+                 headerSectionIsTruncated: Bool) {
+        self.message = message
+        self.history = history
+        self.headerSection = headerSection
+        self.headerSectionIsTruncated = headerSectionIsTruncated
+    }
+
     /// Enough for any sane header section; a message that is all header is cut here.
     public static let headerLimit = 256 * 1024
 }
@@ -43,6 +58,11 @@ public struct QueueShape: Sendable, Equatable {
         /// One count per bucket of `QueueShape.bucketLimits`, then one for older mail.
         public var counts: [Int]
         public var total: Int { counts.reduce(0, +) }
+
+        package init(domain: String, counts: [Int]) {
+            self.domain = domain
+            self.counts = counts
+        }
     }
 
     /// Upper bounds of the age buckets in minutes, as qshape's: 0–5, 5–10, … 640–1280, then older.
@@ -52,7 +72,12 @@ public struct QueueShape: Sendable, Equatable {
     public var domains: [Row]
     public var total: Row
 
-    static func bucket(ofAge age: TimeInterval) -> Int {
+    package init(domains: [Row], total: Row) {
+        self.domains = domains
+        self.total = total
+    }
+
+    package static func bucket(ofAge age: TimeInterval) -> Int {
         bucketLimits.firstIndex { age < Double($0 * 60) } ?? bucketLimits.count
     }
 }

@@ -35,7 +35,7 @@ public struct QueueID: RawRepresentable, Hashable, Comparable, Sendable, Codable
         return generate(using: &generator)
     }
 
-    static func generate(using generator: inout some RandomNumberGenerator) -> QueueID {
+    package static func generate(using generator: inout some RandomNumberGenerator) -> QueueID {
         let bits = UInt64.random(in: 0...((1 << 60) - 1), using: &generator)
         var characters = [UInt8](repeating: 0, count: length)
         for index in 0..<length {
@@ -46,7 +46,7 @@ public struct QueueID: RawRepresentable, Hashable, Comparable, Sendable, Codable
     }
 
     /// For values read back from the spool, which only ever stores valid IDs.
-    init(unchecked rawValue: String) {
+    package init(unchecked rawValue: String) {
         self.rawValue = rawValue
     }
 
@@ -54,6 +54,6 @@ public struct QueueID: RawRepresentable, Hashable, Comparable, Sendable, Codable
 
     public static func < (lhs: QueueID, rhs: QueueID) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    static let length = 12
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    package static let length = 12
+    package static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 }

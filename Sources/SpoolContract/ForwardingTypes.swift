@@ -91,4 +91,13 @@ public struct DeliveryLogEntry: Sendable, Equatable {
     public var host: String?
     public var outcome: String
     public var reply: String?
+
+    package init(queueID: String, recipient: String, at: Date, host: String?, outcome: String, reply: String?) {
+        self.queueID = queueID
+        self.recipient = recipient
+        self.at = at
+        self.host = host
+        self.outcome = outcome
+        self.reply = reply
+    }
 }

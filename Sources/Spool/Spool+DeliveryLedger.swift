@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import SpoolContract
+
+/// The delivery ledger in SQLite (see `DeliveryLedger` for the contract). Claims take their
+/// leases in one write transaction; outcomes share transactions (`OutcomeRecorder`).
+extension Spool: DeliveryLedger {
+    static let pendingStates = "('queued', 'deferred')"
+
+    public func claimDue(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date) async throws -> [StoredEnvelope] {
+        try await claim(scope: scope, limit: limit, lease: lease, now: now, receivedBefore: nil)
+    }
+
+    /// Messages with a pending recipient in scope that arrived before `receivedBefore`, due or
+    /// not: they have outlived `max_age` and are to be failed even while the route is down.
+    public func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease,
+                             now: Date) async throws -> [StoredEnvelope] {
+        try await claim(scope: scope, limit: limit, lease: lease, now: now, receivedBefore: receivedBefore)
+    }
+
+    /// Without `receivedBefore`: due messages. With it: expired ones, due or not.
+    private func claim(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date,
+                       receivedBefore: Date?) async throws -> [StoredEnvelope] {
+        // SQLite reads a negative LIMIT as "no limit".
+        guard limit > 0 else { return [] }
+        let scoped = Self.scopeFilter(scope)
+        // Per recipient too: another scope's fresh recipient must not bring this scope's
+        // deferred ones forward. Paused destinations (`route_pause`) are not due, but expire.
+        let (messageDue, recipientDue, notPaused) = receivedBefore == nil
+            ? ("AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= :now)",
+               "AND (r.next_attempt_at IS NULL OR r.next_attempt_at <= :now) AND NOT \(QueueSQL.paused("r"))",
+               "AND NOT (r.state IN \(Self.pendingStates) AND \(QueueSQL.paused("r")))")
+            : ("AND m.received_at < :before", "", "")
+        return try await mappingDatabaseErrors {
+            try await pool.write { db in
+                var arguments: StatementArguments = ["kind": scoped.kind, "limit": limit, "now": now.unixMilliseconds]
+                if let receivedBefore {
+                    arguments += ["before": receivedBefore.unixMilliseconds]
+                }
+                let claimable = try Row.fetchAll(db, sql: """
+                    SELECT m.id, m.queue_id FROM message m
+                    WHERE m.kind = :kind AND m.state = 'active'
+                      AND (m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)
+                      \(messageDue)
+                      AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
+                                  AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
+                    ORDER BY m.id LIMIT :limit
+                    """, arguments: arguments + scoped.arguments)
+                let takeLease = try db.cachedStatement(sql: """
+                    UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id = ?
+                    """)
+                var claimed: [StoredEnvelope] = []
+                for message in claimable {
+                    let rowID: Int64 = message["id"]
+                    try takeLease.execute(arguments: [lease.owner, lease.expiresAt.unixMilliseconds, rowID])
+                    guard var stored = try StoredEnvelope.fetch(QueueID(unchecked: message["queue_id"]), db) else {
+                        continue
+                    }
+                    // Final ones included, with their state: the job is the scope's share of the message.
+                    stored.recipients = try Row.fetchAll(db.cachedStatement(sql: """
+                        SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
+                        ORDER BY r.position
+                        """), arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
+                    stored.envelope.recipients = stored.recipients.map(\.recipient)
+                    claimed.append(stored)
+                }
+                return claimed
+            }
+        }
+    }
+
+    /// Up to `maxLength` bytes of the stored message from `offset`; fewer only at the end, empty
+    /// past it. Throws when the message has left the spool (an operator removed it meanwhile).
+    public func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        guard offset >= 0, maxLength >= 0 else {
+            throw SpoolError.other("cannot read message \(queueID) at offset \(offset), length \(maxLength): both must be ≥ 0")
+        }
+        return try await mappingDatabaseErrors {
+            try await pool.read { db in
+                guard let rowID = try Self.messageRowID(of: queueID, db) else {
+                    throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
+                }
+                // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
+                let slice = try db.cachedStatement(sql: """
+                    SELECT substr(data, ?, ?) FROM message_chunk WHERE message_id = ? AND seq = ?
+                    """)
+                let chunkSize = MessageWriter.chunkSize
+                var content: [UInt8] = []
+                var position = offset
+                while content.count < maxLength {
+                    let (seq, start) = position.quotientAndRemainder(dividingBy: chunkSize)
+                    let wanted = min(chunkSize - start, maxLength - content.count)
+                    guard let piece = try Data.fetchOne(slice, arguments: [start + 1, wanted, rowID, seq]),
+                          !piece.isEmpty
+                    else { break }
+                    content.append(contentsOf: piece)
+                    position += piece.count
+                }
+                return content
+            }
+        }
+    }
+
+    /// Whether a leased message should still be sent: it is spooled, not held, and the lease is
+    /// still `leaseOwner`'s. The forwarder claims a batch at once; asking this before each job
+    /// lets an operator's hold or delete stop a message that is claimed but not yet started.
+    public func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool {
+        try await mappingDatabaseErrors {
+            try await pool.read { db in
+                // Asked before every replayed message: the statement is prepared once per reader.
+                try Bool.fetchOne(db.cachedStatement(sql: """
+                    SELECT state = 'active' AND lease_owner IS ? FROM message WHERE queue_id = ?
+                    """), arguments: [leaseOwner, queueID.rawValue]) ?? false
+            }
+        }
+    }
+
+    /// Applies one attempt atomically and releases the lease (see the extension's comment).
+    /// Concurrent calls share a transaction and its fsync (`OutcomeRecorder`).
+    public func record(_ attempt: AttemptRecord) async throws {
+        try await outcomes.record(attempt)
+    }
+
+    /// Gives a leased message back untouched.
+    public func returnLease(_ queueID: QueueID, leaseOwner: String) async throws {
+        try await mappingDatabaseErrors {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    UPDATE message SET lease_owner = NULL, lease_expires_at = NULL
+                    WHERE queue_id = ? AND lease_owner = ?
+                    """, arguments: [queueID.rawValue, leaseOwner])
+            }
+        }
+    }
+
+    /// Frees the leases of other owners: one server owns a spool (`SpoolLock`, which `serve`
+    /// holds), so they belong to a process that is gone (crashed or killed). Returns how many
+    /// were freed.
+    public func recoverLeases(keepingOwner owner: String) async throws -> Int {
+        try await mappingDatabaseErrors {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    UPDATE message SET lease_owner = NULL, lease_expires_at = NULL
+                    WHERE lease_owner IS NOT NULL AND lease_owner <> ?
+                    """, arguments: [owner])
+                return db.changesCount
+            }
+        }
+    }
+
+    /// Messages with a pending recipient in scope, leased, held or not yet due.
+    public func queuedCount(scope: RecipientScope) async throws -> Int {
+        let (filter, filterArguments, kind) = Self.scopeFilter(scope)
+        return try await mappingDatabaseErrors {
+            try await pool.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM message m WHERE m.kind = :kind
+                      AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
+                                  AND r.state IN \(Self.pendingStates) AND \(filter))
+                    """, arguments: ["kind": kind] + filterArguments) ?? 0
+            }
+        }
+    }
+}

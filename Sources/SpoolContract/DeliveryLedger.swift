@@ -1,0 +1,57 @@
+import Foundation
+
+/// The forwarder's side of the spool: claims under a lease, the stored content, and the
+/// outcome of each attempt. The only storage the replay path talks to.
+///
+/// Every method may wait on storage (another process, the network to a database server) and
+/// is `async`; an implementation keeps its I/O off the callers' threads. A thrown error leaves
+/// the ledger unchanged. Lease expiry is judged by the caller's clock (`now`), the one that
+/// set `expiresAt`.
+///
+/// - A message is due for a scope when it is active (not held), unleased or its lease expired,
+///   its next-attempt time has come, and it has a pending recipient in scope whose own
+///   next-attempt time has come. Claims go oldest arrival first; a claimed message lists only
+///   the scope's recipients.
+/// - `record` applies an attempt atomically: recipient states, the delivery log, the backoff,
+///   the DSN, the lease's return, and the removal of the message once every recipient is
+///   final, so a crash never loses a DSN nor sends one twice. Final outcomes are facts and are
+///   written even when the lease has passed to another owner; a deferral, the counter and the
+///   backoff only while `leaseOwner` still holds it.
+public protocol DeliveryLedger: Sendable {
+    func claimDue(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date) async throws -> [StoredEnvelope]
+
+    /// Messages with a pending recipient in scope that arrived before `receivedBefore`, due or
+    /// not: they have outlived `max_age` and are to be failed even while the route is down.
+    func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease,
+                      now: Date) async throws -> [StoredEnvelope]
+
+    /// Relayed messages from a real sender, not yet warned of their delay, that arrived within
+    /// [`receivedAfter`, `receivedBefore`) and still have a pending recipient, due or not.
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: SpoolLease,
+                      now: Date) async throws -> [StoredEnvelope]
+
+    /// Up to `maxLength` bytes of the stored message from `offset`; fewer only at the end, empty
+    /// past it. Throws when the message has left the spool.
+    func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8]
+
+    /// Whether a claimed message is still to be sent: still spooled, not held, and still leased
+    /// by `leaseOwner`.
+    func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool
+
+    /// Applies one attempt atomically and returns its lease (see the protocol's comment).
+    func record(_ attempt: AttemptRecord) async throws
+
+    /// Marks a message claimed by `claimDelayed` as warned, spools `report` and returns the
+    /// lease, atomically: a message is warned once, however often the process restarts.
+    func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: IncomingMessage?) async throws
+
+    /// Gives a leased message back untouched: no recipient state, counter or time changes.
+    func returnLease(_ queueID: QueueID, leaseOwner: String) async throws
+
+    /// Frees the leases of owners other than `owner`, which belong to a process that is gone.
+    /// Returns how many were freed.
+    func recoverLeases(keepingOwner owner: String) async throws -> Int
+
+    /// Messages with a pending recipient in scope, leased, held or not yet due.
+    func queuedCount(scope: RecipientScope) async throws -> Int
+}
