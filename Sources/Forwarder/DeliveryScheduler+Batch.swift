@@ -137,6 +137,7 @@ extension DeliveryScheduler {
                                       route: job.route)
         do {
             try await queue.record(attempt)
+            observer?.recorded(attempt, of: job)
             // The DSN is spooled now; it need not wait for the bounce route's next poll.
             if report != nil { wake(route: .bounce) }
         } catch {

@@ -55,6 +55,8 @@ public final class DeliveryScheduler: Sendable {
 
     let configuration: Configuration
     let queue: any DeliveryQueue
+    /// Logs and counts what was recorded; nil when nobody watches (tests).
+    let observer: (any DeliveryObserver)?
     let health: HealthMonitor
     let client: SMTPClient
     let clock: any ForwarderClock
@@ -62,12 +64,14 @@ public final class DeliveryScheduler: Sendable {
     let random: Locked<any RandomNumberGenerator & Sendable>
     let signals: [RouteID: WakeSignal]
 
-    public init(configuration: Configuration, queue: any DeliveryQueue, health: HealthMonitor, client: SMTPClient,
+    public init(configuration: Configuration, queue: any DeliveryQueue, observer: (any DeliveryObserver)?,
+                health: HealthMonitor, client: SMTPClient,
                 clock: any ForwarderClock = SystemClock(),
                 random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
                 logger: Logger = Logger(label: "backstop.forwarder")) {
         self.configuration = configuration
         self.queue = queue
+        self.observer = observer
         self.health = health
         self.client = client
         self.clock = clock

@@ -53,9 +53,8 @@ final class ForwardingService: Service, Sendable {
             group: group, logger: logger)
         let replayRate = ReplayRate()
         self.replayRate = replayRate
-        let spoolQueue = SpoolDeliveryQueue(spool: spool, primary: primary,
-                                            remembersAcceptedRecipients: configuration.relay.verify)
-        let queue = DeliveryJournal(base: spoolQueue, logger: logger, rate: replayRate)
+        let queue = SpoolDeliveryQueue(spool: spool, primary: primary,
+                                       remembersAcceptedRecipients: configuration.relay.verify)
         monitor = HealthMonitor(
             hosts: hosts,
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
@@ -72,7 +71,8 @@ final class ForwardingService: Service, Sendable {
                 dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
                 idlePoll: .seconds(1), resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
-            queue: queue, health: monitor, client: client, logger: logger)
+            queue: queue, observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
+            logger: logger)
         recipientVerifier = PrimaryRecipientVerifier(
             verifier: Self.addressVerifier(configuration: configuration, spool: spool, health: monitor, client: client,
                                            logger: logger),

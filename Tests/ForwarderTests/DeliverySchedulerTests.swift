@@ -17,7 +17,7 @@ struct DeliverySchedulerTests {
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])],
             pacer: .init(maxConnections: 1, initialRate: 1000),
             dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname), leaseOwner: "run-1")
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
         return (scheduler, health, host)
     }

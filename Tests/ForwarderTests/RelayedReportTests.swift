@@ -18,7 +18,7 @@ struct RelayedReportTests {
         let configuration = DeliveryScheduler.Configuration(
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname),
             leaseOwner: "run-1")
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
         var job = Fixtures.job("Q1", to: ["bob@example.com"])
         job.recipients[0].notify = notify

@@ -20,7 +20,7 @@ struct ReportDeliveryTests {
         let route = ResolvedRoute(id: .bounce, resolver: resolver, client: try Fixtures.client())
         let configuration = DeliveryScheduler.Configuration(
             routes: [], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname), leaseOwner: "run-1", resolvedRoutes: [route])
-        return DeliveryScheduler(configuration: configuration, queue: queue, health: health, client: try Fixtures.client(),
+        return DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health, client: try Fixtures.client(),
                                  clock: clock, random: FixedRandom(value: 0))
     }
 
@@ -164,7 +164,7 @@ struct DelayWarningTests {
         let configuration = DeliveryScheduler.Configuration(
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname),
             leaseOwner: "run-1", delayWarning: .seconds(3600))
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
 
         let now = clock.now()
