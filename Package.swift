@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "CResolv",
+                "BackstopSync", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopSync", "Forwarder", "SMTPProtocol",
+                "BackstopSync", "Forwarder", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

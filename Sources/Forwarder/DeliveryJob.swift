@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SMTPProtocol
+import SpoolContract
 
 /// One envelope recipient of a spooled message, with the DSN parameters it arrived with.
 public struct JobRecipient: Hashable, Sendable {
@@ -46,7 +47,7 @@ public struct JobRecipient: Hashable, Sendable {
 /// so a job is small whatever the message size.
 public struct DeliveryJob: Hashable, Sendable {
     /// The spool's identifier of the message.
-    public var queueID: String
+    public var queueID: QueueID
     public var route: RouteID
     /// The reverse-path address as received; empty for the null sender `<>`.
     public var sender: String
@@ -66,7 +67,7 @@ public struct DeliveryJob: Hashable, Sendable {
     /// The lease under which this job was claimed.
     public var lease: Lease
 
-    public init(queueID: String, route: RouteID = .defaultRoute, sender: String, recipients: [JobRecipient],
+    public init(queueID: QueueID, route: RouteID = .defaultRoute, sender: String, recipients: [JobRecipient],
                 ret: ReturnContent? = nil, envelopeID: String? = nil, smtpUTF8: Bool = false,
                 body: BodyDeclaration? = nil, size: Int, receivedAt: Date, attempts: Int = 0, lease: Lease) {
         self.queueID = queueID
@@ -86,16 +87,4 @@ public struct DeliveryJob: Hashable, Sendable {
     public var isNullSender: Bool { sender.isEmpty }
 
     public var pendingRecipients: [JobRecipient] { recipients.filter { $0.state == .pending } }
-}
-
-/// A claim on a message: while it lasts, no other worker (or process) delivers that message.
-public struct Lease: Hashable, Sendable {
-    /// Identifies the process (and worker) holding the lease; a new one at every start.
-    public var owner: String
-    public var expiresAt: Date
-
-    public init(owner: String, expiresAt: Date) {
-        self.owner = owner
-        self.expiresAt = expiresAt
-    }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SMTPProtocol
+import SpoolContract
 
 /// What the forwarder needs from the spool. The spool stores; the forwarder decides when.
 ///
@@ -17,9 +18,9 @@ import SMTPProtocol
 ///   connection keeps arrival order. A lease whose `expiresAt` is not after `now` is free.
 /// - `record` applies one attempt atomically: recipient states, each deferred recipient's
 ///   retry time, the attempt counter (only when `countsAsAttempt`), the delivery history, the
-///   DSN to spool, and the lease release — all or nothing, so a crash never loses a DSN nor
+///   DSN to spool, and the lease's return — all or nothing, so a crash never loses a DSN nor
 ///   sends one twice. Delivered, failed and expired are facts: recorded even when the lease
-///   has meanwhile passed to another owner. A deferral, the counter and the release apply only
+///   has meanwhile passed to another owner. A deferral, the counter and the return apply only
 ///   while `attempt.lease.owner` still holds the lease. A DSN is dropped when the attempt
 ///   changed no recipient (another holder already recorded, and reported, them).
 /// - A message with no pending recipient left leaves the spool in that same transaction
@@ -41,19 +42,19 @@ public protocol DeliveryQueue: Sendable {
     /// Up to `maxLength` octets of the stored message starting at `offset`; fewer only at the end,
     /// an empty array past it. The stored message is what goes after DATA before dot-stuffing:
     /// CRLF lines, the Listener's `Received:` header first, otherwise byte for byte as received.
-    func readContent(of queueID: String, offset: Int, maxLength: Int) async throws -> [UInt8]
+    func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8]
 
-    /// Applies one delivery attempt (see the type's contract) and releases its lease.
+    /// Applies one delivery attempt (see the type's contract) and returns its lease.
     func record(_ attempt: DeliveryAttempt) async throws
 
     /// Whether a claimed message is still to be sent: still spooled, not held by an operator,
     /// and still leased by `lease.owner`. Asked before each message of a batch, so that a
     /// `queue hold` or `queue delete` takes effect at the next message, not the next batch.
-    func mayDeliver(_ queueID: String, lease: Lease) async throws -> Bool
+    func mayDeliver(_ queueID: QueueID, lease: Lease) async throws -> Bool
 
     /// Gives a leased message back untouched: no recipient state, counter or time changes.
     /// Used when a job was claimed but not attempted (shutdown, route went down).
-    func release(_ queueID: String, lease: Lease) async throws
+    func returnLease(_ queueID: QueueID, lease: Lease) async throws
 
     /// Frees every lease not held by `owner`. Called once at start: one process owns a spool,
     /// so such leases belong to a process that is gone. Returns how many were freed.
@@ -72,14 +73,14 @@ public protocol DeliveryQueue: Sendable {
     func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob]
 
     /// Marks a message claimed by `claimDelayed` as warned, spools `report` (nil when no
-    /// recipient asked for a delay DSN) and releases the lease, atomically: a message is warned
+    /// recipient asked for a delay DSN) and returns the lease, atomically: a message is warned
     /// once, however often the process restarts.
-    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws
+    func recordDelayWarning(_ queueID: QueueID, lease: Lease, report: GeneratedMessage?, at: Date) async throws
 }
 
 /// One delivery attempt of one message, as handed to `DeliveryQueue.record`.
 public struct DeliveryAttempt: Hashable, Sendable {
-    public var queueID: String
+    public var queueID: QueueID
     public var lease: Lease
     /// The primary host tried last (`host:port`), nil when none could be tried.
     public var host: String?
@@ -97,7 +98,7 @@ public struct DeliveryAttempt: Hashable, Sendable {
     /// (recipient verification), a sender's MX accepting a DSN says nothing about our domains.
     public var route: RouteID
 
-    public init(queueID: String, lease: Lease, host: String?, startedAt: Date, finishedAt: Date,
+    public init(queueID: QueueID, lease: Lease, host: String?, startedAt: Date, finishedAt: Date,
                 outcomes: [RecipientOutcome], countsAsAttempt: Bool, report: GeneratedMessage? = nil,
                 route: RouteID = .defaultRoute) {
         self.route = route

@@ -19,13 +19,13 @@ extension DeliveryScheduler {
         var recording: [Task<Void, Never>] = []
         for (index, job) in jobs.enumerated() {
             if Task.isCancelled {
-                await release(jobs[index...])
+                await returnLeases(jobs[index...])
                 break
             }
             // An operator may have held or deleted it since the batch was claimed. When the
             // spool cannot say, the lease still stands and delivering is the safe side.
             if let allowed = try? await queue.mayDeliver(job.queueID, lease: job.lease), !allowed {
-                await release(jobs[index...index])
+                await returnLeases(jobs[index...index])
                 continue
             }
             if session == nil || session?.failure != nil {
@@ -40,7 +40,7 @@ extension DeliveryScheduler {
                     await recordUnreachable(job, failure, startedAt: started, host: hosts.last)
                     if failure.isHostLevel {
                         // The route is likely going down; leave the rest due and untouched.
-                        await release(jobs[(index + 1)...])
+                        await returnLeases(jobs[(index + 1)...])
                         for task in recording { await task.value }
                         return reachedAny
                     }
@@ -224,12 +224,12 @@ extension DeliveryScheduler {
         return random.withLock { builder.build(for: job, entries: entries, original: original, now: now, using: &$0) }
     }
 
-    func release(_ jobs: ArraySlice<DeliveryJob>) async {
+    func returnLeases(_ jobs: ArraySlice<DeliveryJob>) async {
         for job in jobs {
             do {
-                try await queue.release(job.queueID, lease: job.lease)
+                try await queue.returnLease(job.queueID, lease: job.lease)
             } catch {
-                logger.error("cannot release a lease; it will expire", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
+                logger.error("cannot return a lease; it will expire", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
             }
         }
     }

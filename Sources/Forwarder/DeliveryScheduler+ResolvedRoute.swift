@@ -52,7 +52,7 @@ extension DeliveryScheduler {
     /// of every recipient in one attempt (one lease, one record).
     func deliverResolved(_ job: DeliveryJob, over route: ResolvedRoute) async {
         if Task.isCancelled {
-            await release([job][...])
+            await returnLeases([job][...])
             return
         }
         let started = clock.now()

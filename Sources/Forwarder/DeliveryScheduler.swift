@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Logging
 import BackstopSync
+import SpoolContract
 
 /// Drives delivery from the spool to the primaries: claim → deliver → record, per route.
 ///

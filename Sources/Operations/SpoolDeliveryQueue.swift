@@ -32,7 +32,7 @@ struct SpoolDeliveryQueue: DeliveryQueue {
     }
 
     func claim(route: RouteID, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
-        try await spool.claimDue(scope: scope(route), limit: limit, lease: SpoolLease(lease), now: now)
+        try await spool.claimDue(scope: scope(route), limit: limit, lease: lease, now: now)
             .map { Self.job($0, route: route, lease: lease) }
     }
 
@@ -41,12 +41,12 @@ struct SpoolDeliveryQueue: DeliveryQueue {
     func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
         let whole: RecipientScope = route == .bounce ? .reports : .allExcept([])
         return try await spool.claimExpired(scope: whole, receivedBefore: receivedBefore, limit: limit,
-                                     lease: SpoolLease(lease), now: now)
+                                     lease: lease, now: now)
             .map { Self.job($0, route: route, lease: lease) }
     }
 
-    func readContent(of queueID: String, offset: Int, maxLength: Int) async throws -> [UInt8] {
-        try await spool.readContent(of: try Self.queueID(queueID), offset: offset, maxLength: maxLength)
+    func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        try await spool.readContent(of: queueID, offset: offset, maxLength: maxLength)
     }
 
     func record(_ attempt: DeliveryAttempt) async throws {
@@ -59,7 +59,7 @@ struct SpoolDeliveryQueue: DeliveryQueue {
             }
         }
         let record = AttemptRecord(
-            queueID: try Self.queueID(attempt.queueID), leaseOwner: attempt.lease.owner, host: attempt.host,
+            queueID: attempt.queueID, leaseOwner: attempt.lease.owner, host: attempt.host,
             finishedAt: attempt.finishedAt, results: results, countsAsAttempt: attempt.countsAsAttempt,
             report: attempt.report.map(Self.incoming), leaseExpiresAt: attempt.lease.expiresAt)
         // What the primary accepted must be written down even while shutting down; otherwise it
@@ -76,14 +76,13 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         try? await spool.rememberAcceptedRecipients(accepted, at: attempt.finishedAt)
     }
 
-    func mayDeliver(_ queueID: String, lease: Lease) async throws -> Bool {
-        try await spool.mayDeliver(try Self.queueID(queueID), leaseOwner: lease.owner)
+    func mayDeliver(_ queueID: QueueID, lease: Lease) async throws -> Bool {
+        try await spool.mayDeliver(queueID, leaseOwner: lease.owner)
     }
 
-    func release(_ queueID: String, lease: Lease) async throws {
+    func returnLease(_ queueID: QueueID, lease: Lease) async throws {
         let spool = self.spool
-        let id = try Self.queueID(queueID)
-        try await Task { try await spool.returnLease(id, leaseOwner: lease.owner) }.value
+        try await Task { try await spool.returnLease(queueID, leaseOwner: lease.owner) }.value
     }
 
     func recoverLeases(keepingOwner owner: String) async throws -> Int {
@@ -102,24 +101,18 @@ struct SpoolDeliveryQueue: DeliveryQueue {
 
     func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
         try await spool.claimDelayed(receivedBefore: receivedBefore, receivedAfter: receivedAfter, limit: limit,
-                                     lease: SpoolLease(lease), now: now)
+                                     lease: lease, now: now)
             .map { Self.job($0, route: .defaultRoute, lease: lease) }
     }
 
-    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
+    func recordDelayWarning(_ queueID: QueueID, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
         let spool = self.spool
-        let id = try Self.queueID(queueID)
         let incoming = report.map(Self.incoming)
         // Like `record`: once decided, the warning is written even while shutting down.
-        try await Task { try await spool.recordDelayWarning(id, leaseOwner: lease.owner, at: at, report: incoming) }.value
+        try await Task { try await spool.recordDelayWarning(queueID, leaseOwner: lease.owner, at: at, report: incoming) }.value
     }
 
     // MARK: - Mapping
-
-    static func queueID(_ text: String) throws -> QueueID {
-        guard let id = QueueID(rawValue: text) else { throw SpoolError.other("not a queue ID: \(text)") }
-        return id
-    }
 
     static func job(_ stored: StoredEnvelope, route: RouteID, lease: Lease) -> DeliveryJob {
         let envelope = stored.envelope
@@ -133,7 +126,7 @@ struct SpoolDeliveryQueue: DeliveryQueue {
                 verified: recipient.recipient.verified)
         }
         return DeliveryJob(
-            queueID: envelope.queueID.rawValue, route: route, sender: envelope.sender, recipients: recipients,
+            queueID: envelope.queueID, route: route, sender: envelope.sender, recipients: recipients,
             ret: envelope.dsnReturn.map { $0 == .full ? .full : .headers }, envelopeID: envelope.envelopeID,
             smtpUTF8: envelope.smtpUTF8, body: envelope.bodyType == .eightBitMIME ? .eightBitMIME : .sevenBit,
             size: stored.size, receivedAt: envelope.receivedAt, attempts: stored.attempts, lease: lease)
@@ -164,11 +157,5 @@ struct SpoolDeliveryQueue: DeliveryQueue {
             bodyType: report.body == .eightBitMIME ? .eightBitMIME : .sevenBit, smtpUTF8: report.smtpUTF8,
             clientAddress: "127.0.0.1", clientHelo: "localhost", receivedAt: .now)
         return IncomingMessage(envelope: envelope, receivedHeader: [], body: .bytes(report.content))
-    }
-}
-
-extension SpoolLease {
-    init(_ lease: Lease) {
-        self.init(owner: lease.owner, expiresAt: lease.expiresAt)
     }
 }

@@ -11,7 +11,7 @@ extension Spool {
     /// not: the warning matters most while the primary is down and nothing is delivered.
     /// Every recipient of the message is listed, whatever its route, so one warning covers all.
     /// Messages older than `receivedAfter` are about to expire, and their DSN says more.
-    public func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: SpoolLease,
+    public func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease,
                              now: Date) async throws -> [StoredEnvelope] {
         guard limit > 0 else { return [] }
         return try await mappingDatabaseErrors {

@@ -7,19 +7,19 @@ import SpoolContract
 extension Spool: DeliveryLedger {
     static let pendingStates = "('queued', 'deferred')"
 
-    public func claimDue(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date) async throws -> [StoredEnvelope] {
+    public func claimDue(scope: RecipientScope, limit: Int, lease: Lease, now: Date) async throws -> [StoredEnvelope] {
         try await claim(scope: scope, limit: limit, lease: lease, now: now, receivedBefore: nil)
     }
 
     /// Messages with a pending recipient in scope that arrived before `receivedBefore`, due or
     /// not: they have outlived `max_age` and are to be failed even while the route is down.
-    public func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease,
+    public func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: Lease,
                              now: Date) async throws -> [StoredEnvelope] {
         try await claim(scope: scope, limit: limit, lease: lease, now: now, receivedBefore: receivedBefore)
     }
 
     /// Without `receivedBefore`: due messages. With it: expired ones, due or not.
-    private func claim(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date,
+    private func claim(scope: RecipientScope, limit: Int, lease: Lease, now: Date,
                        receivedBefore: Date?) async throws -> [StoredEnvelope] {
         // SQLite reads a negative LIMIT as "no limit".
         guard limit > 0 else { return [] }

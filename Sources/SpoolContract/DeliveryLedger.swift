@@ -18,16 +18,16 @@ import Foundation
 ///   written even when the lease has passed to another owner; a deferral, the counter and the
 ///   backoff only while `leaseOwner` still holds it.
 public protocol DeliveryLedger: Sendable {
-    func claimDue(scope: RecipientScope, limit: Int, lease: SpoolLease, now: Date) async throws -> [StoredEnvelope]
+    func claimDue(scope: RecipientScope, limit: Int, lease: Lease, now: Date) async throws -> [StoredEnvelope]
 
     /// Messages with a pending recipient in scope that arrived before `receivedBefore`, due or
     /// not: they have outlived `max_age` and are to be failed even while the route is down.
-    func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: SpoolLease,
+    func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: Lease,
                       now: Date) async throws -> [StoredEnvelope]
 
     /// Relayed messages from a real sender, not yet warned of their delay, that arrived within
     /// [`receivedAfter`, `receivedBefore`) and still have a pending recipient, due or not.
-    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: SpoolLease,
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease,
                       now: Date) async throws -> [StoredEnvelope]
 
     /// Up to `maxLength` bytes of the stored message from `offset`; fewer only at the end, empty

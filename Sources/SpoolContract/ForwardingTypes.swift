@@ -14,8 +14,9 @@ public enum RecipientScope: Sendable, Equatable {
     case reports
 }
 
-/// A claim on a message while one worker delivers it.
-public struct SpoolLease: Sendable, Equatable {
+/// A claim on a message: while it lasts, no other worker (or process) delivers that message.
+public struct Lease: Hashable, Sendable {
+    /// Identifies the process (and worker) holding the lease; a new one at every start.
     public var owner: String
     public var expiresAt: Date
 

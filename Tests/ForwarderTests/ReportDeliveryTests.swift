@@ -1,4 +1,5 @@
 import Forwarder
+import SpoolContract
 import Foundation
 import SMTPProtocol
 import Testing
@@ -24,7 +25,7 @@ struct ReportDeliveryTests {
                                  clock: clock, random: FixedRandom(value: 0))
     }
 
-    private func report(_ id: String, to recipient: String = "alice@sender.example") -> DeliveryJob {
+    private func report(_ id: QueueID, to recipient: String = "alice@sender.example") -> DeliveryJob {
         var job = Fixtures.job(id, sender: "", to: [recipient])
         job.route = .bounce
         return job

@@ -138,7 +138,7 @@ struct RouteScopeTests {
         for route in [".example.org", "sub.example.org"] {
             let jobs = try await queue.claim(route: RouteID(route), limit: 10, lease: lease, now: Date())
             claimed[route] = jobs.flatMap { $0.recipients.map(\.address) }
-            for job in jobs { try await queue.release(job.queueID, lease: lease) }
+            for job in jobs { try await queue.returnLease(job.queueID, lease: lease) }
         }
         #expect(claimed == [".example.org": ["y@www.example.org"], "sub.example.org": ["x@sub.example.org"]])
     }

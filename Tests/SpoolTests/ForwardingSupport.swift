@@ -9,8 +9,8 @@ func at(seconds: Double) -> Date {
     receivedAt.addingTimeInterval(seconds)
 }
 
-func lease(_ owner: String, until expiry: Date) -> SpoolLease {
-    SpoolLease(owner: owner, expiresAt: expiry)
+func lease(_ owner: String, until expiry: Date) -> Lease {
+    Lease(owner: owner, expiresAt: expiry)
 }
 
 /// A message to the given addresses, arriving at `arrival`.

@@ -54,7 +54,7 @@ enum OperatorFixture {
         _ = try await spool.store(message(inFlight, from: "alice@sender.example", to: ["frank@other.test"], at: ago(minutes: 2),
                                           subject: "Lunch"))
 
-        let worker = SpoolLease(owner: "fixture", expiresAt: ago(minutes: 170))
+        let worker = Lease(owner: "fixture", expiresAt: ago(minutes: 170))
         _ = try await spool.claimDue(scope: .domains(["example.test", "other.test"]), limit: 1, lease: worker, now: ago(minutes: 175))
         try await spool.record(AttemptRecord(
             queueID: deferred, leaseOwner: "fixture", host: "mx1.example.test:25", finishedAt: ago(minutes: 175),
@@ -64,7 +64,7 @@ enum OperatorFixture {
             ], countsAsAttempt: true))
         _ = try await spool.hold(.messages([held]), now: ago(minutes: 4))
         _ = try await spool.claimDue(scope: .domains(["other.test"]), limit: 1,
-                                     lease: SpoolLease(owner: "fixture", expiresAt: now.addingTimeInterval(5 * 60)), now: ago(minutes: 1))
+                                     lease: Lease(owner: "fixture", expiresAt: now.addingTimeInterval(5 * 60)), now: ago(minutes: 1))
 
         for (host, from, to, minutes, reason) in [
             ("mx1.example.test:25", "unknown", "up", 240.0, "probe ok"),

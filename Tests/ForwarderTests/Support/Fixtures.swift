@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 
 /// Builders shared by the tests.
 enum Fixtures {
@@ -11,7 +12,7 @@ enum Fixtures {
         Lease(owner: owner, expiresAt: until)
     }
 
-    static func job(_ id: String = "Q1", sender: String = "alice@sender.example", to recipients: [String] = ["bob@example.com"],
+    static func job(_ id: QueueID = "Q1", sender: String = "alice@sender.example", to recipients: [String] = ["bob@example.com"],
                     content: String = "Subject: hi\r\n\r\nhello\r\n", smtpUTF8: Bool = false, receivedAt: Date = epoch,
                     attempts: Int = 0) -> DeliveryJob {
         DeliveryJob(queueID: id, sender: sender, recipients: recipients.map { JobRecipient(address: $0) },

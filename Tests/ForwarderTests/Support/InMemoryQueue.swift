@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 
 /// A `DeliveryQueue` in memory that follows the protocol's contract, for scheduler tests.
 /// Tests await `waitForAttempts` instead of sleeping.
@@ -12,20 +13,20 @@ actor InMemoryQueue: DeliveryQueue {
         var lease: Lease?
     }
 
-    private(set) var messages: [String: Message] = [:]
+    private(set) var messages: [QueueID: Message] = [:]
     private(set) var attempts: [DeliveryAttempt] = []
     private(set) var transitions: [HealthTransition] = []
-    private(set) var releases: [String] = []
+    private(set) var releases: [QueueID] = []
     private(set) var claims = 0
     /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
-    private(set) var warnings: [(queueID: String, report: GeneratedMessage?)] = []
-    private var warned: Set<String> = []
+    private(set) var warnings: [(queueID: QueueID, report: GeneratedMessage?)] = []
+    private var warned: Set<QueueID> = []
     /// Held by an "operator": never delivered, as `queue hold` makes them.
-    private(set) var held: Set<String> = []
+    private(set) var held: Set<QueueID> = []
     /// When the first message's content is read, the second is held: an operator acting while
     /// a batch is under way.
-    var holdWhenRead: [String: String] = [:]
-    private var arrival: [String] = []
+    var holdWhenRead: [QueueID: QueueID] = [:]
+    private var arrival: [QueueID] = []
     private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
     func add(_ job: DeliveryJob, content: String, due: Date? = nil) {
@@ -33,7 +34,7 @@ actor InMemoryQueue: DeliveryQueue {
         arrival.append(job.queueID)
     }
 
-    func message(_ id: String) -> Message? { messages[id] }
+    func message(_ id: QueueID) -> Message? { messages[id] }
 
     /// Returns once `count` attempts have been recorded in all.
     func waitForAttempts(_ count: Int) async {
@@ -54,7 +55,7 @@ actor InMemoryQueue: DeliveryQueue {
         }
     }
 
-    func readContent(of id: String, offset: Int, maxLength: Int) async throws -> [UInt8] {
+    func readContent(of id: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
         if offset == 0, let other = holdWhenRead[id] { held.insert(other) }
         guard let content = messages[id]?.content, offset < content.count else { return [] }
         return Array(content[offset..<min(content.count, offset + maxLength)])
@@ -89,16 +90,16 @@ actor InMemoryQueue: DeliveryQueue {
         ready.forEach { $0.continuation.resume() }
     }
 
-    func holdWhenRead(_ id: String, hold other: String) {
+    func holdWhenRead(_ id: QueueID, hold other: QueueID) {
         holdWhenRead[id] = other
     }
 
-    func mayDeliver(_ id: String, lease: Lease) async throws -> Bool {
+    func mayDeliver(_ id: QueueID, lease: Lease) async throws -> Bool {
         guard let message = messages[id] else { return false }
         return !held.contains(id) && message.lease?.owner == lease.owner
     }
 
-    func release(_ id: String, lease: Lease) async throws {
+    func returnLease(_ id: QueueID, lease: Lease) async throws {
         releases.append(id)
         if messages[id]?.lease?.owner == lease.owner { messages[id]?.lease = nil }
     }
@@ -123,7 +124,7 @@ actor InMemoryQueue: DeliveryQueue {
         }
     }
 
-    func recordDelayWarning(_ queueID: String, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
+    func recordDelayWarning(_ queueID: QueueID, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
         guard messages[queueID]?.lease?.owner == lease.owner, !warned.contains(queueID) else { return }
         warned.insert(queueID)
         messages[queueID]?.lease = nil
