@@ -60,12 +60,6 @@ public protocol DeliveryQueue: Sendable {
     /// so such leases belong to a process that is gone. Returns how many were freed.
     func recoverLeases(keepingOwner owner: String) async throws -> Int
 
-    /// Appends to the health history shown by `backstop status`.
-    func recordHealthTransition(_ transition: HealthTransition) async throws
-
-    /// Messages with at least one pending recipient on `route`, leased or not.
-    func queuedCount(route: RouteID) async throws -> Int
-
     /// Leases up to `limit` relayed messages from a real sender (not `<>`) whose sender has not
     /// been warned of their delay, that arrived within [`receivedAfter`, `receivedBefore`) and
     /// still have a pending recipient, due or not (`[spool] delay_warning`). Each job lists every

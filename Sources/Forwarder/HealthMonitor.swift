@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import SpoolContract
 
 /// Watches every primary host and says which are up (`[primary] check_interval`, `down_after`,
 /// `up_after`).
@@ -35,7 +36,7 @@ public actor HealthMonitor {
     private let configuration: Configuration
     private let prober: any HealthProbe
     private let clock: any ForwarderClock
-    private let history: (any DeliveryQueue)?
+    private let history: (any HealthHistory)?
     private let logger: Logger
     private var random: any RandomNumberGenerator & Sendable
     private var health: [PrimaryHost: HostHealth]
@@ -45,7 +46,7 @@ public actor HealthMonitor {
 
     /// - Parameter history: where transitions are stored for `backstop status`; nil in tests.
     public init(hosts: [PrimaryHost], configuration: Configuration = Configuration(), prober: any HealthProbe,
-                clock: any ForwarderClock = SystemClock(), history: (any DeliveryQueue)? = nil,
+                clock: any ForwarderClock = SystemClock(), history: (any HealthHistory)? = nil,
                 random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
                 logger: Logger = Logger(label: "backstop.forwarder.health")) {
         self.hosts = hosts
@@ -130,7 +131,7 @@ public actor HealthMonitor {
         logger.notice("primary host is \(after)", metadata: ["host": "\(host)", "was": "\(before)", "reason": "\(reason)"])
         for continuation in subscribers.values { continuation.yield(transition) }
         do {
-            try await history?.recordHealthTransition(transition)
+            try await history?.recordHealthTransition(HealthRecord(transition))
         } catch {
             logger.error("cannot store a health transition", metadata: ["host": "\(host)", "error": "\(error)"])
         }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import SpoolContract
 
 /// What the forwarder believes about a primary host.
 public enum HostState: String, Hashable, Sendable, CustomStringConvertible {
@@ -33,6 +34,14 @@ public struct HealthTransition: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(host): \(from) → \(to) (\(reason))" }
+}
+
+extension HealthRecord {
+    /// A transition as the health history keeps it: host and states as text.
+    public init(_ transition: HealthTransition) {
+        self.init(host: transition.host.description, from: transition.from.rawValue, to: transition.to.rawValue,
+                  at: transition.at, reason: transition.reason)
+    }
 }
 
 /// Hysteresis for one host: `downAfter` consecutive failures mark it down, `upAfter`

@@ -58,7 +58,7 @@ final class ForwardingService: Service, Sendable {
         monitor = HealthMonitor(
             hosts: hosts,
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
-            prober: TimedHealthProbe(base: client), history: queue, logger: logger)
+            prober: TimedHealthProbe(base: client), history: spool, logger: logger)
         let spoolSettings = configuration.spool
         scheduler = DeliveryScheduler(
             configuration: .init(

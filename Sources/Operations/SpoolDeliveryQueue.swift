@@ -89,16 +89,6 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         try await spool.recoverLeases(keepingOwner: owner)
     }
 
-    func recordHealthTransition(_ transition: HealthTransition) async throws {
-        try await spool.recordHealthTransition(HealthRecord(
-            host: transition.host.description, from: transition.from.rawValue, to: transition.to.rawValue,
-            at: transition.at, reason: transition.reason))
-    }
-
-    func queuedCount(route: RouteID) async throws -> Int {
-        try await spool.queuedCount(scope: scope(route))
-    }
-
     func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
         try await spool.claimDelayed(receivedBefore: receivedBefore, receivedAfter: receivedAfter, limit: limit,
                                      lease: lease, now: now)

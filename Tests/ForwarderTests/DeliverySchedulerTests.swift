@@ -53,7 +53,7 @@ struct DeliverySchedulerTests {
         #expect(delivered == (1...5).map(content))
         #expect(primary.recorded.connections == 1)
         #expect(await queue.messages.isEmpty)
-        #expect(await queue.transitions.map(\.to) == [.down, .up])
+        #expect(await queue.transitions.map(\.to) == [HostState.down.rawValue, HostState.up.rawValue])
     }
 
     @Test("a message held while its batch is under way is not sent, and its lease is given back")

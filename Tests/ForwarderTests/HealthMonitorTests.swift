@@ -1,5 +1,6 @@
 import Forwarder
 import Foundation
+import SpoolContract
 import Testing
 
 @Suite("HealthMonitor")
@@ -68,7 +69,7 @@ struct HealthMonitorTests {
         #expect(received.map(\.to) == [.down, .up])
         #expect(received.map(\.reason) == ["connect refused", "probe ok"])
         #expect(received.allSatisfy { $0.host == host && $0.at == Fixtures.epoch })
-        #expect(await history.transitions == received)
+        #expect(await history.transitions == received.map(HealthRecord.init))
     }
 
     /// Lets the monitor's loop probe once more: advances past `interval` ± 10% jitter, after

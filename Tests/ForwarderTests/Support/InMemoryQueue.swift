@@ -5,7 +5,7 @@ import SpoolContract
 
 /// A `DeliveryQueue` in memory that follows the protocol's contract, for scheduler tests.
 /// Tests await `waitForAttempts` instead of sleeping.
-actor InMemoryQueue: DeliveryQueue {
+actor InMemoryQueue: DeliveryQueue, HealthHistory {
     struct Message {
         var job: DeliveryJob
         var content: [UInt8]
@@ -15,7 +15,7 @@ actor InMemoryQueue: DeliveryQueue {
 
     private(set) var messages: [QueueID: Message] = [:]
     private(set) var attempts: [DeliveryAttempt] = []
-    private(set) var transitions: [HealthTransition] = []
+    private(set) var transitions: [HealthRecord] = []
     private(set) var releases: [QueueID] = []
     private(set) var claims = 0
     /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
@@ -113,8 +113,12 @@ actor InMemoryQueue: DeliveryQueue {
         return freed
     }
 
-    func recordHealthTransition(_ transition: HealthTransition) async throws {
-        transitions.append(transition)
+    func recordHealthTransition(_ record: HealthRecord) async throws {
+        transitions.append(record)
+    }
+
+    func healthHistory(host: String?, limit: Int) async throws -> [HealthRecord] {
+        Array(transitions.reversed().filter { host == nil || $0.host == host }.prefix(limit))
     }
 
     func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
@@ -144,10 +148,6 @@ actor InMemoryQueue: DeliveryQueue {
         let ready = warningWatchers.filter { $0.count <= warnings.count }
         warningWatchers.removeAll { $0.count <= warnings.count }
         ready.forEach { $0.continuation.resume() }
-    }
-
-    func queuedCount(route: RouteID) async throws -> Int {
-        messages.values.filter { $0.job.route == route && !$0.job.pendingRecipients.isEmpty }.count
     }
 
     private func take(limit: Int, lease: Lease, now: Date, pendingOnly: Bool = true,
