@@ -31,20 +31,23 @@ let package = Package(
         .target(name: "MailNames", swiftSettings: strict),
         // `Locked`, the one lock type: a pthread mutex that Thread Sanitizer understands.
         .target(name: "BackstopSync", swiftSettings: strict),
+        // The mail vocabulary every module shares: the RFC 6152 body type and the RFC 3461
+        // DSN parameters, parsed and written in one place. No dependencies.
+        .target(name: "MailCore", swiftSettings: strict),
         // Pure SMTP: grammar, replies, framing. NIOCore only (for ByteBuffer).
         .target(
             name: "SMTPProtocol",
-            dependencies: ["MailNames", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["MailCore", "MailNames", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         // The spool's roles as protocols (intake, delivery ledger, operator changes and views,
         // recipient verdicts, health history) and the values they carry. No storage engine:
         // the forwarder and the listener depend on this, not on a backend.
-        .target(name: "SpoolContract", swiftSettings: strict),
+        .target(name: "SpoolContract", dependencies: ["MailCore"], swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
-                "BackstopSync", "MailNames", "SpoolContract",
+                "BackstopSync", "MailCore", "MailNames", "SpoolContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
@@ -60,7 +63,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -77,7 +80,7 @@ let package = Package(
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
+                "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -90,7 +93,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool", "SpoolContract",
+                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailNames", "Spool", "SpoolContract",
                 "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,20 +109,20 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "MailNames", "Spool", "SpoolContract",
+                "Operations", "BackstopConfig", "MailCore", "MailNames", "Spool", "SpoolContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailNames"], swiftSettings: strict),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopSync", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackstopSync", "MailCore", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopSync", "Forwarder", "SMTPProtocol", "SpoolContract",
+                "BackstopSync", "Forwarder", "MailCore", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -131,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopSync", "Listener", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopSync", "Listener", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,7 +159,7 @@ let package = Package(
         // Runs the real `backstop` binary against real peers (Python smtplib, swaks, openssl).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Spool", "SpoolContract", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MailCore", "Spool", "SpoolContract", .product(name: "Logging", package: "swift-log")],
             exclude: ["Peers"],
             swiftSettings: strict),
     ]

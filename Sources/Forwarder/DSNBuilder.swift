@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SMTPProtocol
+import MailCore
 
 /// Writes the RFC 3464 delivery status notification for one message: a `multipart/report` with
 /// a note for people, a `message/delivery-status` part and the original (or its headers).
@@ -123,15 +124,15 @@ public struct DSNBuilder: Sendable {
 
     /// RFC 3461 §4.1: NEVER asks for nothing; a list asks for what it names; no NOTIFY means
     /// failures and delays (the choice the RFC leaves to the MTA, as Postfix makes it).
-    static func notifyAllows(_ notify: NotifyRequest?, _ action: Action) -> Bool {
+    static func notifyAllows(_ notify: DSNNotifyRequest, _ action: Action) -> Bool {
         switch notify {
-        case nil: return action != .relayed
+        case .unspecified: return action != .relayed
         case .never: return false
-        case let .on(success, failure, delay):
+        case .on(let events):
             switch action {
-            case .failed: return failure
-            case .delayed: return delay
-            case .relayed: return success
+            case .failed: return events.contains(.failure)
+            case .delayed: return events.contains(.delay)
+            case .relayed: return events.contains(.success)
             }
         }
     }

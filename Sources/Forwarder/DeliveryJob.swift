@@ -5,6 +5,7 @@ import Foundation
 #endif
 import SMTPProtocol
 import SpoolContract
+import MailCore
 
 /// One envelope recipient of a spooled message, with the DSN parameters it arrived with.
 public struct JobRecipient: Hashable, Sendable {
@@ -22,7 +23,7 @@ public struct JobRecipient: Hashable, Sendable {
     public var address: String
     /// ORCPT as received (`rfc822;user+40example.org`), still xtext-encoded.
     public var originalRecipient: String?
-    public var notify: NotifyRequest?
+    public var notify: DSNNotifyRequest
     public var state: State
     /// Why the last attempt for this recipient did not succeed; the DSN quotes it on expiry.
     public var lastProblem: Diagnosis?
@@ -30,7 +31,7 @@ public struct JobRecipient: Hashable, Sendable {
     /// A failure report about a recipient that was not returns headers only.
     public var verified: Bool
 
-    public init(address: String, originalRecipient: String? = nil, notify: NotifyRequest? = nil,
+    public init(address: String, originalRecipient: String? = nil, notify: DSNNotifyRequest = .unspecified,
                 state: State = .pending, lastProblem: Diagnosis? = nil, verified: Bool = false) {
         self.address = address
         self.originalRecipient = originalRecipient
@@ -53,12 +54,12 @@ public struct DeliveryJob: Hashable, Sendable {
     public var sender: String
     /// The recipients of this route. A message whose recipients span routes is one job per route.
     public var recipients: [JobRecipient]
-    public var ret: ReturnContent?
+    public var ret: DSNReturn?
     /// ENVID as received, still xtext-encoded (passed on verbatim).
     public var envelopeID: String?
     /// The sender asked for SMTPUTF8: the message may only go to a primary that offers it.
     public var smtpUTF8: Bool
-    public var body: BodyDeclaration?
+    public var body: BodyType?
     /// Octets of the stored content (what `readContent` returns in total).
     public var size: Int
     public var receivedAt: Date
@@ -68,8 +69,8 @@ public struct DeliveryJob: Hashable, Sendable {
     public var lease: Lease
 
     public init(queueID: QueueID, route: RouteID = .defaultRoute, sender: String, recipients: [JobRecipient],
-                ret: ReturnContent? = nil, envelopeID: String? = nil, smtpUTF8: Bool = false,
-                body: BodyDeclaration? = nil, size: Int, receivedAt: Date, attempts: Int = 0, lease: Lease) {
+                ret: DSNReturn? = nil, envelopeID: String? = nil, smtpUTF8: Bool = false,
+                body: BodyType? = nil, size: Int, receivedAt: Date, attempts: Int = 0, lease: Lease) {
         self.queueID = queueID
         self.route = route
         self.sender = sender

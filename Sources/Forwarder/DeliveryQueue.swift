@@ -5,6 +5,7 @@ import Foundation
 #endif
 import SMTPProtocol
 import SpoolContract
+import MailCore
 
 /// What the forwarder needs from the spool. The spool stores; the forwarder decides when.
 ///
@@ -136,12 +137,12 @@ public struct GeneratedMessage: Hashable, Sendable {
     /// Empty: DSNs are sent from the null sender, so they can never bounce back (RFC 3464 §2).
     public var sender: String
     public var recipient: String
-    public var body: BodyDeclaration
+    public var body: BodyType
     public var smtpUTF8: Bool
     /// The complete message: CRLF lines, not dot-stuffed.
     public var content: [UInt8]
 
-    public init(route: RouteID, sender: String, recipient: String, body: BodyDeclaration, smtpUTF8: Bool, content: [UInt8]) {
+    public init(route: RouteID, sender: String, recipient: String, body: BodyType, smtpUTF8: Bool, content: [UInt8]) {
         self.route = route
         self.sender = sender
         self.recipient = recipient

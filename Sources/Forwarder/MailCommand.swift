@@ -23,7 +23,7 @@ enum MailCommand {
     static func rcpt(_ recipient: JobRecipient, capabilities: EHLOCapabilities) -> String {
         var line = "RCPT TO:<\(recipient.address)>"
         if capabilities.dsn {
-            if let notify = recipient.notify { line += " NOTIFY=\(notify.parameterValue)" }
+            if let notify = recipient.notify.rfc3461 { line += " NOTIFY=\(notify)" }
             if let original = recipient.originalRecipient { line += " ORCPT=\(original)" }
         }
         return line

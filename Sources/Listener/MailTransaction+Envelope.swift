@@ -1,3 +1,4 @@
+import MailCore
 import SMTPProtocol
 import Spool
 import SpoolContract
@@ -9,28 +10,16 @@ extension MailTransaction {
         let recipients = recipients.map { recipient in
             EnvelopeRecipient(address: recipient.mailbox.text,
                               orcpt: recipient.parameters.originalRecipient,
-                              notify: recipient.parameters.notify.map(Self.notify) ?? .unspecified,
+                              notify: recipient.parameters.notify,
                               verified: recipient.verified)
         }
         return Envelope(
             queueID: queueID, sender: sender.address, recipients: recipients,
-            bodyType: parameters.body == .eightBitMIME ? .eightBitMIME : .sevenBit,
+            bodyType: parameters.body ?? .sevenBit,
             smtpUTF8: parameters.smtpUTF8,
-            dsnReturn: parameters.ret.map { $0 == .full ? .full : .headers },
+            dsnReturn: parameters.ret,
             envelopeID: parameters.envelopeID,
             clientAddress: clientAddress, clientHelo: clientHelo,
             messageID: messageID, receivedAt: .now)
-    }
-
-    private static func notify(_ request: NotifyRequest) -> DSNNotifyRequest {
-        switch request {
-        case .never: return .never
-        case let .on(success, failure, delay):
-            var events: DSNNotify = []
-            if success { events.insert(.success) }
-            if failure { events.insert(.failure) }
-            if delay { events.insert(.delay) }
-            return .on(events)
-        }
     }
 }

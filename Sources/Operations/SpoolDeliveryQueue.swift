@@ -110,15 +110,15 @@ struct SpoolDeliveryQueue: DeliveryQueue {
             JobRecipient(
                 address: recipient.recipient.address,
                 originalRecipient: recipient.recipient.orcpt,
-                notify: notify(recipient.recipient.notify),
+                notify: recipient.recipient.notify,
                 state: state(recipient.state),
                 lastProblem: recipient.lastReply.map { Diagnosis(storedText: $0, remoteHost: nil) },
                 verified: recipient.recipient.verified)
         }
         return DeliveryJob(
             queueID: envelope.queueID, route: route, sender: envelope.sender, recipients: recipients,
-            ret: envelope.dsnReturn.map { $0 == .full ? .full : .headers }, envelopeID: envelope.envelopeID,
-            smtpUTF8: envelope.smtpUTF8, body: envelope.bodyType == .eightBitMIME ? .eightBitMIME : .sevenBit,
+            ret: envelope.dsnReturn, envelopeID: envelope.envelopeID,
+            smtpUTF8: envelope.smtpUTF8, body: envelope.bodyType,
             size: stored.size, receivedAt: envelope.receivedAt, attempts: stored.attempts, lease: lease)
     }
 
@@ -130,21 +130,12 @@ struct SpoolDeliveryQueue: DeliveryQueue {
         }
     }
 
-    static func notify(_ request: DSNNotifyRequest) -> NotifyRequest? {
-        switch request {
-        case .unspecified: nil
-        case .never: .never
-        case .on(let events):
-            .on(success: events.contains(.success), failure: events.contains(.failure), delay: events.contains(.delay))
-        }
-    }
-
     /// A DSN is spooled like any message, from the null sender, as if Backstop had received it.
     static func incoming(_ report: GeneratedMessage) -> IncomingMessage {
         let envelope = Envelope(
             queueID: QueueID.generate(), sender: report.sender,
             recipients: [EnvelopeRecipient(address: report.recipient, notify: .never)],
-            bodyType: report.body == .eightBitMIME ? .eightBitMIME : .sevenBit, smtpUTF8: report.smtpUTF8,
+            bodyType: report.body, smtpUTF8: report.smtpUTF8,
             clientAddress: "127.0.0.1", clientHelo: "localhost", receivedAt: .now)
         return IncomingMessage(envelope: envelope, receivedHeader: [], body: .bytes(report.content))
     }

@@ -1,3 +1,5 @@
+import MailCore
+
 /// Parses the ESMTP parameters that follow a MAIL or RCPT path (RFC 5321 §4.1.2 `esmtp-param`).
 ///
 /// Only extensions Backstop advertises are understood: SIZE (RFC 1870), BODY (RFC 6152),
@@ -23,7 +25,7 @@ public enum MailParameterParser {
                 parameters.size = Int(value) ?? Int.max
             case "BODY":
                 guard let value else { return .failure(bad(keyword)) }
-                guard let body = BodyDeclaration(rawValue: ASCII.uppercased(value)) else {
+                guard let body = BodyType(rawValue: ASCII.uppercased(value)) else {
                     return .failure(SMTPReply(555, .init(5, 5, 4), "Unsupported BODY type \(ASCII.quotable(value))"))
                 }
                 parameters.body = body
@@ -31,7 +33,7 @@ public enum MailParameterParser {
                 guard value == nil else { return .failure(bad(keyword)) }
                 parameters.smtpUTF8 = true
             case "RET":
-                guard let value, let ret = ReturnContent(rawValue: ASCII.uppercased(value)) else {
+                guard let value, let ret = DSNReturn(rawValue: ASCII.uppercased(value)) else {
                     return .failure(bad(keyword))
                 }
                 parameters.ret = ret
@@ -55,7 +57,7 @@ public enum MailParameterParser {
             guard seen.insert(keyword).inserted else { return .failure(duplicate(keyword)) }
             switch keyword {
             case "NOTIFY":
-                guard let value, let notify = parseNotify(value) else { return .failure(bad(keyword)) }
+                guard let value, let notify = DSNNotifyRequest(rfc3461: value) else { return .failure(bad(keyword)) }
                 parameters.notify = notify
             case "ORCPT":
                 guard let value, isValidOriginalRecipient(value) else { return .failure(bad(keyword)) }
@@ -65,21 +67,6 @@ public enum MailParameterParser {
             }
         }
         return .success(parameters)
-    }
-
-    static func parseNotify(_ value: Substring) -> NotifyRequest? {
-        let words = ASCII.uppercased(value).split(separator: ",", omittingEmptySubsequences: false)
-        if words == ["NEVER"] { return .never }
-        var success = false, failure = false, delay = false
-        for word in words {
-            switch word {
-            case "SUCCESS" where !success: success = true
-            case "FAILURE" where !failure: failure = true
-            case "DELAY" where !delay: delay = true
-            default: return nil
-            }
-        }
-        return .on(success: success, failure: failure, delay: delay)
     }
 
     /// RFC 3461 §4.2: `addr-type ";" xtext`, at most 500 characters, both parts non-empty.

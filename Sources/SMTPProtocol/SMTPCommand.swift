@@ -1,3 +1,5 @@
+import MailCore
+
 /// One SMTP command as sent by a client, already checked against the grammar.
 public enum SMTPCommand: Hashable, Sendable {
     case ehlo(String)
@@ -18,43 +20,12 @@ public enum SMTPCommand: Hashable, Sendable {
     case forbidden(verb: String)
 }
 
-/// The body type declared with MAIL's BODY parameter (RFC 6152).
-public enum BodyDeclaration: String, Hashable, Sendable {
-    case sevenBit = "7BIT"
-    case eightBitMIME = "8BITMIME"
-}
-
-/// RFC 3461 RET.
-public enum ReturnContent: String, Hashable, Sendable {
-    case full = "FULL"
-    case headers = "HDRS"
-}
-
-/// RFC 3461 NOTIFY.
-public enum NotifyRequest: Hashable, Sendable {
-    case never
-    case on(success: Bool, failure: Bool, delay: Bool)
-
-    /// The parameter value as it is written on the wire (`NEVER`, `SUCCESS,FAILURE`).
-    public var parameterValue: String {
-        switch self {
-        case .never: return "NEVER"
-        case let .on(success, failure, delay):
-            var words: [String] = []
-            if success { words.append("SUCCESS") }
-            if failure { words.append("FAILURE") }
-            if delay { words.append("DELAY") }
-            return words.joined(separator: ",")
-        }
-    }
-}
-
 /// ESMTP parameters of MAIL FROM.
 public struct MailParameters: Hashable, Sendable {
     public var size: Int?
-    public var body: BodyDeclaration?
+    public var body: BodyType?
     public var smtpUTF8 = false
-    public var ret: ReturnContent?
+    public var ret: DSNReturn?
     /// ENVID as received, still xtext-encoded (it is passed on verbatim).
     public var envelopeID: String?
 
@@ -63,7 +34,7 @@ public struct MailParameters: Hashable, Sendable {
 
 /// ESMTP parameters of RCPT TO.
 public struct RecipientParameters: Hashable, Sendable {
-    public var notify: NotifyRequest?
+    public var notify: DSNNotifyRequest = .unspecified
     /// ORCPT as received (`rfc822;user+40example.org`), still xtext-encoded.
     public var originalRecipient: String?
 

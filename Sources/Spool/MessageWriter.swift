@@ -3,6 +3,7 @@ import Foundation
 import SpoolContract
 import MailNames
 import GRDB
+import MailCore
 
 /// Writes one message (row, recipients, content chunks) on the writer
 /// connection. The group committer wraps each call in its own savepoint.

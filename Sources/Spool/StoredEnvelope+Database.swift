@@ -1,6 +1,7 @@
 import Foundation
 import SpoolContract
 import GRDB
+import MailCore
 
 extension StoredEnvelope {
     static func fetch(_ queueID: QueueID, _ db: Database) throws -> StoredEnvelope? {

@@ -1,16 +1,5 @@
 import Foundation
-
-/// The body type a client declared with `MAIL FROM ... BODY=` (RFC 6152).
-public enum BodyType: String, Sendable, Codable, CaseIterable {
-    case sevenBit = "7BIT"
-    case eightBitMIME = "8BITMIME"
-}
-
-/// What a DSN should return of the message (`RET=`, RFC 3461).
-public enum DSNReturn: String, Sendable, Codable, CaseIterable {
-    case full = "FULL"
-    case headers = "HDRS"
-}
+import MailCore
 
 /// One recipient of the envelope, with its RFC 3461 parameters.
 public struct EnvelopeRecipient: Sendable, Equatable, Codable {

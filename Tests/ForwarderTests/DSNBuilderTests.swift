@@ -2,6 +2,7 @@ import Forwarder
 import Foundation
 import SMTPProtocol
 import Testing
+import MailCore
 
 @Suite("DSNBuilder")
 struct DSNBuilderTests {
@@ -10,7 +11,7 @@ struct DSNBuilderTests {
     let rejected = Diagnosis(status: .init(5, 1, 1), reply: SMTPReply(550, .init(5, 1, 1), "No such user"),
                              remoteHost: "mx.primary.example:25", summary: "550 5.1.1 No such user (in reply to RCPT)")
 
-    private func job(ret: ReturnContent? = nil, envelopeID: String? = nil, sender: String = "alice@sender.example",
+    private func job(ret: DSNReturn? = nil, envelopeID: String? = nil, sender: String = "alice@sender.example",
                      recipients: [JobRecipient], size: Int? = nil) -> DeliveryJob {
         DeliveryJob(queueID: "Q42", sender: sender, recipients: recipients, ret: ret, envelopeID: envelopeID,
                     size: size ?? original.utf8.count, receivedAt: Fixtures.epoch, lease: Fixtures.lease())
@@ -28,7 +29,7 @@ struct DSNBuilderTests {
 
     @Test func structureParsesBack() throws {
         let bob = JobRecipient(address: "bob@example.com", originalRecipient: "rfc822;Bob+2BOld@example.com",
-                               notify: .on(success: false, failure: true, delay: false), verified: true)
+                               notify: .on([.failure]), verified: true)
         let carol = JobRecipient(address: "carol@example.com", verified: true)
         let message = try #require(build(job(envelopeID: "env+2Bid-1", recipients: [bob, carol]), [failed(bob), failed(carol)]))
 
@@ -114,15 +115,15 @@ struct DSNBuilderTests {
         #expect(dsn.parts[1].statusGroups[1]["Will-Retry-Until"] == "Wed, 20 Jan 2027 08:00:00 +0000")
     }
 
-    @Test(arguments: [NotifyRequest.never, .on(success: true, failure: false, delay: true)])
-    func notifyWithoutFailureGivesNoDSN(_ notify: NotifyRequest) {
+    @Test(arguments: [DSNNotifyRequest.never, .on([.success, .delay])])
+    func notifyWithoutFailureGivesNoDSN(_ notify: DSNNotifyRequest) {
         let bob = JobRecipient(address: "bob@example.com", notify: notify)
         #expect(build(job(recipients: [bob]), [failed(bob)]) == nil)
     }
 
     @Test func onlyRecipientsThatAskedAreReported() throws {
         let bob = JobRecipient(address: "bob@example.com", notify: .never)
-        let carol = JobRecipient(address: "carol@example.com", notify: .on(success: false, failure: true, delay: false))
+        let carol = JobRecipient(address: "carol@example.com", notify: .on([.failure]))
         let message = try #require(build(job(recipients: [bob, carol]), [failed(bob), failed(carol)]))
         let groups = MIMEEntity(String(decoding: message.content, as: UTF8.self)).parts[1].statusGroups
         #expect(groups.dropFirst().map { $0["Final-Recipient"] } == ["rfc822; carol@example.com"])

@@ -2,6 +2,7 @@
 import Foundation
 import SMTPProtocol
 import Testing
+import MailCore
 
 @Suite("DSN content: what comes back, relayed reports, internationalised mail")
 struct DSNContentTests {
@@ -10,7 +11,7 @@ struct DSNContentTests {
     let rejected = Diagnosis(status: .init(5, 1, 1), reply: SMTPReply(550, .init(5, 1, 1), "No such user"),
                              remoteHost: "mx.primary.example:25", summary: "550 5.1.1 No such user (in reply to RCPT)")
 
-    private func job(_ recipients: [JobRecipient], ret: ReturnContent? = .full, sender: String = "alice@sender.example",
+    private func job(_ recipients: [JobRecipient], ret: DSNReturn? = .full, sender: String = "alice@sender.example",
                      smtpUTF8: Bool = false, original: String? = nil) -> DeliveryJob {
         DeliveryJob(queueID: "Q42", sender: sender, recipients: recipients, ret: ret, smtpUTF8: smtpUTF8,
                     size: (original ?? self.original).utf8.count, receivedAt: Fixtures.epoch, lease: Fixtures.lease())
@@ -48,7 +49,7 @@ struct DSNContentTests {
 
     @Test("NOTIFY=SUCCESS to a primary without DSN gives a 'relayed' report (RFC 3461 §5.2.2); no NOTIFY gives none")
     func relayedReport() throws {
-        let bob = JobRecipient(address: "bob@example.com", notify: .on(success: true, failure: true, delay: false), verified: true)
+        let bob = JobRecipient(address: "bob@example.com", notify: .on([.success, .failure]), verified: true)
         let accepted = SMTPReply(250, .init(2, 0, 0), "Ok: queued as 4XyZ")
         let entry = DSNBuilder.Entry(recipient: bob, action: .relayed,
                                      diagnosis: Diagnosis(status: .init(2, 0, 0), reply: accepted, remoteHost: "mx.primary.example:25",
@@ -64,7 +65,7 @@ struct DSNContentTests {
         #expect(dsn.parts[2].header("Content-Type") == "text/rfc822-headers", "a success report returns headers only")
 
         var silent = bob
-        silent.notify = nil
+        silent.notify = .unspecified
         var random = SeededRandom(seed: 3)
         #expect(builder.build(for: job([silent]), entries: [.init(recipient: silent, action: .relayed, diagnosis: entry.diagnosis,
                                                                    lastAttempt: nil)],

@@ -2,13 +2,14 @@ import Forwarder
 import Foundation
 import SMTPProtocol
 import Testing
+import MailCore
 
 @Suite("'relayed' DSNs for NOTIFY=SUCCESS (RFC 3461 §5.2.2)")
 struct RelayedReportTests {
     let clock = TestClock()
     let queue = InMemoryQueue()
 
-    private func deliver(to primaryOffersDSN: Bool, notify: NotifyRequest?) async throws -> DeliveryAttempt {
+    private func deliver(to primaryOffersDSN: Bool, notify: DSNNotifyRequest) async throws -> DeliveryAttempt {
         var script = FakePrimary.Script()
         script.dsn = primaryOffersDSN
         let primary = try await FakePrimary.start(script)
@@ -34,7 +35,7 @@ struct RelayedReportTests {
 
     @Test("a primary without DSN took it: the sender who asked for success hears 'relayed'")
     func relayedWhenThePrimaryLacksDSN() async throws {
-        let attempt = try await deliver(to: false, notify: .on(success: true, failure: true, delay: false))
+        let attempt = try await deliver(to: false, notify: .on([.success, .failure]))
         let report = try #require(attempt.report)
         #expect(report.sender == "" && report.recipient == "alice@sender.example")
         let dsn = MIMEEntity(String(decoding: report.content, as: UTF8.self))
@@ -47,9 +48,9 @@ struct RelayedReportTests {
     }
 
     @Test("no report when the primary offers DSN (it got NOTIFY) or nobody asked for success",
-          arguments: [(true, NotifyRequest.on(success: true, failure: true, delay: false)), (false, nil),
-                      (false, .on(success: false, failure: true, delay: true))])
-    func noReportOtherwise(primaryOffersDSN: Bool, notify: NotifyRequest?) async throws {
+          arguments: [(true, DSNNotifyRequest.on([.success, .failure])), (false, .unspecified),
+                      (false, .on([.failure, .delay]))])
+    func noReportOtherwise(primaryOffersDSN: Bool, notify: DSNNotifyRequest) async throws {
         let attempt = try await deliver(to: primaryOffersDSN, notify: notify)
         #expect(attempt.report == nil)
         guard case .delivered = attempt.outcomes.first?.disposition else {

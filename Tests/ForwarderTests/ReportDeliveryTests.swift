@@ -172,7 +172,7 @@ struct DelayWarningTests {
         var old = Fixtures.job("OLD", to: ["bob@example.com", "carol@example.com", "dave@example.com"],
                                receivedAt: now.addingTimeInterval(-7200))
         old.recipients[1].notify = .never
-        old.recipients[2].notify = .on(success: false, failure: true, delay: false)
+        old.recipients[2].notify = .on([.failure])
         old.ret = .full
         var quiet = Fixtures.job("QUIET", receivedAt: now.addingTimeInterval(-7200))
         quiet.recipients[0].notify = .never

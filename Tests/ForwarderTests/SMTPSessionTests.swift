@@ -11,7 +11,7 @@ struct SMTPSessionTests {
         job.ret = .headers
         job.envelopeID = "abc+2B1"
         job.body = .eightBitMIME
-        job.recipients[0].notify = .on(success: false, failure: true, delay: true)
+        job.recipients[0].notify = .on([.failure, .delay])
         job.recipients[0].originalRecipient = "rfc822;bob@example.com"
         return job
     }

@@ -25,7 +25,7 @@ struct SessionStateMachineTests {
         #expect(transaction.parameters.ret == .headers)
         #expect(transaction.parameters.envelopeID == "QQ1")
         #expect(transaction.recipients.map(\.mailbox.text) == ["bob@example.org", "carol@mx.example.com"])
-        #expect(transaction.recipients[0].parameters.notify == .on(success: false, failure: true, delay: false))
+        #expect(transaction.recipients[0].parameters.notify == .on([.failure]))
         #expect(transaction.recipients[0].parameters.originalRecipient == "rfc822;bob@example.org")
         #expect(machine.phase == .committing)
 

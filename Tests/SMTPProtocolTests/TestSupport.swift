@@ -165,7 +165,7 @@ func summary(_ command: SMTPCommand) -> String {
         return words.joined(separator: " ")
     case let .rcpt(mailbox, parameters):
         var words = ["RCPT", "<\(mailbox.text)>"]
-        if let notify = parameters.notify { words.append("NOTIFY=\(notify.parameterValue)") }
+        if let notify = parameters.notify.rfc3461 { words.append("NOTIFY=\(notify)") }
         if let orcpt = parameters.originalRecipient { words.append("ORCPT=\(orcpt)") }
         return words.joined(separator: " ")
     case .data: return "DATA"

@@ -4,6 +4,7 @@ import BackstopSync
 import Testing
 @testable import Spool
 import SpoolContract
+import MailCore
 
 @Suite("Storing and reading back")
 struct StoreTests {

@@ -23,9 +23,12 @@ public enum DSNNotifyRequest: Hashable, Sendable, Codable {
     case on(DSNNotify)
 
     /// Parses the parameter value: `NEVER`, or a comma-separated list of
-    /// `SUCCESS`, `FAILURE`, `DELAY` (case-insensitive). Nil when malformed.
-    public init?(rfc3461 text: String) {
-        let keywords = text.uppercased().split(separator: ",", omittingEmptySubsequences: false)
+    /// `SUCCESS`, `FAILURE`, `DELAY` (ASCII case-insensitive), each at most once. Nil when
+    /// malformed. The one parser, for the wire and for the spool alike.
+    public init?(rfc3461 text: some StringProtocol) {
+        // ASCII case only: Unicode would read the long ſ as S.
+        let upper = String(decoding: text.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
+        let keywords = upper.split(separator: ",", omittingEmptySubsequences: false)
         if keywords == ["NEVER"] {
             self = .never
             return
@@ -40,7 +43,7 @@ public enum DSNNotifyRequest: Hashable, Sendable, Codable {
         self = .on(events)
     }
 
-    /// The parameter value as stored and forwarded; nil when unspecified.
+    /// The parameter value as stored and forwarded; nil when unspecified. The one writer.
     public var rfc3461: String? {
         switch self {
         case .unspecified:
