@@ -1,10 +1,12 @@
+import Foundation
 import SMTPProtocol
 import Spool
 
 extension MailTransaction {
     /// The envelope the spool stores for this transaction: addresses as the client wrote them,
     /// DSN parameters as received.
-    func envelope(queueID: QueueID, clientAddress: String, clientHelo: String, messageID: String?) -> Envelope {
+    func envelope(queueID: QueueID, clientAddress: String, clientHelo: String, messageID: String?,
+                  receivedAt: Date) -> Envelope {
         let recipients = recipients.map { recipient in
             EnvelopeRecipient(address: recipient.mailbox.text,
                               orcpt: recipient.parameters.originalRecipient,
@@ -18,7 +20,7 @@ extension MailTransaction {
             dsnReturn: parameters.ret.map { $0 == .full ? .full : .headers },
             envelopeID: parameters.envelopeID,
             clientAddress: clientAddress, clientHelo: clientHelo,
-            messageID: messageID, receivedAt: .now)
+            messageID: messageID, receivedAt: receivedAt)
     }
 
     private static func notify(_ request: NotifyRequest) -> DSNNotifyRequest {

@@ -124,9 +124,3 @@ final class MessageAssembler {
         _ = remove(spill)
     }
 }
-
-/// Removes a temporary body file that will not be used, on the thread pool.
-func removeBodyFile(_ path: String, operations: any SpillFileOperations, threadPool: NIOThreadPool,
-                    eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-    threadPool.runIfActive(eventLoop: eventLoop) { operations.remove(path) }
-}

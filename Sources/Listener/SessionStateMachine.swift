@@ -47,9 +47,6 @@ public struct SessionStateMachine: Sendable {
     public private(set) var esmtp = false
     public private(set) var transaction: MailTransaction?
     public private(set) var errorCount = 0
-    /// Set while every primary host is up and `accept_when = "primary-down"`: new mail is
-    /// sent back to the primary with a tempfail, not refused as an error of the client.
-    public var primaryTakesMail = false
     private(set) var phase: Phase = .awaitingHello
 
     public init(settings: SessionSettings, policy: RelayPolicy, tlsAvailable: Bool) {
@@ -69,11 +66,14 @@ public struct SessionStateMachine: Sendable {
 
     // MARK: - Commands
 
-    public mutating func receive(_ command: SMTPCommand) -> [Action] {
+    /// `primaryTakesMail` is asked at MAIL only: true while every primary host is up and
+    /// `accept_when = "primary-down"`, when new mail is sent back to the primary with a
+    /// tempfail, not refused as an error of the client.
+    public mutating func receive(_ command: SMTPCommand, primaryTakesMail: @autoclosure () -> Bool) -> [Action] {
         switch command {
         case .ehlo(let name): return hello(name, extended: true)
         case .helo(let name): return hello(name, extended: false)
-        case let .mail(path, parameters): return mail(path, parameters)
+        case let .mail(path, parameters): return mail(path, parameters, primaryTakesMail: primaryTakesMail())
         case let .rcpt(mailbox, parameters): return recipient(mailbox, parameters)
         case .data: return data()
         case let .bdat(size, last): return chunk(size: size, last: last)
@@ -135,7 +135,7 @@ public struct SessionStateMachine: Sendable {
         return [.reply(SMTPReply(250, nil, lines))]
     }
 
-    private mutating func mail(_ path: ReversePath, _ parameters: MailParameters) -> [Action] {
+    private mutating func mail(_ path: ReversePath, _ parameters: MailParameters, primaryTakesMail: Bool) -> [Action] {
         switch phase {
         case .awaitingHello: return refuse(Replies.needHelo)
         case .ready: break
@@ -305,9 +305,10 @@ public struct SessionStateMachine: Sendable {
         return [.replyAndClose(Replies.messageTooBig)]
     }
 
-    /// The end of a BDAT chunk that is not the last one.
-    public mutating func chunkComplete(rejection: SMTPReply?, last: Bool) -> [Action] {
-        guard case .receivingChunk(let discard, _) = phase else { return [] }
+    /// The end of a BDAT chunk; after the last one the message goes to the spool. Whether it
+    /// was the last is the machine's to remember: it said so in `.beginChunk`.
+    public mutating func chunkComplete(rejection: SMTPReply?) -> [Action] {
+        guard case .receivingChunk(let discard, let last) = phase else { return [] }
         if discard {
             let refusal = pendingChunkRefusal ?? Replies.bdatFailed
             pendingChunkRefusal = nil

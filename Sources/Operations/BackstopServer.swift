@@ -56,7 +56,7 @@ public final class BackstopServer: Sendable {
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: reloadable,
-            spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
+            store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
             logger: logger,
             messageStored: { forwarding?.messageStored() },

@@ -12,16 +12,16 @@ struct ChunkingTests {
         machine.play(Self.transaction)
         #expect(machine.send("BDAT 100") == [.beginChunk(size: 100, first: true, last: false, discard: false)])
         #expect(machine.isReceivingMessage)
-        #expect(machine.chunkComplete(rejection: nil, last: false)
+        #expect(machine.chunkComplete(rejection: nil)
             == [.reply(SMTPReply(250, .init(2, 0, 0), "100 octets received"))])
         #expect(machine.isReceivingMessage, "between chunks the message is still arriving")
 
         #expect(machine.send("BDAT 50") == [.beginChunk(size: 50, first: false, last: false, discard: false)])
-        #expect(machine.chunkComplete(rejection: nil, last: false)
+        #expect(machine.chunkComplete(rejection: nil)
             == [.reply(SMTPReply(250, .init(2, 0, 0), "150 octets received"))])
 
         #expect(machine.send("BDAT 25 LAST") == [.beginChunk(size: 25, first: false, last: true, discard: false)])
-        let actions = machine.chunkComplete(rejection: nil, last: true)
+        let actions = machine.chunkComplete(rejection: nil)
         guard actions.count == 1, case .commit(let transaction) = actions[0] else {
             Issue.record("expected a commit, got \(actions)")
             return
@@ -42,7 +42,7 @@ struct ChunkingTests {
         var machine = makeMachine()
         machine.play(Self.transaction)
         #expect(machine.send("BDAT \(size) LAST") == [.beginChunk(size: size, first: true, last: true, discard: false)])
-        let actions = machine.chunkComplete(rejection: nil, last: true)
+        let actions = machine.chunkComplete(rejection: nil)
         guard case .commit(let transaction) = actions.first else {
             Issue.record("expected a commit, got \(actions)")
             return
@@ -70,7 +70,7 @@ struct ChunkingTests {
         let last = dialog.line.hasSuffix("LAST")
         #expect(machine.send(dialog.line) == [.beginChunk(size: 10, first: false, last: last, discard: true)],
                 "no reply before the chunk has been read")
-        #expect(codes(onlyReply(machine.chunkComplete(rejection: nil, last: last))) == dialog.expected)
+        #expect(codes(onlyReply(machine.chunkComplete(rejection: nil))) == dialog.expected)
         #expect(!machine.isClosed)
     }
 
@@ -78,11 +78,11 @@ struct ChunkingTests {
     func refusedChunkBeforeMail() {
         var machine = makeMachine()
         _ = machine.send("BDAT 3")
-        _ = machine.chunkComplete(rejection: nil, last: false)
+        _ = machine.chunkComplete(rejection: nil)
         #expect(machine.send("MAIL FROM:<a@sender.test>") == [.reply(Replies.needHelo)])
         machine.play(["EHLO c.test"])
         _ = machine.send("BDAT 3")
-        _ = machine.chunkComplete(rejection: nil, last: false)
+        _ = machine.chunkComplete(rejection: nil)
         #expect(machine.send("MAIL FROM:<a@sender.test>") == [.reply(Replies.senderOk)])
     }
 
@@ -91,9 +91,9 @@ struct ChunkingTests {
         var machine = makeMachine()
         machine.play(["EHLO c.test", "MAIL FROM:<a@sender.test>"])
         _ = machine.send("BDAT 5")
-        #expect(machine.chunkComplete(rejection: nil, last: false) == [.reply(Replies.needRecipient)])
+        #expect(machine.chunkComplete(rejection: nil) == [.reply(Replies.needRecipient)])
         #expect(machine.send("BDAT 5 LAST") == [.beginChunk(size: 5, first: false, last: true, discard: true)])
-        #expect(machine.chunkComplete(rejection: nil, last: true) == [.reply(Replies.bdatFailed)])
+        #expect(machine.chunkComplete(rejection: nil) == [.reply(Replies.bdatFailed)])
         #expect(machine.send("DATA") == [.reply(Replies.dataAfterBDAT)])
         #expect(machine.send("RSET") == [.reply(Replies.resetOk)])
         machine.play(["MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>"])
@@ -105,10 +105,10 @@ struct ChunkingTests {
         var machine = makeMachine()
         machine.play(Self.transaction)
         _ = machine.send("BDAT 10")
-        #expect(machine.chunkComplete(rejection: Replies.badLineEndingInData, last: false)
+        #expect(machine.chunkComplete(rejection: Replies.badLineEndingInData)
             == [.reply(Replies.badLineEndingInData)])
         #expect(machine.send("BDAT 10 LAST") == [.beginChunk(size: 10, first: false, last: true, discard: true)])
-        #expect(codes(onlyReply(machine.chunkComplete(rejection: nil, last: true))) == "503 5.5.1")
+        #expect(codes(onlyReply(machine.chunkComplete(rejection: nil))) == "503 5.5.1")
         #expect(machine.send("RSET") == [.reply(Replies.resetOk)])
         #expect(machine.phase == .ready)
     }
@@ -132,9 +132,9 @@ struct ChunkingTests {
         var machine = makeMachine(maxMessageSize: 1000)
         machine.play(Self.transaction)
         #expect(machine.send("BDAT 600") == [.beginChunk(size: 600, first: true, last: false, discard: false)])
-        _ = machine.chunkComplete(rejection: nil, last: false)
+        _ = machine.chunkComplete(rejection: nil)
         #expect(machine.send("BDAT 400") == [.beginChunk(size: 400, first: false, last: false, discard: false)])
-        _ = machine.chunkComplete(rejection: nil, last: false)
+        _ = machine.chunkComplete(rejection: nil)
         #expect(machine.send("BDAT 1 LAST") == [.replyAndClose(Replies.messageTooBig)])
     }
 
@@ -143,7 +143,7 @@ struct ChunkingTests {
         var machine = makeMachine()
         machine.play(Self.transaction)
         _ = machine.send("BDAT 10")
-        _ = machine.chunkComplete(rejection: nil, last: false)
+        _ = machine.chunkComplete(rejection: nil)
         let reply = onlyReply(machine.send("DATA"))
         #expect(reply == Replies.dataAfterBDAT)
         #expect(codes(reply) == "503 5.5.1")

@@ -344,3 +344,45 @@ struct SessionLimitTests {
         #expect(machine.transaction == nil)
     }
 }
+
+@Suite("SessionStateMachine: MAIL while the primary takes mail")
+struct PrimaryTakesMailTests {
+    @Test("MAIL gets 451 4.4.3, starts no transaction and is not counted as the client's error")
+    func sentToPrimary() {
+        var machine = makeMachine(maxErrors: 2)
+        machine.play(["EHLO client.test"])
+        for _ in 0..<3 {
+            #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.primaryIsUp)])
+        }
+        #expect(machine.transaction == nil)
+        #expect(machine.errorCount == 0)
+        #expect(!machine.isClosed)
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: false) == [.reply(Replies.senderOk)])
+    }
+
+    @Test("the order of checks stands: MAIL before EHLO or inside a transaction is refused as before")
+    func sequenceFirst() {
+        var machine = makeMachine()
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.needHelo)])
+        machine.play(["EHLO client.test", "MAIL FROM:<alice@sender.test>"])
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.nestedMail)])
+    }
+
+    @Test("the question is asked at MAIL only")
+    func askedAtMailOnly() throws {
+        var machine = makeMachine()
+        var asked = 0
+        func primaryTakesMail() -> Bool {
+            asked += 1
+            return false
+        }
+        for line in ["EHLO client.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "NOOP", "RSET"] {
+            guard case .success(let command) = CommandParser.parse(Array(line.utf8)) else {
+                Issue.record("\(line) does not parse")
+                return
+            }
+            _ = machine.receive(command, primaryTakesMail: primaryTakesMail())
+        }
+        #expect(asked == 1)
+    }
+}

@@ -15,10 +15,11 @@ func makeMachine(tls: Bool = false, maxMessageSize: Int = 10_000_000, maxErrors:
 }
 
 extension SessionStateMachine {
-    /// Parses a command line as the channel handler does, and feeds the result to the machine.
-    mutating func send(_ line: String) -> [Action] {
+    /// Parses a command line as the channel handler does, and feeds the result to the machine;
+    /// `primaryTakesMail` is what the handler would learn at MAIL.
+    mutating func send(_ line: String, primaryTakesMail: Bool = false) -> [Action] {
         switch CommandParser.parse(Array(line.utf8)) {
-        case .success(let command): return receive(command)
+        case .success(let command): return receive(command, primaryTakesMail: primaryTakesMail)
         case .failure(let reply): return refuse(reply)
         }
     }
