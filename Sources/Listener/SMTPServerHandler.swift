@@ -31,8 +31,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// When the session runs out of time, on the event loop's clock.
     private var deadlines: SessionDeadlines<LoopInstant>
     private var timeout: Scheduled<Void>?
-    /// Whether the BDAT chunk being read is the last, as `.beginChunk` said.
-    private var chunkIsLast = false
     let intake: MessageIntake
     private var receivedTLS = false
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
@@ -190,12 +188,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case .content(let content):
             assembler?.append(content)
         case .dataEnd(let violation):
-            perform(machine.messageComplete(rejection: rejection(violation, final: true)), context: context)
+            perform(machine.messageComplete(received(violation)), context: context)
         case .chunkEnd(let violation):
-            let rejection = rejection(violation, final: chunkIsLast)
-            if rejection != nil { dropAssembler() }
-            perform(machine.chunkComplete(rejection: rejection), context: context)
+            perform(machine.chunkComplete(received(violation)), context: context)
         }
+    }
+
+    private func received(_ violation: ContentViolation?) -> ReceivedContent {
+        ReceivedContent(violation: violation, size: assembler?.size ?? 0,
+                        receivedFields: assembler?.headers.receivedCount ?? 0)
     }
 
     /// DATA past twice the size limit: not a message a little too big, which is read to its
@@ -210,15 +211,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         inbound = nil
         dropAssembler()
         perform(machine.messageCutOff(), context: context)
-    }
-
-    /// Why a finished message (or chunk) must be refused, if it must.
-    private func rejection(_ violation: ContentViolation?, final: Bool) -> SMTPReply? {
-        if let violation { return violation.reply }
-        guard let assembler else { return nil }
-        if assembler.isOverSize { return Replies.messageTooBig }
-        if final, assembler.headers.receivedCount > environment.settings.maxHops { return Replies.tooManyHops }
-        return nil
     }
 
     // MARK: - Actions
@@ -238,12 +230,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 startAssembler(context: context)
             case let .beginChunk(size, first, last, discard):
                 framer.beginChunk(size: size, first: first, last: last)
-                chunkIsLast = last
                 if discard { dropAssembler() } else if first { startAssembler(context: context) }
             case .startTLS(let reply):
                 startTLS(reply, context: context)
             case .commit(let transaction):
                 commit(transaction, context: context)
+            case .discardContent:
+                dropAssembler()
             case .verifyRecipient(let address):
                 verify(address, context: context)
             }

@@ -20,6 +20,8 @@ public struct SessionStateMachine: Sendable {
         case startTLS(SMTPReply)
         /// The message is complete and clean: commit it to the spool, then call `committed`.
         case commit(MailTransaction)
+        /// Drop the content collected so far: a chunk was refused, and the transaction with it.
+        case discardContent
         /// Ask the `RecipientVerifier` about this address (as written at RCPT), then call
         /// `recipientVerified`. No further command may be fed until then.
         case verifyRecipient(String)
@@ -284,17 +286,26 @@ public struct SessionStateMachine: Sendable {
 
     // MARK: - Message content
 
-    /// The end of DATA, or of the last BDAT chunk. `rejection` is a content problem found on
-    /// the way (bad line endings, size, loops); without one, the message goes to the spool.
-    public mutating func messageComplete(rejection: SMTPReply?) -> [Action] {
+    /// The end of DATA. Content with a problem found on the way (bad line endings, size, a
+    /// loop) is refused; clean content goes to the spool.
+    public mutating func messageComplete(_ content: ReceivedContent) -> [Action] {
         guard let current = transaction else { return refuse(Replies.needMail) }
-        if let rejection {
+        if let rejection = rejection(of: content, complete: true) {
             transaction = nil
             phase = .ready
             return refuse(rejection)
         }
         phase = .committing
         return [.commit(current)]
+    }
+
+    /// Why content must be refused, if it must. The `Received:` fields are counted once the
+    /// message is complete: a chunk that is not the last may not hold the whole header block.
+    private func rejection(of content: ReceivedContent, complete: Bool) -> SMTPReply? {
+        if let violation = content.violation { return violation.reply }
+        if content.size > settings.maxMessageSize { return Replies.messageTooBig }
+        if complete, content.receivedFields > settings.maxHops { return Replies.tooManyHops }
+        return nil
     }
 
     /// Content without end, far past the size limit: refused, and the session is closed,
@@ -307,7 +318,7 @@ public struct SessionStateMachine: Sendable {
 
     /// The end of a BDAT chunk; after the last one the message goes to the spool. Whether it
     /// was the last is the machine's to remember: it said so in `.beginChunk`.
-    public mutating func chunkComplete(rejection: SMTPReply?) -> [Action] {
+    public mutating func chunkComplete(_ content: ReceivedContent) -> [Action] {
         guard case .receivingChunk(let discard, let last) = phase else { return [] }
         if discard {
             let refusal = pendingChunkRefusal ?? Replies.bdatFailed
@@ -316,11 +327,11 @@ public struct SessionStateMachine: Sendable {
             else { phase = clientHelo == nil ? .awaitingHello : .ready }
             return refuse(refusal)
         }
-        if let rejection {
+        if let rejection = rejection(of: content, complete: last) {
             phase = .chunkingFailed
-            return refuse(rejection)
+            return [.discardContent] + refuse(rejection)
         }
-        if last { return messageComplete(rejection: nil) }
+        if last { return messageComplete(content) }
         phase = .inTransaction
         return [.reply(SMTPReply(250, .init(2, 0, 0), "\(transaction?.chunkedBytes ?? 0) octets received"))]
     }

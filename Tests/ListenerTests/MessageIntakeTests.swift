@@ -33,7 +33,7 @@ struct MessageIntakeTests {
         machine.play(["EHLO client.test", "MAIL FROM:<alice@sender.test> RET=HDRS ENVID=QQ1"])
         machine.play(recipients.map { "RCPT TO:<\($0)> NOTIFY=FAILURE" })
         _ = machine.send("DATA")
-        let actions = machine.messageComplete(rejection: nil)
+        let actions = machine.messageComplete(cleanContent)
         guard case .commit(let transaction) = try #require(actions.first) else {
             Issue.record("expected a commit, got \(actions)")
             throw CancellationError()

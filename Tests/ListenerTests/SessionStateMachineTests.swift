@@ -15,7 +15,7 @@ struct SessionStateMachineTests {
         #expect(machine.send("DATA") == [.reply(Replies.startData), .beginData])
         #expect(machine.isReceivingMessage)
 
-        let actions = machine.messageComplete(rejection: nil)
+        let actions = machine.messageComplete(cleanContent)
         guard actions.count == 1, case .commit(let transaction) = actions[0] else {
             Issue.record("expected a commit, got \(actions)")
             return
@@ -326,7 +326,7 @@ struct SessionLimitTests {
     func dataRejected() {
         var machine = makeMachine()
         machine.play(["EHLO c.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "DATA"])
-        #expect(machine.messageComplete(rejection: Replies.tooManyHops) == [.reply(Replies.tooManyHops)])
+        #expect(machine.messageComplete(ReceivedContent(violation: nil, size: 100, receivedFields: 101)) == [.reply(Replies.tooManyHops)])
         #expect(codes(Replies.tooManyHops) == "554 5.4.6")
         #expect(machine.transaction == nil)
         #expect(machine.phase == .ready)
@@ -337,7 +337,7 @@ struct SessionLimitTests {
     func commitFailed(reply: SMTPReply) {
         var machine = makeMachine()
         machine.play(["EHLO c.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "DATA"])
-        _ = machine.messageComplete(rejection: nil)
+        _ = machine.messageComplete(cleanContent)
         #expect(machine.committed(reply) == [.reply(reply)])
         #expect(reply.isTransientFailure)
         #expect(machine.phase == .ready)

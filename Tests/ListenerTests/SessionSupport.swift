@@ -29,6 +29,9 @@ extension SessionStateMachine {
     }
 }
 
+/// Content that passes every check: no violation, small, one `Received:` field.
+let cleanContent = ReceivedContent(violation: nil, size: 100, receivedFields: 1)
+
 /// The reply of a step that must answer with exactly one reply and do nothing else.
 func onlyReply(_ actions: [SessionStateMachine.Action], sourceLocation: SourceLocation = #_sourceLocation) -> SMTPReply? {
     guard actions.count == 1, case .reply(let reply) = actions[0] else {
