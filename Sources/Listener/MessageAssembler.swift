@@ -43,7 +43,6 @@ final class MessageAssembler {
         self.memory = ByteBuffer()
     }
 
-    var isOverSize: Bool { size > maxSize }
     var needsBackpressure: Bool { bytesInFlight > Self.maxBytesInFlight }
     /// True once the body goes to a file rather than staying in memory.
     var hasSpilled: Bool { spill != nil }

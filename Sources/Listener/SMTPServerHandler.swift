@@ -3,10 +3,10 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import SMTPProtocol
-import Spool
 
 /// Runs one SMTP session on a channel: frames input, feeds the state machine, carries out its
-/// actions. It stops reading while the spool commits or a large body is being written, so a
+/// actions. The decisions are elsewhere (the machine, `SessionDeadlines`, `MessageIntake`);
+/// this is the channel's side: reads, writes, timers, TLS. It stops reading while the spool commits or a large body is being written, so a
 /// pipelining client can never get ahead of what has been stored, and while the channel is
 /// unwritable, so a client that sends commands but never reads their replies cannot make
 /// them pile up: it is left waiting until a timeout closes the session.
@@ -32,7 +32,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var deadlines: SessionDeadlines<LoopInstant>
     private var timeout: Scheduled<Void>?
     let intake: MessageIntake
-    private var receivedTLS = false
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
     private var tlsVersion: String?
     /// Bytes of replies written and not yet taken by the socket.
