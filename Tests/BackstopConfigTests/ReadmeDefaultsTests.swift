@@ -9,10 +9,7 @@ import Testing
 struct ReadmeDefaultsTests {
     @Test func tableDefaultsAreTheEmbeddedDefaults() throws {
         let readme = try String(contentsOfFile: repositoryRoot.appendingPathComponent("README.md").path, encoding: .utf8)
-        var configuration = BackstopConfiguration.embeddedDefaults
-        // Unset, probe_timeout is derived; rendered as set, it shows the value it takes.
-        configuration.primary.probeTimeoutSetting = configuration.primary.probeTimeout
-        let rendered = renderedValues(configuration.rendered())
+        let rendered = renderedDefaults()
         var compared: [String] = []
         for (keys, defaults) in configurationTable(readme) {
             // One word ("unset") may stand for several keys.
@@ -60,23 +57,5 @@ struct ReadmeDefaultsTests {
     private func literals(in cell: Substring) -> [String] {
         cell.split(separator: "`", omittingEmptySubsequences: false).enumerated()
             .filter { $0.offset % 2 == 1 }.map { String($0.element) }
-    }
-
-    /// "section key" → value as the README writes it: strings without their quotes.
-    private func renderedValues(_ toml: String) -> [String: String] {
-        var section = ""
-        var values: [String: String] = [:]
-        for line in toml.split(separator: "\n") {
-            if line.hasPrefix("[") {
-                section = String(line.dropFirst().dropLast())
-            } else if let equals = line.range(of: " = "), !line.hasPrefix("#") {
-                var value = line[equals.upperBound...]
-                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
-                // TOML's digit separators: 52_428_800 is the README's 52428800.
-                if value.allSatisfy({ $0.isNumber || $0 == "_" }) { value = Substring(value.filter { $0 != "_" }) }
-                values["\(section) \(line[..<equals.lowerBound])"] = String(value)
-            }
-        }
-        return values
     }
 }
