@@ -132,6 +132,11 @@ public enum BackstopDefaults {
         public static let commandTimeout: Duration = .seconds(5 * 60)
         /// Sending the content and the reply after the final dot (RFC 5321 §4.5.3.2.6: 10 minutes).
         public static let dataTimeout: Duration = .seconds(10 * 60)
+        /// Octets of one reply line from a server. RFC 5321 §4.5.3.1.5 says 512; real servers
+        /// send longer, so this allows more while still bounding memory.
+        public static let maxReplyLineLength = 4096
+        /// Lines of one multiline reply (an EHLO reply lists a few dozen at most).
+        public static let maxReplyLines = 256
     }
 
     /// Replaying the spool to the primaries.
@@ -183,6 +188,11 @@ public enum BackstopDefaults {
         public static let requestTimeout: Duration = .seconds(15)
         /// The status page plots queue depth over the last day: an outage and its drain fit.
         public static let queueDepthSpan: Duration = .seconds(86_400)
+        /// The drain estimate's replay rate is measured over this long: long enough to smooth
+        /// the slow start, short enough to follow a primary that slows down.
+        public static let replayRateWindow: Duration = .seconds(600)
+        /// Delivery times the replay rate keeps (a ring): fixed memory, still a fair sample.
+        public static let replayRateSamples = 4096
     }
 
     /// Operator notifications (`[notify]`).

@@ -1,5 +1,6 @@
 import BackstopDefaults
 import Forwarder
+import SMTPProtocol
 import Testing
 
 /// An init's default argument is `BackstopDefaults`'s value, never a number of its own: what a
@@ -51,6 +52,9 @@ struct DefaultArgumentTests {
         #expect(client.timeouts == .defaults)
         #expect(client.probeTimeout == BackstopDefaults.Primary.probeTimeout)
         #expect(PrimaryHost(name: "primary.example.test").port == BackstopDefaults.Primary.port)
+        let replies = ReplyParser()
+        #expect(replies.maxLineLength == BackstopDefaults.Primary.maxReplyLineLength)
+        #expect(replies.maxLines == BackstopDefaults.Primary.maxReplyLines)
     }
 
     @Test func verificationAndLookups() throws {
