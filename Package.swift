@@ -31,16 +31,18 @@ let package = Package(
         .target(name: "MailNames", swiftSettings: strict),
         // `Locked`, the one lock type: a pthread mutex that Thread Sanitizer understands.
         .target(name: "BackstopSync", swiftSettings: strict),
-        // Pure SMTP: grammar, replies, framing. NIOCore only (for ByteBuffer).
+        // Every default value and fixed tunable, written once. No dependencies: every module reads it.
+        .target(name: "BackstopDefaults", swiftSettings: strict),
+        // Pure SMTP: grammar, replies, framing. NIOCore (for ByteBuffer) and the default limits only.
         .target(
             name: "SMTPProtocol",
-            dependencies: ["MailNames", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BackstopDefaults", "MailNames", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
-                "BackstopSync", "MailNames",
+                "BackstopDefaults", "BackstopSync", "MailNames",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
@@ -50,13 +52,13 @@ let package = Package(
         // The configuration model, its TOML reader and its defaults.
         .target(
             name: "BackstopConfig",
-            dependencies: ["MailNames", "TOMLKit"],
+            dependencies: ["BackstopDefaults", "MailNames", "TOMLKit"],
             swiftSettings: strict),
         // The SMTP server: sessions, STARTTLS, relay policy, limits.
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "Spool",
+                "BackstopDefaults", "BackstopSync", "MailNames", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -73,7 +75,7 @@ let package = Package(
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopSync", "MailNames", "SMTPProtocol", "CResolv",
+                "BackstopDefaults", "BackstopSync", "MailNames", "SMTPProtocol", "CResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -86,7 +88,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool", "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailNames", "Spool",
+                "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -109,12 +112,12 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopSync", "Spool", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackstopDefaults", "BackstopSync", "Spool", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopSync", "Forwarder", "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "Forwarder", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -122,11 +125,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig", "MailNames"], swiftSettings: strict),
+        .testTarget(
+            name: "BackstopConfigTests", dependencies: ["BackstopConfig", "BackstopDefaults", "MailNames"],
+            swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopSync", "Listener", "MailNames", "SMTPProtocol", "Spool",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailNames", "SMTPProtocol", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -139,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import NIOCore
 import NIOPosix
 import SMTPProtocol
@@ -13,7 +14,7 @@ import Spool
 /// dropped: the message is refused at its end.
 final class MessageAssembler {
     /// Above this many bytes waiting to be written, the session stops reading from the socket.
-    static let maxBytesInFlight = 4 << 20
+    static let maxBytesInFlight = BackstopDefaults.Server.maxBytesInFlight
 
     let maxSize: Int
     let memoryLimit: Int

@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Foundation
 import Listener
 import Logging
@@ -52,7 +53,7 @@ public final class BackstopServer: Sendable {
             maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, memoryBodyLimit: server.memoryBodyLimit,
             commandTimeout: server.commandTimeout, dataInitiationTimeout: server.dataInitiationTimeout,
             dataTimeout: server.dataBlockTimeout, minDataRate: server.minDataRate,
-            maxPendingOutput: ServerSettings.maxPendingOutput, closeLinger: ServerSettings.closeLinger)
+            maxPendingOutput: BackstopDefaults.Server.maxPendingOutput, closeLinger: BackstopDefaults.Server.closeLinger)
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: reloadable,
