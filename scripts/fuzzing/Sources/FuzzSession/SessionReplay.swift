@@ -1,5 +1,4 @@
 import FuzzSupport
-import Listener
 import NIOCore
 import SMTPProtocol
 
