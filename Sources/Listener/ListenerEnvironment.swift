@@ -1,4 +1,5 @@
 import Logging
+import SMTPProtocol
 import NIOCore
 import NIOPosix
 import NIOSSL

@@ -2,6 +2,7 @@ import BackstopConfig
 import BackstopDefaults
 import Foundation
 import Listener
+import SMTPProtocol
 import Logging
 import NIOCore
 import NIOPosix

@@ -4,6 +4,7 @@ import NIOEmbedded
 import NIOPosix
 import Testing
 @testable import Listener
+@testable import SMTPProtocol
 
 /// Sits between the session and the transport: counts the reads the session asks for and,
 /// when told to, keeps writes without passing them on or completing them (a client whose

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import Synchronization
 import Testing

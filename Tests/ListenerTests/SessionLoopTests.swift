@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 @testable import Listener
+@testable import SMTPProtocol
 
 /// The loop guard on an `EmbeddedChannel`: the `Received:` fields are counted once the
 /// message is complete, at the end of DATA or of the last BDAT chunk.

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOEmbedded
-import SMTPProtocol
+@testable import SMTPProtocol
 import Testing
 @testable import Listener
 

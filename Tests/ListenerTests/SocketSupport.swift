@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import Testing
 @testable import Listener

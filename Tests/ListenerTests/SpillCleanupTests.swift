@@ -5,6 +5,7 @@ import Spool
 import BackstopSync
 import Testing
 @testable import Listener
+@testable import SMTPProtocol
 
 /// The file operations of spilled bodies, on the real file system, recording each call made
 /// on an event loop thread (where blocking calls must never run).

@@ -1,14 +1,12 @@
-import SMTPProtocol
-
 /// When a session runs out of time: the command timeout, the wait for message content after
 /// DATA or BDAT, and the minimum data rate while content arrives.
 ///
 /// A value type on an injected clock: the caller says what the session waits for and what
 /// arrived, with the time it is now, and learns the deadline to arm. The handler runs it on
 /// the event loop's clock, tests on a clock they move by hand.
-struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
+public struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
     /// What the session is waiting for.
-    enum Wait: Equatable, Sendable {
+    public enum Wait: Equatable, Sendable {
         /// A command line, complete within `commandTimeout` however its bytes trickle in.
         case command
         /// Message content after DATA or BDAT. `received`: bytes of this message so far; none
@@ -17,23 +15,23 @@ struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Durati
     }
 
     /// The session ran out of time.
-    struct Expiry: Equatable, Sendable {
+    public struct Expiry: Equatable, Sendable {
         /// What the session was waiting for, for the log.
-        let waitingFor: String
-        let reply: SMTPReply
+        public let waitingFor: String
+        public let reply: SMTPReply
     }
 
-    let commandTimeout: Duration
-    let dataInitiationTimeout: Duration
-    let dataTimeout: Duration
+    public let commandTimeout: Duration
+    public let dataInitiationTimeout: Duration
+    public let dataTimeout: Duration
     /// Bytes a second content must average; 0 turns the rate off.
-    let minDataRate: Int
+    public let minDataRate: Int
 
     /// The deadline armed last; `nil` before the first wait.
-    private(set) var deadline: Instant?
-    private(set) var waitingForContent = false
+    public private(set) var deadline: Instant?
+    public private(set) var waitingForContent = false
 
-    init(settings: SessionSettings) {
+    public init(settings: SessionSettings) {
         commandTimeout = settings.commandTimeout
         dataInitiationTimeout = settings.dataInitiationTimeout
         dataTimeout = settings.dataTimeout
@@ -41,7 +39,7 @@ struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Durati
     }
 
     /// Starts a wait: after the greeting and each command, and at the start of content.
-    mutating func wait(for wait: Wait, at now: Instant) -> Instant {
+    public mutating func wait(for wait: Wait, at now: Instant) -> Instant {
         let limit: Duration
         switch wait {
         case .command:
@@ -61,7 +59,7 @@ struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Durati
     /// every few seconds runs out of time instead of lasting for ever. Returns the new deadline;
     /// `nil` while waiting for a command, whose line must be complete within the command timeout
     /// however its bytes trickle in.
-    mutating func received(_ count: Int, at now: Instant) -> Instant? {
+    public mutating func received(_ count: Int, at now: Instant) -> Instant? {
         guard waitingForContent else { return nil }
         let ceiling = now.advanced(by: dataTimeout)
         var next = ceiling
@@ -74,7 +72,7 @@ struct SessionDeadlines<Instant: InstantProtocol>: Sendable where Instant.Durati
     }
 
     /// Whether the session has run out of time at `now`, and what it is told.
-    func expiry(at now: Instant) -> Expiry? {
+    public func expiry(at now: Instant) -> Expiry? {
         guard let deadline, now >= deadline else { return nil }
         return Expiry(waitingFor: waitingForContent ? "receiving message content" : "waiting for a command",
                       reply: Replies.timeout)

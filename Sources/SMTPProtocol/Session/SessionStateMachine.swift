@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// The SMTP server session as a value-type state machine: commands in, actions out.
 ///
 /// It checks each command against the session state and the relay policy, then says what to

@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// What the handler saw of a message's content by the end of DATA or of a BDAT chunk: the
 /// session machine judges it (framing, size, loop) and says whether the message goes on.
 public struct ReceivedContent: Equatable, Sendable {
