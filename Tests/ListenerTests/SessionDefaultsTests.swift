@@ -1,5 +1,6 @@
 import BackstopDefaults
 @testable import Listener
+@testable import SMTPProtocol
 import Testing
 
 /// What a session gets for a limit left out is `BackstopDefaults`'s value, the one `serve` runs.
