@@ -31,13 +31,15 @@ let package = Package(
         .target(name: "MailNames", swiftSettings: strict),
         // `Locked`, the one lock type: a pthread mutex that Thread Sanitizer understands.
         .target(name: "BackstopSync", swiftSettings: strict),
+        // Every default value and fixed tunable, written once. No dependencies: every module reads it.
+        .target(name: "BackstopDefaults", swiftSettings: strict),
         // The mail vocabulary every module shares: the RFC 6152 body type and the RFC 3461
         // DSN parameters, parsed and written in one place. No dependencies.
         .target(name: "MailCore", swiftSettings: strict),
-        // Pure SMTP: grammar, replies, framing. NIOCore only (for ByteBuffer).
+        // Pure SMTP: grammar, replies, framing. NIOCore (for ByteBuffer) and the default limits only.
         .target(
             name: "SMTPProtocol",
-            dependencies: ["MailCore", "MailNames", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["BackstopDefaults", "MailCore", "MailNames", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         // The spool's roles as protocols (intake, delivery ledger, operator changes and views,
         // recipient verdicts, health history) and the values they carry. No storage engine:
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "Spool",
             dependencies: [
-                "BackstopSync", "MailCore", "MailNames", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
@@ -57,13 +59,13 @@ let package = Package(
         // The configuration model, its TOML reader and its defaults.
         .target(
             name: "BackstopConfig",
-            dependencies: ["MailNames", "TOMLKit"],
+            dependencies: ["BackstopDefaults", "MailNames", "TOMLKit"],
             swiftSettings: strict),
         // The SMTP server: sessions, STARTTLS, relay policy, limits.
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -80,7 +82,7 @@ let package = Package(
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailNames", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailNames", "Spool", "SpoolContract",
                 "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,12 +119,12 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopSync", "MailCore", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BackstopDefaults", "BackstopSync", "MailCore", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopSync", "Forwarder", "MailCore", "SMTPProtocol", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Forwarder", "MailCore", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -130,11 +132,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "BackstopConfigTests", dependencies: ["BackstopConfig", "MailNames"], swiftSettings: strict),
+        .testTarget(
+            name: "BackstopConfigTests", dependencies: ["BackstopConfig", "BackstopDefaults", "MailNames"],
+            swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopSync", "Listener", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 
 #if canImport(Glibc)
@@ -8,8 +9,9 @@ import Musl
 import Darwin
 #endif
 
-// Every default Backstop runs with, in one place. config/backstop.toml repeats these
-// values with their explanations, and a test keeps the two equal.
+// The configuration Backstop runs with when a file leaves a key out. The values are
+// `BackstopDefaults`'s; only the choices between this module's own enums are made here.
+// config/backstop.toml repeats them with their explanations, and a test keeps the two equal.
 
 extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
@@ -20,28 +22,21 @@ extension BackstopConfiguration {
 
 extension ServerSettings {
     public static let defaults = ServerSettings(
-        listen: [ListenAddress(host: "127.0.0.1", port: 2525)],
+        listen: [ListenAddress(host: BackstopDefaults.Server.listenHost, port: BackstopDefaults.Server.listenPort)],
         hostname: machineHostname(),
         acceptWhen: .always,
-        maxMessageSize: 52_428_800,
-        maxRecipients: 100,
-        maxConnections: 1000,
-        maxConnectionsPerIP: 20,
-        maxErrors: 20,
-        maxLineLength: 1000,
-        commandTimeout: .seconds(5 * 60),
-        dataInitiationTimeout: .seconds(2 * 60),
-        dataBlockTimeout: .seconds(3 * 60),
-        minDataRate: 500,
-        shutdownGrace: .seconds(30),
-        memoryBodyLimit: 262_144)
-
-    /// Bytes of replies a session may have waiting for the socket before it is closed. Not a
-    /// setting: a session stops reading while its client does not read, far below this.
-    public static let maxPendingOutput = 65_536
-    /// How long the reply before a close (QUIT, a timeout, too many errors) may take to go
-    /// out before the connection is closed regardless.
-    public static let closeLinger: Duration = .seconds(10)
+        maxMessageSize: BackstopDefaults.Server.maxMessageSize,
+        maxRecipients: BackstopDefaults.Server.maxRecipients,
+        maxConnections: BackstopDefaults.Server.maxConnections,
+        maxConnectionsPerIP: BackstopDefaults.Server.maxConnectionsPerIP,
+        maxErrors: BackstopDefaults.Server.maxErrors,
+        maxLineLength: BackstopDefaults.Server.maxLineLength,
+        commandTimeout: BackstopDefaults.Server.commandTimeout,
+        dataInitiationTimeout: BackstopDefaults.Server.dataInitiationTimeout,
+        dataBlockTimeout: BackstopDefaults.Server.dataBlockTimeout,
+        minDataRate: BackstopDefaults.Server.minDataRate,
+        shutdownGrace: BackstopDefaults.Server.shutdownGrace,
+        memoryBodyLimit: BackstopDefaults.Server.memoryBodyLimit)
 
     /// This machine's name, lowercased; "localhost" when it has none that is a valid
     /// domain name, so that the defaults always pass their own validation.
@@ -62,46 +57,41 @@ extension TLSSettings {
 extension RelaySettings {
     /// A reserved name (RFC 2606), so that an unconfigured Backstop relays nobody's mail.
     public static let defaults = RelaySettings(
-        domains: ["example.test"],
+        domains: [BackstopDefaults.Relay.domain],
         recipients: nil,
         verify: false,
-        verifyPositiveTTL: .seconds(31 * 86_400),
-        verifyNegativeTTL: .seconds(3 * 3600),
-        // A lost message is worse than a rare bounce.
-        verifyUnknownWhenDown: .accept,
-        // Enough for a sender's fan-out to one domain; too few to enumerate users or hammer the primary.
-        verifyRate: 30)
+        verifyPositiveTTL: BackstopDefaults.Relay.verifyPositiveTTL,
+        verifyNegativeTTL: BackstopDefaults.Relay.verifyNegativeTTL,
+        verifyUnknownWhenDown: BackstopDefaults.Relay.tempfailUnknownWhenDown ? .tempfail : .accept,
+        verifyRate: BackstopDefaults.Relay.verifyRate)
 }
 
 extension SpoolSettings {
     public static let defaults = SpoolSettings(
-        path: "spool/backstop.sqlite",
-        retryMin: .seconds(5 * 60),
-        retryMax: .seconds(3600),
-        maxAge: .seconds(5 * 86_400),
+        path: BackstopDefaults.Spool.path,
+        retryMin: BackstopDefaults.Spool.retryMin,
+        retryMax: BackstopDefaults.Spool.retryMax,
+        maxAge: BackstopDefaults.Spool.maxAge,
         delayWarning: nil,
-        dedupWindow: .seconds(10 * 60),
-        historyRetention: .seconds(30 * 86_400))
+        dedupWindow: BackstopDefaults.Spool.dedupWindow,
+        historyRetention: BackstopDefaults.Spool.historyRetention)
 }
 
 extension PrimarySettings {
-    /// `probe_timeout` when the file leaves it out, unless `check_interval` is shorter.
-    public static let defaultProbeTimeout: Duration = .seconds(10)
-
     /// No primary: mail stays queued until one is configured.
     public static let defaults = PrimarySettings(
         hosts: [],
-        checkInterval: .seconds(30),
-        downAfter: 3,
-        upAfter: 2,
+        checkInterval: BackstopDefaults.Primary.checkInterval,
+        downAfter: BackstopDefaults.Primary.downAfter,
+        upAfter: BackstopDefaults.Primary.upAfter,
         probeTimeoutSetting: nil,
-        maxConnections: 4,
-        maxRate: 0,
+        maxConnections: BackstopDefaults.Primary.maxConnections,
+        maxRate: BackstopDefaults.Primary.maxRate,
         tls: .verify,
         caFile: nil,
-        connectTimeout: .seconds(30),
-        commandTimeout: .seconds(5 * 60),
-        dataTimeout: .seconds(10 * 60),
+        connectTimeout: BackstopDefaults.Primary.connectTimeout,
+        commandTimeout: BackstopDefaults.Primary.commandTimeout,
+        dataTimeout: BackstopDefaults.Primary.dataTimeout,
         routes: [])
 }
 
@@ -112,16 +102,16 @@ extension BounceSettings {
 }
 
 extension AdminSettings {
-    /// Admin connections served at once; more are closed unanswered. Not a setting.
-    public static let maxConnections = 64
-
     /// Local only and without a token: metrics and status for this machine's monitoring.
-    public static let defaults = AdminSettings(listen: ListenAddress(host: "127.0.0.1", port: 9425), token: nil)
+    public static let defaults = AdminSettings(
+        listen: ListenAddress(host: BackstopDefaults.Admin.listenHost, port: BackstopDefaults.Admin.listenPort), token: nil)
 }
 
 extension NotifySettings {
     /// Nowhere to send events until webhooks or a command are set.
-    public static let defaults = NotifySettings(webhooks: [], command: nil, queueThreshold: 1000, ageThreshold: .seconds(3600))
+    public static let defaults = NotifySettings(
+        webhooks: [], command: nil, queueThreshold: BackstopDefaults.Notify.queueThreshold,
+        ageThreshold: BackstopDefaults.Notify.ageThreshold)
 }
 
 extension LogSettings {

@@ -1,3 +1,5 @@
+import BackstopDefaults
+
 /// `[primary]`: the mail host Backstop hands spooled mail to, how its health is probed,
 /// how fast a backlog is replayed into it, and how the connection is protected.
 public struct PrimarySettings: Equatable, Sendable {
@@ -15,7 +17,7 @@ public struct PrimarySettings: Equatable, Sendable {
     /// Limit for each step of a probe: connect, greeting, EHLO, QUIT. Unset, the default or
     /// `checkInterval`, whichever is shorter, so that a short interval alone is a valid file.
     public var probeTimeout: Duration {
-        get { probeTimeoutSetting ?? min(Self.defaultProbeTimeout, checkInterval) }
+        get { probeTimeoutSetting ?? min(BackstopDefaults.Primary.probeTimeout, checkInterval) }
         set { probeTimeoutSetting = newValue }
     }
     /// Connections to one host that replay may widen to.

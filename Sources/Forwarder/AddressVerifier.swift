@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -50,9 +51,11 @@ public final class AddressVerifier: Sendable {
         /// The longest a sender waits at RCPT for a callout.
         public var deadline: Duration
 
-        public init(positiveTTL: Duration = .seconds(31 * 86_400), negativeTTL: Duration = .seconds(3 * 3600),
-                    tempfailUnknownWhileDown: Bool = false, stepTimeout: Duration = .seconds(10),
-                    deadline: Duration = .seconds(10)) {
+        public init(positiveTTL: Duration = BackstopDefaults.Relay.verifyPositiveTTL,
+                    negativeTTL: Duration = BackstopDefaults.Relay.verifyNegativeTTL,
+                    tempfailUnknownWhileDown: Bool = BackstopDefaults.Relay.tempfailUnknownWhenDown,
+                    stepTimeout: Duration = BackstopDefaults.Primary.probeTimeout,
+                    deadline: Duration = BackstopDefaults.Primary.probeTimeout) {
             self.positiveTTL = positiveTTL
             self.negativeTTL = negativeTTL
             self.tempfailUnknownWhileDown = tempfailUnknownWhileDown

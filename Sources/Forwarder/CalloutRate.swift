@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -27,7 +28,7 @@ public final class CalloutRate: Sendable {
     }
     private let windows = Locked<[String: Window]>([:])
 
-    public init(perMinute: Int, maximumClients: Int = 10_000) {
+    public init(perMinute: Int, maximumClients: Int = BackstopDefaults.Relay.calloutRateClients) {
         self.perMinute = perMinute
         self.maximumClients = maximumClients
     }

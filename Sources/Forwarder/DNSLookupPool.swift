@@ -1,3 +1,4 @@
+import BackstopDefaults
 import NIOPosix
 import Synchronization
 
@@ -16,7 +17,8 @@ public final class DNSLookupPool: Sendable {
     }
 
     /// Starts the threads; `shutdown()` stops them.
-    public init(threads: Int = 2, maxPending: Int = 64) {
+    public init(threads: Int = BackstopDefaults.Replay.dnsLookupThreads,
+                maxPending: Int = BackstopDefaults.Replay.dnsMaxPendingLookups) {
         precondition(threads >= 1 && maxPending >= threads, "a pool has a thread and room for its running lookups")
         self.maxPending = maxPending
         self.threads = NIOThreadPool(numberOfThreads: threads)

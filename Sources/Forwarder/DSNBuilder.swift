@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -45,7 +46,7 @@ public struct DSNBuilder: Sendable {
     /// A larger original is returned as headers only, whatever RET says.
     public var maxReturnedSize: Int
 
-    public init(reportingMTA: String, maxReturnedSize: Int = 256 * 1024) {
+    public init(reportingMTA: String, maxReturnedSize: Int = BackstopDefaults.DSN.maxReturnedSize) {
         self.reportingMTA = reportingMTA
         self.maxReturnedSize = maxReturnedSize
     }

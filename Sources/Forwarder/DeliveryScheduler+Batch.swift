@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -176,7 +177,8 @@ extension DeliveryScheduler {
         let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
         let jobs: [DeliveryJob]
         do {
-            jobs = try await queue.claimExpired(route: route, receivedBefore: cutoff, limit: 100, lease: newLease(), now: now)
+            jobs = try await queue.claimExpired(route: route, receivedBefore: cutoff,
+                                                limit: BackstopDefaults.Replay.maintenanceClaimLimit, lease: newLease(), now: now)
         } catch is CancellationError {
             return
         } catch {
@@ -208,7 +210,7 @@ extension DeliveryScheduler {
     func report(for job: DeliveryJob, _ entries: [DSNBuilder.Entry], now: Date) async -> GeneratedMessage? {
         guard !entries.isEmpty, !job.isNullSender else { return nil }
         let builder = configuration.dsn
-        let wanted = builder.returnsFullMessage(job, entries) ? job.size : min(job.size, 64 * 1024)
+        let wanted = builder.returnsFullMessage(job, entries) ? job.size : min(job.size, BackstopDefaults.DSN.headerExcerptSize)
         var original: [UInt8] = []
         do {
             while original.count < wanted {

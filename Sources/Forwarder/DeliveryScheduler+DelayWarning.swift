@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -30,7 +31,7 @@ extension DeliveryScheduler {
             jobs = try await queue.claimDelayed(
                 receivedBefore: now.addingTimeInterval(-threshold.timeInterval),
                 receivedAfter: now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval),
-                limit: 100, lease: newLease(), now: now)
+                limit: BackstopDefaults.Replay.maintenanceClaimLimit, lease: newLease(), now: now)
         } catch is CancellationError {
             return
         } catch {

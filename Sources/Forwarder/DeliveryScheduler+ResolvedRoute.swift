@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -16,7 +17,8 @@ public struct ResolvedRoute: Sendable {
     /// Messages delivered at the same time, each over its own connection.
     public let concurrency: Int
 
-    public init(id: RouteID, resolver: any HostResolver, client: SMTPClient, concurrency: Int = 4) {
+    public init(id: RouteID, resolver: any HostResolver, client: SMTPClient,
+                concurrency: Int = BackstopDefaults.Replay.resolvedRouteConcurrency) {
         precondition(concurrency >= 1, "a route delivers at least one message at a time")
         self.id = id
         self.resolver = resolver

@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -37,8 +38,10 @@ public final class DeliveryScheduler: Sendable {
         public var delayWarning: Duration?
 
         public init(routes: [PrimaryRoute], retry: RetryPolicy = RetryPolicy(), pacer: ReplayPacer.Configuration = .init(),
-                    dsn: DSNBuilder, leaseOwner: String, leaseDuration: Duration = .seconds(3600),
-                    messagesPerConnection: Int = 50, idlePoll: Duration = .seconds(5), connectionBackoff: Duration = .seconds(10),
+                    dsn: DSNBuilder, leaseOwner: String, leaseDuration: Duration = BackstopDefaults.Replay.leaseDuration,
+                    messagesPerConnection: Int = BackstopDefaults.Replay.messagesPerConnection,
+                    idlePoll: Duration = BackstopDefaults.Replay.idlePoll,
+                    connectionBackoff: Duration = BackstopDefaults.Replay.connectionBackoff,
                     resolvedRoutes: [ResolvedRoute] = [], delayWarning: Duration? = nil) {
             self.resolvedRoutes = resolvedRoutes
             self.delayWarning = delayWarning

@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -24,7 +25,9 @@ public actor HealthMonitor {
         public var downAfter: Int
         public var upAfter: Int
 
-        public init(checkInterval: Duration = .seconds(30), jitter: Double = 0.1, downAfter: Int = 3, upAfter: Int = 2) {
+        public init(checkInterval: Duration = BackstopDefaults.Primary.checkInterval,
+                    jitter: Double = BackstopDefaults.Primary.checkJitter,
+                    downAfter: Int = BackstopDefaults.Primary.downAfter, upAfter: Int = BackstopDefaults.Primary.upAfter) {
             self.checkInterval = checkInterval
             self.jitter = jitter
             self.downAfter = downAfter

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import MailNames
 import SMTPProtocol
 
@@ -39,7 +40,8 @@ public struct MXResolver: HostResolver {
     ///   - localNames: this host's names. An MX list that names us is cut there, as RFC 5321
     ///     §5.1 requires, so a DSN never loops back to Backstop.
     ///   - admitsNonGlobalAddresses: tests only, for a fake MX on loopback.
-    public init(dns: any DNSQuerier, port: Int = 25, localNames: Set<String> = [], admitsNonGlobalAddresses: Bool = false) {
+    public init(dns: any DNSQuerier, port: Int = BackstopDefaults.Primary.port, localNames: Set<String> = [],
+                admitsNonGlobalAddresses: Bool = false) {
         self.dns = dns
         self.port = port
         self.localNames = Set(localNames.map(Self.canonical))

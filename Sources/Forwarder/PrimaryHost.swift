@@ -1,3 +1,5 @@
+import BackstopDefaults
+
 /// One primary mail host: a name (resolved by the system resolver) or an IP literal, and a port.
 public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
     public let name: String
@@ -7,7 +9,7 @@ public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
     /// Nil: `name` is resolved when connecting.
     public let address: IPAddress?
 
-    public init(name: String, port: Int = 25, address: IPAddress? = nil) {
+    public init(name: String, port: Int = BackstopDefaults.Primary.port, address: IPAddress? = nil) {
         self.name = name
         self.port = port
         self.address = address

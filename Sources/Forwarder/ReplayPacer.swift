@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -19,7 +20,9 @@ public struct ReplayPacer: Hashable, Sendable {
         public var initialRate: Double
         public var widenAfter: Int
 
-        public init(maxConnections: Int = 4, maxRate: Double? = nil, initialRate: Double = 2, widenAfter: Int = 10) {
+        public init(maxConnections: Int = BackstopDefaults.Primary.maxConnections, maxRate: Double? = nil,
+                    initialRate: Double = BackstopDefaults.Replay.slowStartRate,
+                    widenAfter: Int = BackstopDefaults.Replay.widenAfter) {
             precondition(maxConnections >= 1 && initialRate > 0 && widenAfter >= 1, "pacer settings must be positive")
             self.maxConnections = maxConnections
             self.maxRate = maxRate

@@ -1,3 +1,4 @@
+import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -18,8 +19,10 @@ public struct RetryPolicy: Hashable, Sendable {
     /// Fraction of the delay that may be taken off at random, 0...1.
     public var jitter: Double
 
-    public init(minimumDelay: Duration = .seconds(5 * 60), maximumDelay: Duration = .seconds(60 * 60),
-                maximumAge: Duration = .seconds(5 * 24 * 3600), jitter: Double = 0.2) {
+    public init(minimumDelay: Duration = BackstopDefaults.Spool.retryMin,
+                maximumDelay: Duration = BackstopDefaults.Spool.retryMax,
+                maximumAge: Duration = BackstopDefaults.Spool.maxAge,
+                jitter: Double = BackstopDefaults.Spool.retryJitter) {
         precondition(minimumDelay > .zero && minimumDelay <= maximumDelay, "retry_min must be positive and at most retry_max")
         precondition((0...1).contains(jitter), "jitter is a fraction")
         self.minimumDelay = minimumDelay

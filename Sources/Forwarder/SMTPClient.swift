@@ -1,3 +1,4 @@
+import BackstopDefaults
 import MailNames
 import Logging
 import NIOCore
@@ -14,8 +15,8 @@ public struct SMTPClientConfiguration: Sendable {
     /// Each step of a health probe: connect, greeting, EHLO, QUIT.
     public var probeTimeout: Duration
 
-    public init(hostname: String, tls: TLSPolicy = .verify(caFile: nil), timeouts: SMTPTimeouts = .rfc5321,
-                probeTimeout: Duration = .seconds(10)) {
+    public init(hostname: String, tls: TLSPolicy = .verify(caFile: nil), timeouts: SMTPTimeouts = .defaults,
+                probeTimeout: Duration = BackstopDefaults.Primary.probeTimeout) {
         self.hostname = hostname
         self.tls = tls
         self.timeouts = timeouts

@@ -1,3 +1,5 @@
+import BackstopDefaults
+
 /// How long the client waits at each step (RFC 5321 §4.5.3.2). A step that times out ends the
 /// connection with a temporary failure.
 public struct SMTPTimeouts: Hashable, Sendable {
@@ -33,13 +35,6 @@ public struct SMTPTimeouts: Hashable, Sendable {
         self.quit = quit
     }
 
-    /// The RFC's minimums (§4.5.3.2.1–6); connect, EHLO, STARTTLS, RSET and QUIT have none
-    /// there and get values in the same spirit.
-    public static let rfc5321 = SMTPTimeouts(
-        connect: .seconds(30), greeting: .seconds(300), ehlo: .seconds(300), startTLS: .seconds(120),
-        mail: .seconds(300), rcpt: .seconds(300), dataInitiation: .seconds(120), dataBlock: .seconds(180),
-        dataTermination: .seconds(600), rset: .seconds(120), quit: .seconds(60))
-
     /// The three limits of `[primary]`: `connect_timeout` for the connection and greeting,
     /// `command_timeout` for each command's reply, `data_timeout` for sending the content and
     /// the reply after the final dot.
@@ -47,6 +42,11 @@ public struct SMTPTimeouts: Hashable, Sendable {
         self.init(connect: connect, greeting: connect, ehlo: command, startTLS: command, mail: command, rcpt: command,
                   dataInitiation: command, dataBlock: data, dataTermination: data, rset: command, quit: command)
     }
+
+    /// What `[primary]` sets when the file leaves its three limits out.
+    public static let defaults = SMTPTimeouts(
+        connect: BackstopDefaults.Primary.connectTimeout, command: BackstopDefaults.Primary.commandTimeout,
+        data: BackstopDefaults.Primary.dataTimeout)
 
     /// Every step under the same limit: for health probes, where a slow answer is itself a failure.
     public static func uniform(_ limit: Duration) -> SMTPTimeouts {

@@ -1,4 +1,5 @@
 import Logging
+import SMTPProtocol
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -20,7 +21,8 @@ public final class ListenerEnvironment: Sendable {
     }
 
     public let settings: SessionSettings
-    public let spool: Spool
+    /// Where finished messages are committed.
+    public let store: any MessageStore
     /// Where large message bodies are written while they arrive.
     public let incomingDirectory: String
     /// Runs the blocking work of sessions: spilled message bodies.
@@ -39,7 +41,7 @@ public final class ListenerEnvironment: Sendable {
     public let recipientVerifier: (any RecipientVerifier)?
     private let reloadable: Locked<Reloadable>
 
-    public init(settings: SessionSettings, reloadable: Reloadable, spool: Spool, incomingDirectory: String,
+    public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
                 threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
                 messageStored: @escaping @Sendable () -> Void = {},
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
@@ -51,7 +53,7 @@ public final class ListenerEnvironment: Sendable {
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings
         self.reloadable = Locked(reloadable)
-        self.spool = spool
+        self.store = store
         self.incomingDirectory = incomingDirectory
         self.threadPool = threadPool
         self.limits = limits

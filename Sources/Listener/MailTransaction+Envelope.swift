@@ -1,3 +1,4 @@
+import Foundation
 import MailCore
 import SMTPProtocol
 import Spool
@@ -6,7 +7,8 @@ import SpoolContract
 extension MailTransaction {
     /// The envelope the spool stores for this transaction: addresses as the client wrote them,
     /// DSN parameters as received.
-    func envelope(queueID: QueueID, clientAddress: String, clientHelo: String, messageID: String?) -> Envelope {
+    func envelope(queueID: QueueID, clientAddress: String, clientHelo: String, messageID: String?,
+                  receivedAt: Date) -> Envelope {
         let recipients = recipients.map { recipient in
             EnvelopeRecipient(address: recipient.mailbox.text,
                               orcpt: recipient.parameters.originalRecipient,
@@ -20,6 +22,6 @@ extension MailTransaction {
             dsnReturn: parameters.ret,
             envelopeID: parameters.envelopeID,
             clientAddress: clientAddress, clientHelo: clientHelo,
-            messageID: messageID, receivedAt: .now)
+            messageID: messageID, receivedAt: receivedAt)
     }
 }

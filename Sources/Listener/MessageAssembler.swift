@@ -1,3 +1,4 @@
+import BackstopDefaults
 import NIOCore
 import NIOPosix
 import SMTPProtocol
@@ -14,7 +15,7 @@ import SpoolContract
 /// dropped: the message is refused at its end.
 final class MessageAssembler {
     /// Above this many bytes waiting to be written, the session stops reading from the socket.
-    static let maxBytesInFlight = 4 << 20
+    static let maxBytesInFlight = BackstopDefaults.Server.maxBytesInFlight
 
     let maxSize: Int
     let memoryLimit: Int
@@ -44,7 +45,6 @@ final class MessageAssembler {
         self.memory = ByteBuffer()
     }
 
-    var isOverSize: Bool { size > maxSize }
     var needsBackpressure: Bool { bytesInFlight > Self.maxBytesInFlight }
     /// True once the body goes to a file rather than staying in memory.
     var hasSpilled: Bool { spill != nil }
@@ -124,10 +124,4 @@ final class MessageAssembler {
         self.spill = nil
         _ = remove(spill)
     }
-}
-
-/// Removes a temporary body file that will not be used, on the thread pool.
-func removeBodyFile(_ path: String, operations: any SpillFileOperations, threadPool: NIOThreadPool,
-                    eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-    threadPool.runIfActive(eventLoop: eventLoop) { operations.remove(path) }
 }

@@ -3,11 +3,10 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import SMTPProtocol
-import Spool
-import SpoolContract
 
 /// Runs one SMTP session on a channel: frames input, feeds the state machine, carries out its
-/// actions. It stops reading while the spool commits or a large body is being written, so a
+/// actions. The decisions are elsewhere (the machine, `SessionDeadlines`, `MessageIntake`);
+/// this is the channel's side: reads, writes, timers, TLS. It stops reading while the spool commits or a large body is being written, so a
 /// pipelining client can never get ahead of what has been stored, and while the channel is
 /// unwritable, so a client that sends commands but never reads their replies cannot make
 /// them pile up: it is left waiting until a timeout closes the session.
@@ -29,10 +28,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     var awaitingAnswer = false
     private var readPending = false
     private var shutdownRequested = false
+    /// When the session runs out of time, on the event loop's clock.
+    private var deadlines: SessionDeadlines<LoopInstant>
     private var timeout: Scheduled<Void>?
-    /// While message content arrives: when its time runs out.
-    private var contentDeadline: NIODeadline?
-    private var receivedTLS = false
+    let intake: MessageIntake
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
     private var tlsVersion: String?
     /// Bytes of replies written and not yet taken by the socket.
@@ -53,9 +52,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                                            tlsAvailable: snapshot.tls != nil)
         self.framer = InboundFramer(maxCommandLength: environment.settings.maxCommandLength,
                                     maxTextLineLength: environment.settings.maxLineLength)
+        self.deadlines = SessionDeadlines(settings: environment.settings)
         var logger = environment.logger
         logger[metadataKey: "client"] = "\(clientAddress)"
         self.logger = logger
+        let threadPool = environment.threadPool
+        let operations = environment.spillFileOperations
+        self.intake = MessageIntake(store: environment.store, hostname: environment.settings.hostname, logger: logger,
+                                    messageStored: environment.messageStored,
+                                    discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } })
     }
 
     // MARK: - Channel events
@@ -84,10 +89,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         if machine.isClosed || closing { return }
         let count = bytes.readableBytes
         if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
-        // Message content buys time as it arrives (see contentArrived). A command line must be
-        // complete within the command timeout however its bytes trickle in, or one byte every
-        // few seconds would hold a session open for ever.
-        if !framer.isReadingCommands { contentArrived(count, context: context) }
+        if let deadline = deadlines.received(count, at: LoopInstant(context.eventLoop.now)) {
+            schedule(at: deadline, context: context)
+        }
         process(context: context)
     }
 
@@ -173,8 +177,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 logger.notice("synchronization error: \(inbound?.readableBytes ?? 0) bytes sent after DATA before its reply")
                 perform(machine.pipelinedAfterData(), context: context)
             case .success(let command):
-                if case .mail = command { machine.primaryTakesMail = environment.primaryTakesMail() }
-                perform(machine.receive(command), context: context)
+                perform(machine.receive(command, primaryTakesMail: environment.primaryTakesMail()), context: context)
             case .failure(let reply): perform(machine.refuse(reply), context: context)
             }
         case .commandTooLong:
@@ -184,14 +187,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case .content(let content):
             assembler?.append(content)
         case .dataEnd(let violation):
-            perform(machine.messageComplete(rejection: rejection(violation, final: true)), context: context)
+            perform(machine.messageComplete(received(violation)), context: context)
         case .chunkEnd(let violation):
-            let last: Bool
-            if case .receivingChunk(_, let isLast) = machine.phase { last = isLast } else { last = false }
-            let rejection = rejection(violation, final: last)
-            if rejection != nil { dropAssembler() }
-            perform(machine.chunkComplete(rejection: rejection, last: last), context: context)
+            perform(machine.chunkComplete(received(violation)), context: context)
         }
+    }
+
+    private func received(_ violation: ContentViolation?) -> ReceivedContent {
+        ReceivedContent(violation: violation, size: assembler?.size ?? 0,
+                        receivedFields: assembler?.headers.receivedCount ?? 0)
     }
 
     /// DATA past twice the size limit: not a message a little too big, which is read to its
@@ -206,15 +210,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         inbound = nil
         dropAssembler()
         perform(machine.messageCutOff(), context: context)
-    }
-
-    /// Why a finished message (or chunk) must be refused, if it must.
-    private func rejection(_ violation: ContentViolation?, final: Bool) -> SMTPReply? {
-        if let violation { return violation.reply }
-        guard let assembler else { return nil }
-        if assembler.isOverSize { return Replies.messageTooBig }
-        if final, assembler.headers.receivedCount > environment.settings.maxHops { return Replies.tooManyHops }
-        return nil
     }
 
     // MARK: - Actions
@@ -239,6 +234,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 startTLS(reply, context: context)
             case .commit(let transaction):
                 commit(transaction, context: context)
+            case .discardContent:
+                dropAssembler()
             case .verifyRecipient(let address):
                 verify(address, context: context)
             }
@@ -338,41 +335,20 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     /// Starts the wait for the next command, or for the content that follows DATA or BDAT.
     func armTimeout(context: ChannelHandlerContext) {
-        let settings = environment.settings
-        if framer.isReadingCommands {
-            contentDeadline = nil
-            schedule(at: .now() + TimeAmount(settings.commandTimeout), context: context)
-        } else {
-            let limit = (assembler?.size ?? 0) == 0 ? settings.dataInitiationTimeout : settings.dataTimeout
-            let deadline = NIODeadline.now() + TimeAmount(limit)
-            contentDeadline = deadline
-            schedule(at: deadline, context: context)
-        }
+        let wait: SessionDeadlines<LoopInstant>.Wait =
+            framer.isReadingCommands ? .command : .content(received: assembler?.size ?? 0)
+        schedule(at: deadlines.wait(for: wait, at: LoopInstant(context.eventLoop.now)), context: context)
     }
 
-    /// Content arrived. RFC 5321 asks only for a block every `dataTimeout`; each byte also
-    /// buys time at `minDataRate`, never more than `dataTimeout` ahead, so that a trickle of a
-    /// byte every few seconds runs out of time instead of lasting for ever.
-    private func contentArrived(_ count: Int, context: ChannelHandlerContext) {
-        let settings = environment.settings
-        let ceiling = NIODeadline.now() + TimeAmount(settings.dataTimeout)
-        var deadline = ceiling
-        if settings.minDataRate > 0, let current = contentDeadline {
-            deadline = min(ceiling, current + .nanoseconds(Int64(count) * 1_000_000_000 / Int64(settings.minDataRate)))
-        }
-        contentDeadline = deadline
-        schedule(at: deadline, context: context)
-    }
-
-    private func schedule(at deadline: NIODeadline, context: ChannelHandlerContext) {
+    private func schedule(at deadline: LoopInstant, context: ChannelHandlerContext) {
         timeout?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let phase = framer.isReadingCommands ? "waiting for a command" : "receiving message content"
-        timeout = context.eventLoop.scheduleTask(deadline: deadline) {
+        timeout = context.eventLoop.scheduleTask(deadline: deadline.deadline) {
             let (handler, context) = loopBound.value
-            guard !handler.awaitingAnswer, !handler.machine.isClosed, !handler.closing else { return }
-            handler.logger.info("timeout \(phase)")
-            handler.send(Replies.timeout, context: context)
+            guard !handler.awaitingAnswer, !handler.machine.isClosed, !handler.closing,
+                  let expiry = handler.deadlines.expiry(at: LoopInstant(context.eventLoop.now)) else { return }
+            handler.logger.info("timeout \(expiry.waitingFor)")
+            handler.send(expiry.reply, context: context)
             handler.close(context: context)
         }
     }

@@ -52,3 +52,8 @@ public struct POSIXSpillFileOperations: SpillFileOperations {
         unlink(path)
     }
 }
+
+/// A spilled body that cannot be written for want of space is a full disk like the spool's.
+extension IOError: DiskFullReporting {
+    var isDiskFull: Bool { errnoCode == ENOSPC }
+}

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -15,7 +16,7 @@ final class AdminServer: Service, Sendable {
     private let server: NIOAsyncChannel<Connection, Never>
     private let logger: Logger
     /// A client that sends nothing is dropped after this long.
-    static let requestTimeout: TimeAmount = .seconds(15)
+    static let requestTimeout = TimeAmount(BackstopDefaults.Admin.requestTimeout)
     /// Connections served at once; more are closed unanswered. The process's descriptors are
     /// shared with the SMTP listener, which a flood of admin connections must not starve.
     private let maxConnections: Int

@@ -1,6 +1,8 @@
 import BackstopConfig
+import BackstopDefaults
 import Foundation
 import Listener
+import SMTPProtocol
 import Logging
 import NIOCore
 import NIOPosix
@@ -53,11 +55,11 @@ public final class BackstopServer: Sendable {
             maxErrors: server.maxErrors, maxLineLength: server.maxLineLength, memoryBodyLimit: server.memoryBodyLimit,
             commandTimeout: server.commandTimeout, dataInitiationTimeout: server.dataInitiationTimeout,
             dataTimeout: server.dataBlockTimeout, minDataRate: server.minDataRate,
-            maxPendingOutput: ServerSettings.maxPendingOutput, closeLinger: ServerSettings.closeLinger)
+            maxPendingOutput: BackstopDefaults.Server.maxPendingOutput, closeLinger: BackstopDefaults.Server.closeLinger)
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: reloadable,
-            spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
+            store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
             logger: logger,
             messageStored: { forwarding?.messageStored() },

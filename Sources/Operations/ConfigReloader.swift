@@ -1,6 +1,7 @@
 import BackstopConfig
 import Foundation
 import Listener
+import SMTPProtocol
 import Logging
 import NIOSSL
 import ServiceLifecycle

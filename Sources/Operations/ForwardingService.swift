@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Forwarder
 import Foundation
 import Logging
@@ -10,11 +11,6 @@ import SpoolContract
 /// The forward path as one service: the health monitor probes the primaries, the scheduler
 /// replays the spool to them, and the status board follows their state for the listener.
 final class ForwardingService: Service, Sendable {
-    /// Replay opens with one connection at this many messages a second and doubles every 10
-    /// accepted: a primary just back from an outage is not flooded, and a primary that takes
-    /// the mail is at full speed within about half a second.
-    static let slowStartRate = 50.0
-
     let monitor: HealthMonitor
     let scheduler: DeliveryScheduler
     let board: PrimaryStatusBoard
@@ -67,10 +63,11 @@ final class ForwardingService: Service, Sendable {
                                    maximumAge: spoolSettings.maxAge),
                 pacer: .init(maxConnections: primary.maxConnections,
                              maxRate: primary.maxRate == 0 ? nil : Double(primary.maxRate),
-                             initialRate: Self.slowStartRate, widenAfter: 10),
+                             initialRate: BackstopDefaults.Replay.slowStartRate,
+                             widenAfter: BackstopDefaults.Replay.widenAfter),
                 dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
-                idlePoll: .seconds(1), resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
+                idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
             queue: queue, observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
             logger: logger)
         recipientVerifier = PrimaryRecipientVerifier(

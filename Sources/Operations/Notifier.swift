@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Foundation
 import Logging
 import Metrics
@@ -24,12 +25,12 @@ final class Notifier: Service, Sendable {
     }
 
     struct Schedule: Sendable {
-        var firstRetry: Duration = .seconds(1)
-        var longestWait: Duration = .seconds(60)
-        var giveUpAfter: Duration = .seconds(600)
+        var firstRetry = BackstopDefaults.Notify.firstRetry
+        var longestWait = BackstopDefaults.Notify.longestRetryWait
+        var giveUpAfter = BackstopDefaults.Notify.giveUpAfter
     }
 
-    static let backlogLimit = 100
+    static let backlogLimit = BackstopDefaults.Notify.backlogLimit
     let targets: [Target]
     private let queues: [(stream: AsyncStream<NotificationEvent>, continuation: AsyncStream<NotificationEvent>.Continuation)]
     private let client: WebhookClient

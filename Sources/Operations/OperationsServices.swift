@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Foundation
 import Listener
 import Logging
@@ -26,7 +27,7 @@ enum OperationsServices {
             do {
                 services.append(try await AdminServer(host: address.host, port: address.port, routes: routes,
                                                       group: group, logger: logger,
-                                                      maxConnections: AdminSettings.maxConnections))
+                                                      maxConnections: BackstopDefaults.Admin.maxConnections))
             } catch {
                 throw AdminStartupError(address: address.description, reason: "\(error)")
             }

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import BackstopSync
 
@@ -12,7 +13,7 @@ final class QueueDepthHistory: Sendable {
     let span: TimeInterval
     private let samples = Locked<[Sample]>([])
 
-    init(span: TimeInterval = 86_400) {
+    init(span: TimeInterval = BackstopDefaults.Admin.queueDepthSpan / .seconds(1)) {
         self.span = span
     }
 
@@ -50,7 +51,7 @@ struct DrainEstimate: Sendable, Equatable {
             perSecond = observed
             basis = .observed
         } else {
-            perSecond = ForwardingService.slowStartRate
+            perSecond = BackstopDefaults.Replay.slowStartRate
             basis = .slowStart
         }
     }

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 
 /// The status page's plot of queue depth over the last 24 hours, drawn here as SVG so the page
@@ -5,7 +6,7 @@ import Foundation
 struct QueueDepthPlot {
     var samples: [QueueDepthHistory.Sample]
     var now: Date
-    var span: TimeInterval = 86_400
+    var span: TimeInterval = BackstopDefaults.Admin.queueDepthSpan / .seconds(1)
     var width = 720.0
     var height = 220.0
     /// At most this many points are drawn, each the highest depth of its slice of time.

@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Forwarder
 import Foundation
 import Logging
@@ -24,7 +25,7 @@ final class QueueWatch: Service, Sendable {
     private let logger: Logger
 
     init(spool: Spool, configuration: BackstopConfiguration, monitor: HealthMonitor?, notifier: Notifier?,
-         rate: ReplayRate, interval: Duration = .seconds(10), logger: Logger) async {
+         rate: ReplayRate, interval: Duration = BackstopDefaults.Notify.queueWatchInterval, logger: Logger) async {
         self.spool = spool
         self.configuration = configuration
         transitions = await monitor?.transitions()

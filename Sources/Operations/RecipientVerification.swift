@@ -2,6 +2,7 @@ import BackstopConfig
 import Forwarder
 import Foundation
 import Listener
+import SMTPProtocol
 import Logging
 import NIOCore
 import Spool

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import BackstopSync
 
@@ -8,8 +9,7 @@ import BackstopSync
 /// is fixed. When more than `capacity` deliveries fall in the window, the rate is measured over
 /// the most recent `capacity` of them, which at that pace is still a fair sample.
 final class ReplayRate: Sendable {
-    /// Long enough to smooth the slow start, short enough to follow a primary that slows down.
-    static let window: TimeInterval = 600
+    static let window: TimeInterval = BackstopDefaults.Admin.replayRateWindow / .seconds(1)
 
     private struct Ring {
         var times: [TimeInterval]
@@ -43,7 +43,7 @@ final class ReplayRate: Sendable {
 
     private let finished: Locked<Ring>
 
-    init(capacity: Int = 4096) {
+    init(capacity: Int = BackstopDefaults.Admin.replayRateSamples) {
         precondition(capacity >= 2, "a rate needs two deliveries")
         finished = Locked(Ring(capacity: capacity))
     }

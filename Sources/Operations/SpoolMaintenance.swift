@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import Forwarder
 import Foundation
 import Logging
@@ -19,7 +20,7 @@ final class SpoolMaintenance: Service, Sendable {
     private let clock: any ForwarderClock
     private let logger: Logger
 
-    init(spool: Spool, configuration: BackstopConfiguration, interval: Duration = .seconds(3600),
+    init(spool: Spool, configuration: BackstopConfiguration, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
          clock: any ForwarderClock = SystemClock(), logger: Logger) {
         self.spool = spool
         historyRetention = configuration.spool.historyRetention

@@ -1,4 +1,5 @@
 import BackstopConfig
+import BackstopDefaults
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,9 +30,9 @@ struct WebhookClient: Sendable {
     }
 
     let group: any EventLoopGroup
-    var connectTimeout: TimeAmount = .seconds(5)
+    var connectTimeout = TimeAmount(BackstopDefaults.Notify.webhookConnectTimeout)
     /// For the whole exchange after connecting.
-    var responseTimeout: TimeAmount = .seconds(10)
+    var responseTimeout = TimeAmount(BackstopDefaults.Notify.webhookResponseTimeout)
 
     /// POSTs `body`; returns the status code of a 2xx answer, throws `Failure` otherwise.
     @discardableResult

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import NIOCore
 
 /// What the framer found in the client's byte stream.
@@ -40,7 +41,8 @@ public struct InboundFramer: Sendable {
     /// - Parameters:
     ///   - maxCommandLength: octets of a command line including CRLF (RFC 5321 §4.5.3.1.4: 512).
     ///   - maxTextLineLength: octets of a text line including CRLF (RFC 5321 §4.5.3.1.6: 1000).
-    public init(maxCommandLength: Int = 512, maxTextLineLength: Int = 1000) {
+    public init(maxCommandLength: Int = BackstopDefaults.Server.maxCommandLength,
+                maxTextLineLength: Int = BackstopDefaults.Server.maxLineLength) {
         self.maxCommandLength = maxCommandLength
         self.maxTextLineLength = maxTextLineLength
         self.chunkValidator = ContentValidator(maxLineLength: maxTextLineLength)

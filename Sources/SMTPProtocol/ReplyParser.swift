@@ -1,3 +1,4 @@
+import BackstopDefaults
 import NIOCore
 
 /// Parses the replies an SMTP server sends, for Backstop's client side (RFC 5321 §4.2).
@@ -30,14 +31,14 @@ public struct ReplyParser: Sendable {
         }
     }
 
-    /// Octets of one reply line including its line ending. RFC 5321 §4.5.3.1.5 says 512; real
-    /// servers exceed it, so the default allows more while still bounding memory.
+    /// Octets of one reply line including its line ending (`BackstopDefaults.Primary.maxReplyLineLength`).
     public let maxLineLength: Int
     public let maxLines: Int
     private var code: Int?
     private var lines: [String] = []
 
-    public init(maxLineLength: Int = 4096, maxLines: Int = 256) {
+    public init(maxLineLength: Int = BackstopDefaults.Primary.maxReplyLineLength,
+                maxLines: Int = BackstopDefaults.Primary.maxReplyLines) {
         self.maxLineLength = maxLineLength
         self.maxLines = maxLines
     }

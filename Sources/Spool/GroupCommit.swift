@@ -4,7 +4,7 @@ import BackstopSync
 import SpoolContract
 
 /// Group commit: concurrent writers share one transaction and one fsync. Arriving messages
-/// (`MessageIntake`) and delivery outcomes (`OutcomeRecorder`) both go through it.
+/// (`IntakeCommitter`) and delivery outcomes (`OutcomeRecorder`) both go through it.
 ///
 /// Submissions queue up under a mutex. Each submission schedules a drain on GRDB's serial
 /// writer queue; a drain takes every pending member at once and writes them by the spool's one

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import SpoolContract
 import GRDB
@@ -72,10 +73,10 @@ final class OutcomeRecorder: Sendable {
 
 /// How long and how often `Spool.record` tries an outcome again.
 struct RecordingRetry: Sendable {
-    var initialDelay: Duration = .milliseconds(100)
-    var maximumDelay: Duration = .seconds(30)
+    var initialDelay = BackstopDefaults.Spool.recordingRetryFirstDelay
+    var maximumDelay = BackstopDefaults.Spool.recordingRetryLongestDelay
     /// Without a known lease expiry.
-    var defaultBudget: Duration = .seconds(300)
+    var defaultBudget = BackstopDefaults.Spool.recordingRetryBudget
 
     /// Half of what is left of the lease: retries end well before another worker may claim
     /// the message, so its outcome is never written while someone delivers it again. The other

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import SpoolContract
 import GRDB
@@ -8,9 +9,8 @@ import GRDB
 /// leave by delivery, expiry or deletion; `recent_message` and `arrival_log` are pruned as
 /// they are written; these are the rest.
 extension Spool {
-    /// Rows deleted per transaction: a large first prune must not hold the writer (and so
-    /// every arriving message's commit) for long.
-    static let pruneBatchSize = 5000
+    /// Rows deleted per transaction (`BackstopDefaults.Spool.pruneBatchSize`).
+    static let pruneBatchSize = BackstopDefaults.Spool.pruneBatchSize
 
     /// Deletes delivery-log entries and health transitions from before `historyBefore`, and the
     /// primary's acceptances checked before `acceptedBefore` and refusals before `refusedBefore`

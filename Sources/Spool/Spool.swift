@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import SpoolContract
 import GRDB
@@ -81,13 +82,9 @@ public final class Spool: Sendable, MessageStore {
     public let isReadOnly: Bool
     let pool: DatabasePool
     let logger: Logger
-    private let intake: MessageIntake
+    private let intake: IntakeCommitter
     let outcomes: OutcomeRecorder
     let reserve: SpaceReserve?
-
-    /// `[spool] dedup_window`'s default: long enough for a sender that timed out after our 250
-    /// to retry once or twice, short enough that a legitimate resend is never swallowed.
-    public static let defaultDedupWindow: Duration = .seconds(10 * 60)
 
     /// Opens the spool at `path`, creating it (and its directory, mode 0700)
     /// when missing, and brings its schema up to date. Blocks while it opens
@@ -96,7 +93,7 @@ public final class Spool: Sendable, MessageStore {
     /// - Parameter dedupWindow: a message with the Message-ID, sender, recipient set and content of one
     ///   stored less than this long before it is acknowledged but stored once
     ///   (`StoredReceipt.isDuplicate`); zero turns duplicate suppression off.
-    public convenience init(path: String, logger: Logger, dedupWindow: Duration = Spool.defaultDedupWindow) throws {
+    public convenience init(path: String, logger: Logger, dedupWindow: Duration = BackstopDefaults.Spool.dedupWindow) throws {
         var options = SpoolOptions()
         options.dedupWindow = dedupWindow
         try self.init(path: path, logger: logger, options: options)
@@ -137,7 +134,7 @@ public final class Spool: Sendable, MessageStore {
         self.isReadOnly = readOnly
         self.pool = pool
         self.logger = logger
-        self.intake = MessageIntake(
+        self.intake = IntakeCommitter(
             pool: pool, logger: logger, recentMessages: RecentMessages(window: options.dedupWindow),
             beforeCommit: options.beforeCommit)
         let reserve = readOnly ? nil : SpaceReserve(forSpoolAt: path, bytes: options.reserveBytes)

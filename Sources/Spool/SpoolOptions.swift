@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import GRDB
 
@@ -6,16 +7,16 @@ import GRDB
 /// or break a batch.
 struct SpoolOptions: Sendable {
     /// How long a statement waits for another process's lock before `.busy`.
-    var busyTimeout: TimeInterval = 5
+    var busyTimeout: TimeInterval = BackstopDefaults.Spool.busyTimeout / .seconds(1)
     /// `PRAGMA max_page_count`: a cap on the database size, in pages.
     var maximumPageCount: Int?
     /// Runs inside each batch's transaction just before COMMIT.
     var beforeCommit: (@Sendable (Database) throws -> Void)?
     /// How long a stored message's Message-ID, sender and recipients make a copy of it a
     /// duplicate; zero or less turns duplicate suppression off.
-    var dedupWindow: Duration = Spool.defaultDedupWindow
+    var dedupWindow = BackstopDefaults.Spool.dedupWindow
     /// Bytes kept free beside the database for delivery outcomes on a full disk (`SpaceReserve`).
-    var reserveBytes = 8 << 20
+    var reserveBytes = BackstopDefaults.Spool.reserveBytes
     /// How `record` tries an outcome again.
     var recordingRetry = RecordingRetry()
     /// Runs inside each transaction of delivery attempts just before COMMIT.
@@ -35,7 +36,7 @@ struct SpoolOptions: Sendable {
             try db.execute(sql: "PRAGMA checkpoint_fullfsync = ON")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Without a limit the WAL keeps the size of the largest batch ever written.
-            try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(BackstopDefaults.Spool.journalSizeLimit)")
             if let maximumPageCount {
                 try db.execute(sql: "PRAGMA max_page_count = \(maximumPageCount)")
             }

@@ -4,11 +4,14 @@ import Logging
 import Operations
 
 struct Serve: AsyncParsableCommand {
+    private static let defaults = BackstopConfiguration.embeddedDefaults
+    private static let listen = defaults.server.listen.map(\.description).joined(separator: ", ")
+    private static let domains = defaults.relay.domains.joined(separator: ", ")
     static let configuration = CommandConfiguration(
         abstract: "Run the SMTP listener and spool until SIGTERM or SIGINT.",
         discussion: """
-            Runs on the embedded defaults when there is no configuration file: SMTP on 127.0.0.1:2525,
-            spool at spool/backstop.sqlite, relay domain example.test.
+            Runs on the embedded defaults when there is no configuration file: SMTP on \(listen),
+            spool at \(defaults.spool.path), relay domain \(domains).
 
             Example: backstop serve --config /etc/backstop/backstop.toml
             """)

@@ -1,5 +1,6 @@
 import Testing
 @testable import Listener
+@testable import SMTPProtocol
 
 @Suite("ConnectionLimits: per client")
 struct ConnectionLimitsTests {

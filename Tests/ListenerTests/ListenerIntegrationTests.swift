@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import SpoolContract
 import Testing
@@ -294,62 +294,6 @@ struct ListenerIntegrationTests {
             #expect(await client.readUntilClosed().isEmpty)
             try await waitUntil("the spilled part is removed") { server.temporaryFiles().isEmpty }
             #expect(try await server.spool.queuedMessageIDs().isEmpty)
-        }
-    }
-
-    /// Real timers: they are the behaviour under test, and one second keeps it short.
-    @Test("a command trickled in a byte at a time gets 421 4.4.2 at the command timeout all the same")
-    func trickledCommandTimesOut() async throws {
-        let settings = SessionSettings(hostname: testHostname, commandTimeout: .seconds(1))
-        try await withListener(settings: settings) { server in
-            // The timer starts with the greeting.
-            let started = ContinuousClock.now
-            let client = try await server.connect()
-            #expect(try await client.readReply().code == 220)
-            // One byte every 300 ms: each arrives well within the timeout, the line (about
-            // 10 s) never does; a timeout restarted by each byte would come only after it.
-            let trickle = client.trickle("EHLO slow.and.steady.client.test", every: .milliseconds(300))
-            #expect(try await client.readReply().codes == "421 4.4.2")
-            let waited = ContinuousClock.now - started
-            trickle.cancel()
-            #expect(waited >= .seconds(1) && waited < .seconds(7), "\(waited)")
-            #expect(await client.readUntilClosed().isEmpty)
-        }
-    }
-
-    @Test("message content trickled in a byte at a time runs out of time at min_data_rate, though each byte comes within the block timeout")
-    func trickledContentTimesOut() async throws {
-        let settings = SessionSettings(hostname: testHostname, dataInitiationTimeout: .seconds(1), dataTimeout: .seconds(1),
-                                       minDataRate: 500)
-        try await withListener(settings: settings) { server in
-            let client = try await server.connect()
-            _ = try await client.readReply()
-            try await client.send("EHLO client.test\r\nMAIL FROM:<alice@sender.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
-            #expect(try await client.readReplies(4).map(\.code) == [250, 250, 250, 354])
-            let started = ContinuousClock.now
-            // About 10 s of trickling: without the rate the timeout would come only after it.
-            let trickle = client.trickle("Subject: slow\r\n\r\nvery very slow\r\n", every: .milliseconds(300))
-            #expect(try await client.readReply().codes == "421 4.4.2")
-            let waited = ContinuousClock.now - started
-            trickle.cancel()
-            #expect(waited < .seconds(7), "\(waited)")
-            #expect(await client.readUntilClosed().isEmpty)
-            #expect(try await server.spool.queuedMessageIDs().isEmpty)
-        }
-    }
-
-    /// A real timer: it is the behaviour under test, and one second keeps it short.
-    @Test("an idle client gets 421 4.4.2 after the command timeout, and is disconnected")
-    func commandTimeout() async throws {
-        let settings = SessionSettings(hostname: testHostname, commandTimeout: .seconds(1))
-        try await withListener(settings: settings) { server in
-            // The client says nothing after connecting: anything it sent could race the timer.
-            let started = ContinuousClock.now
-            let client = try await server.connect()
-            #expect(try await client.readReply().code == 220)
-            #expect(try await client.readReply().codes == "421 4.4.2")
-            #expect(ContinuousClock.now - started >= .seconds(1))
-            #expect(await client.readUntilClosed().isEmpty)
         }
     }
 }

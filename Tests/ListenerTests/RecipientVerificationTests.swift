@@ -1,5 +1,5 @@
 import Foundation
-import SMTPProtocol
+@testable import SMTPProtocol
 import BackstopSync
 import Testing
 @testable import Listener

@@ -1,4 +1,4 @@
-import SMTPProtocol
+@testable import SMTPProtocol
 import Testing
 @testable import Listener
 

@@ -1,4 +1,4 @@
-import SMTPProtocol
+@testable import SMTPProtocol
 import Testing
 @testable import Listener
 
@@ -15,7 +15,7 @@ struct SessionStateMachineTests {
         #expect(machine.send("DATA") == [.reply(Replies.startData), .beginData])
         #expect(machine.isReceivingMessage)
 
-        let actions = machine.messageComplete(rejection: nil)
+        let actions = machine.messageComplete(cleanContent)
         guard actions.count == 1, case .commit(let transaction) = actions[0] else {
             Issue.record("expected a commit, got \(actions)")
             return
@@ -326,7 +326,7 @@ struct SessionLimitTests {
     func dataRejected() {
         var machine = makeMachine()
         machine.play(["EHLO c.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "DATA"])
-        #expect(machine.messageComplete(rejection: Replies.tooManyHops) == [.reply(Replies.tooManyHops)])
+        #expect(machine.messageComplete(ReceivedContent(violation: nil, size: 100, receivedFields: 101)) == [.reply(Replies.tooManyHops)])
         #expect(codes(Replies.tooManyHops) == "554 5.4.6")
         #expect(machine.transaction == nil)
         #expect(machine.phase == .ready)
@@ -337,10 +337,52 @@ struct SessionLimitTests {
     func commitFailed(reply: SMTPReply) {
         var machine = makeMachine()
         machine.play(["EHLO c.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "DATA"])
-        _ = machine.messageComplete(rejection: nil)
+        _ = machine.messageComplete(cleanContent)
         #expect(machine.committed(reply) == [.reply(reply)])
         #expect(reply.isTransientFailure)
         #expect(machine.phase == .ready)
         #expect(machine.transaction == nil)
+    }
+}
+
+@Suite("SessionStateMachine: MAIL while the primary takes mail")
+struct PrimaryTakesMailTests {
+    @Test("MAIL gets 451 4.4.3, starts no transaction and is not counted as the client's error")
+    func sentToPrimary() {
+        var machine = makeMachine(maxErrors: 2)
+        machine.play(["EHLO client.test"])
+        for _ in 0..<3 {
+            #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.primaryIsUp)])
+        }
+        #expect(machine.transaction == nil)
+        #expect(machine.errorCount == 0)
+        #expect(!machine.isClosed)
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: false) == [.reply(Replies.senderOk)])
+    }
+
+    @Test("the order of checks stands: MAIL before EHLO or inside a transaction is refused as before")
+    func sequenceFirst() {
+        var machine = makeMachine()
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.needHelo)])
+        machine.play(["EHLO client.test", "MAIL FROM:<alice@sender.test>"])
+        #expect(machine.send("MAIL FROM:<alice@sender.test>", primaryTakesMail: true) == [.reply(Replies.nestedMail)])
+    }
+
+    @Test("the question is asked at MAIL only")
+    func askedAtMailOnly() throws {
+        var machine = makeMachine()
+        var asked = 0
+        func primaryTakesMail() -> Bool {
+            asked += 1
+            return false
+        }
+        for line in ["EHLO client.test", "MAIL FROM:<a@sender.test>", "RCPT TO:<bob@example.org>", "NOOP", "RSET"] {
+            guard case .success(let command) = CommandParser.parse(Array(line.utf8)) else {
+                Issue.record("\(line) does not parse")
+                return
+            }
+            _ = machine.receive(command, primaryTakesMail: primaryTakesMail())
+        }
+        #expect(asked == 1)
     }
 }

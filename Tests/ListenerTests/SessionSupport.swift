@@ -1,4 +1,4 @@
-import SMTPProtocol
+@testable import SMTPProtocol
 import Testing
 @testable import Listener
 
@@ -15,10 +15,11 @@ func makeMachine(tls: Bool = false, maxMessageSize: Int = 10_000_000, maxErrors:
 }
 
 extension SessionStateMachine {
-    /// Parses a command line as the channel handler does, and feeds the result to the machine.
-    mutating func send(_ line: String) -> [Action] {
+    /// Parses a command line as the channel handler does, and feeds the result to the machine;
+    /// `primaryTakesMail` is what the handler would learn at MAIL.
+    mutating func send(_ line: String, primaryTakesMail: Bool = false) -> [Action] {
         switch CommandParser.parse(Array(line.utf8)) {
-        case .success(let command): return receive(command)
+        case .success(let command): return receive(command, primaryTakesMail: primaryTakesMail)
         case .failure(let reply): return refuse(reply)
         }
     }
@@ -27,6 +28,9 @@ extension SessionStateMachine {
         for line in lines { _ = send(line) }
     }
 }
+
+/// Content that passes every check: no violation, small, one `Received:` field.
+let cleanContent = ReceivedContent(violation: nil, size: 100, receivedFields: 1)
 
 /// The reply of a step that must answer with exactly one reply and do nothing else.
 func onlyReply(_ actions: [SessionStateMachine.Action], sourceLocation: SourceLocation = #_sourceLocation) -> SMTPReply? {

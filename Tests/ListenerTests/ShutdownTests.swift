@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import SpoolContract
 import Testing

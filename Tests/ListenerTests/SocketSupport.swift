@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import SpoolContract
 import Testing
@@ -49,7 +49,7 @@ final class RunningListener: Sendable {
         let environment = ListenerEnvironment(
             settings: settings,
             reloadable: .init(policy: RelayPolicy(domains: domains, verifiesRecipients: verifier != nil), tls: tls),
-            spool: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
+            store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
             logger: quietLogger, recipientVerifier: verifier, spillFileOperations: spillFileOperations)
         let listener = SMTPListener(addresses: [.init(host: "127.0.0.1", port: 0)], environment: environment,
                                     group: group, shutdownGrace: shutdownGrace)
@@ -178,17 +178,6 @@ final class SMTPTestClient {
 
     func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
-    }
-
-    /// Sends `text` one byte at a time, `interval` apart, while the test reads the replies.
-    func trickle(_ text: String, every interval: Duration) -> Task<Void, any Error> {
-        let channel = self.channel
-        return Task {
-            for byte in text.utf8 {
-                try await channel.writeAndFlush(ByteBuffer(bytes: [byte])).get()
-                try await Task.sleep(for: interval)
-            }
-        }
     }
 
     /// Reads the next complete reply; throws if the connection closes first.

@@ -6,6 +6,7 @@ import SpoolContract
 import BackstopSync
 import Testing
 @testable import Listener
+@testable import SMTPProtocol
 
 /// The file operations of spilled bodies, on the real file system, recording each call made
 /// on an event loop thread (where blocking calls must never run).

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOSSL
 import NIOTLS
-import SMTPProtocol
+@testable import SMTPProtocol
 import Spool
 import SpoolContract
 import Testing

@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import GRDB
 import Testing
@@ -142,7 +143,7 @@ struct DuplicateTests {
 
     @Test("the default window is ten minutes")
     func defaultWindow() async throws {
-        #expect(Spool.defaultDedupWindow == .seconds(600))
+        #expect(BackstopDefaults.Spool.dedupWindow == .seconds(600))
         try await withTemporaryDirectory { directory async throws in
             let spool = try Spool(path: directory.appendingPathComponent("spool.sqlite").path, logger: quietLogger)
             defer { try? spool.close() }

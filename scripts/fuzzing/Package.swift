@@ -27,7 +27,7 @@ let package = Package(
         fuzzTarget("FuzzCommandParser", [smtpProtocol]),
         fuzzTarget("FuzzPathParser", [smtpProtocol]),
         fuzzTarget("FuzzContentDecoder", [smtpProtocol, nioCore]),
-        fuzzTarget("FuzzSession", [smtpProtocol, nioCore, .product(name: "Listener", package: "Backstop")]),
+        fuzzTarget("FuzzSession", [smtpProtocol, nioCore]),
     ]
 )
 

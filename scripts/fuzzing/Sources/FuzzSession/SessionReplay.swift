@@ -1,5 +1,4 @@
 import FuzzSupport
-import Listener
 import NIOCore
 import SMTPProtocol
 
@@ -18,7 +17,6 @@ struct SessionReplay {
     private var machine: SessionStateMachine
     private var framer: InboundFramer
     private var inbound = ByteBuffer()
-    private var chunkIsLast = false
     private var contentSize = 0
     /// Every reply in order, with a marker where the session closed.
     private(set) var transcript: [String] = []
@@ -47,24 +45,30 @@ struct SessionReplay {
         switch event {
         case .command(let line):
             switch CommandParser.parse(line) {
-            case .success(let command): perform(machine.receive(command))
+            case .success(let command): perform(machine.receive(command, primaryTakesMail: true))
             case .failure(let reply): perform(machine.refuse(reply))
             }
         case .commandTooLong: perform(machine.refuse(Replies.lineTooLong))
         case .commandBadLineEnding: perform(machine.refuse(Replies.bareLineEnding))
         case .content(let bytes): contentSize += bytes.readableBytes
         case .dataEnd(let violation):
-            perform(machine.messageComplete(rejection: rejection(violation)), contentViolation: violation)
+            perform(machine.messageComplete(received(violation)), contentRejection: rejection(violation))
         case .chunkEnd(let violation):
-            perform(machine.chunkComplete(rejection: rejection(violation), last: chunkIsLast), contentViolation: violation)
+            perform(machine.chunkComplete(received(violation)), contentRejection: rejection(violation))
         }
     }
 
+    /// No header scanning here: the content carries no `Received:` fields the machine counts.
+    private func received(_ violation: ContentViolation?) -> ReceivedContent {
+        ReceivedContent(violation: violation, size: contentSize, receivedFields: 0)
+    }
+
+    /// Why the machine must not commit this content, if it must not.
     private func rejection(_ violation: ContentViolation?) -> SMTPReply? {
         violation?.reply ?? (contentSize > Self.settings.maxMessageSize ? Replies.messageTooBig : nil)
     }
 
-    private mutating func perform(_ actions: [SessionStateMachine.Action], contentViolation: ContentViolation? = nil) {
+    private mutating func perform(_ actions: [SessionStateMachine.Action], contentRejection: SMTPReply? = nil) {
         for action in actions {
             if stopped { violated("\(action) after the session closed") }
             switch action {
@@ -81,14 +85,13 @@ struct SessionReplay {
             case let .beginChunk(size, first, last, _):
                 guard size >= 0 else { violated("BDAT chunk of \(size) octets") }
                 framer.beginChunk(size: size, first: first, last: last)
-                chunkIsLast = last
                 if first { contentSize = 0 }
             case .startTLS(let reply):
                 record(reply)
                 transcript.append("TLS")
                 stopped = true
             case .commit(let transaction):
-                if let contentViolation { violated("content with \(contentViolation) was committed") }
+                if let contentRejection { violated("content refused with \(contentRejection) was committed") }
                 if transaction.recipients.isEmpty { violated("a commit without recipients") }
                 for recipient in transaction.recipients where Self.policy.decide(recipient.mailbox) != nil {
                     violated("open relay: \(recipient.mailbox) was committed")
@@ -98,6 +101,8 @@ struct SessionReplay {
                 if case .mailbox(let sender) = transaction.sender { checkParsesAgain(sender, allowUTF8: true) }
                 commits += 1
                 perform(machine.committed(Replies.queued("0A0000000001")))
+            case .discardContent:
+                if contentRejection == nil { violated("clean content was discarded") }
             case .verifyRecipient:
                 perform(machine.recipientVerified(.accept))
             }

@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// Which reverse-paths MAIL accepts, judged by syntax alone (no DNS lookup at MAIL: test and
 /// internal senders without DNS must keep working). A DSN goes to the sender, so a sender that
 /// names a host directly, or a domain that cannot be a mail domain, would make Backstop send

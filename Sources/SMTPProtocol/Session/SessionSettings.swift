@@ -1,3 +1,5 @@
+import BackstopDefaults
+
 /// What one SMTP session needs to know about the server it belongs to.
 public struct SessionSettings: Sendable {
     public var hostname: String
@@ -26,11 +28,18 @@ public struct SessionSettings: Sendable {
     /// closed regardless, so a client that never reads cannot hold it open.
     public var closeLinger: Duration
 
-    public init(hostname: String, maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100, maxErrors: Int = 20,
-                maxHops: Int = 100, maxCommandLength: Int = 512, maxLineLength: Int = 1000,
-                memoryBodyLimit: Int = 262_144, commandTimeout: Duration = .seconds(300),
-                dataInitiationTimeout: Duration = .seconds(120), dataTimeout: Duration = .seconds(180),
-                minDataRate: Int = 500, maxPendingOutput: Int = 65_536, closeLinger: Duration = .seconds(10)) {
+    public init(hostname: String, maxMessageSize: Int = BackstopDefaults.Server.maxMessageSize,
+                maxRecipients: Int = BackstopDefaults.Server.maxRecipients,
+                maxErrors: Int = BackstopDefaults.Server.maxErrors, maxHops: Int = BackstopDefaults.Server.maxHops,
+                maxCommandLength: Int = BackstopDefaults.Server.maxCommandLength,
+                maxLineLength: Int = BackstopDefaults.Server.maxLineLength,
+                memoryBodyLimit: Int = BackstopDefaults.Server.memoryBodyLimit,
+                commandTimeout: Duration = BackstopDefaults.Server.commandTimeout,
+                dataInitiationTimeout: Duration = BackstopDefaults.Server.dataInitiationTimeout,
+                dataTimeout: Duration = BackstopDefaults.Server.dataBlockTimeout,
+                minDataRate: Int = BackstopDefaults.Server.minDataRate,
+                maxPendingOutput: Int = BackstopDefaults.Server.maxPendingOutput,
+                closeLinger: Duration = BackstopDefaults.Server.closeLinger) {
         self.maxPendingOutput = maxPendingOutput
         self.closeLinger = closeLinger
         self.hostname = hostname

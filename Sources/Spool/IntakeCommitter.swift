@@ -7,7 +7,7 @@ import SpoolContract
 /// Arriving messages, group-committed (`GroupCommit`): concurrent `store` callers share one
 /// transaction and one fsync. A message that repeats one already stored is acknowledged and
 /// not written (`RecentMessages`); committed body files are deleted before their callers resume.
-final class MessageIntake: Sendable {
+final class IntakeCommitter: Sendable {
     typealias Outcome = Result<StoredReceipt, SpoolError>
 
     private enum Written: Sendable {

@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// The envelope being built between MAIL and the end of DATA/BDAT.
 public struct MailTransaction: Sendable, Equatable {
     public struct Recipient: Sendable, Equatable {

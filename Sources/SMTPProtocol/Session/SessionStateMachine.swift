@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// The SMTP server session as a value-type state machine: commands in, actions out.
 ///
 /// It checks each command against the session state and the relay policy, then says what to
@@ -20,6 +18,8 @@ public struct SessionStateMachine: Sendable {
         case startTLS(SMTPReply)
         /// The message is complete and clean: commit it to the spool, then call `committed`.
         case commit(MailTransaction)
+        /// Drop the content collected so far: a chunk was refused, and the transaction with it.
+        case discardContent
         /// Ask the `RecipientVerifier` about this address (as written at RCPT), then call
         /// `recipientVerified`. No further command may be fed until then.
         case verifyRecipient(String)
@@ -47,9 +47,6 @@ public struct SessionStateMachine: Sendable {
     public private(set) var esmtp = false
     public private(set) var transaction: MailTransaction?
     public private(set) var errorCount = 0
-    /// Set while every primary host is up and `accept_when = "primary-down"`: new mail is
-    /// sent back to the primary with a tempfail, not refused as an error of the client.
-    public var primaryTakesMail = false
     private(set) var phase: Phase = .awaitingHello
 
     public init(settings: SessionSettings, policy: RelayPolicy, tlsAvailable: Bool) {
@@ -69,11 +66,14 @@ public struct SessionStateMachine: Sendable {
 
     // MARK: - Commands
 
-    public mutating func receive(_ command: SMTPCommand) -> [Action] {
+    /// `primaryTakesMail` is asked at MAIL only: true while every primary host is up and
+    /// `accept_when = "primary-down"`, when new mail is sent back to the primary with a
+    /// tempfail, not refused as an error of the client.
+    public mutating func receive(_ command: SMTPCommand, primaryTakesMail: @autoclosure () -> Bool) -> [Action] {
         switch command {
         case .ehlo(let name): return hello(name, extended: true)
         case .helo(let name): return hello(name, extended: false)
-        case let .mail(path, parameters): return mail(path, parameters)
+        case let .mail(path, parameters): return mail(path, parameters, primaryTakesMail: primaryTakesMail())
         case let .rcpt(mailbox, parameters): return recipient(mailbox, parameters)
         case .data: return data()
         case let .bdat(size, last): return chunk(size: size, last: last)
@@ -135,7 +135,7 @@ public struct SessionStateMachine: Sendable {
         return [.reply(SMTPReply(250, nil, lines))]
     }
 
-    private mutating func mail(_ path: ReversePath, _ parameters: MailParameters) -> [Action] {
+    private mutating func mail(_ path: ReversePath, _ parameters: MailParameters, primaryTakesMail: Bool) -> [Action] {
         switch phase {
         case .awaitingHello: return refuse(Replies.needHelo)
         case .ready: break
@@ -284,17 +284,26 @@ public struct SessionStateMachine: Sendable {
 
     // MARK: - Message content
 
-    /// The end of DATA, or of the last BDAT chunk. `rejection` is a content problem found on
-    /// the way (bad line endings, size, loops); without one, the message goes to the spool.
-    public mutating func messageComplete(rejection: SMTPReply?) -> [Action] {
+    /// The end of DATA. Content with a problem found on the way (bad line endings, size, a
+    /// loop) is refused; clean content goes to the spool.
+    public mutating func messageComplete(_ content: ReceivedContent) -> [Action] {
         guard let current = transaction else { return refuse(Replies.needMail) }
-        if let rejection {
+        if let rejection = rejection(of: content, complete: true) {
             transaction = nil
             phase = .ready
             return refuse(rejection)
         }
         phase = .committing
         return [.commit(current)]
+    }
+
+    /// Why content must be refused, if it must. The `Received:` fields are counted once the
+    /// message is complete: a chunk that is not the last may not hold the whole header block.
+    private func rejection(of content: ReceivedContent, complete: Bool) -> SMTPReply? {
+        if let violation = content.violation { return violation.reply }
+        if content.size > settings.maxMessageSize { return Replies.messageTooBig }
+        if complete, content.receivedFields > settings.maxHops { return Replies.tooManyHops }
+        return nil
     }
 
     /// Content without end, far past the size limit: refused, and the session is closed,
@@ -305,9 +314,10 @@ public struct SessionStateMachine: Sendable {
         return [.replyAndClose(Replies.messageTooBig)]
     }
 
-    /// The end of a BDAT chunk that is not the last one.
-    public mutating func chunkComplete(rejection: SMTPReply?, last: Bool) -> [Action] {
-        guard case .receivingChunk(let discard, _) = phase else { return [] }
+    /// The end of a BDAT chunk; after the last one the message goes to the spool. Whether it
+    /// was the last is the machine's to remember: it said so in `.beginChunk`.
+    public mutating func chunkComplete(_ content: ReceivedContent) -> [Action] {
+        guard case .receivingChunk(let discard, let last) = phase else { return [] }
         if discard {
             let refusal = pendingChunkRefusal ?? Replies.bdatFailed
             pendingChunkRefusal = nil
@@ -315,11 +325,11 @@ public struct SessionStateMachine: Sendable {
             else { phase = clientHelo == nil ? .awaitingHello : .ready }
             return refuse(refusal)
         }
-        if let rejection {
+        if let rejection = rejection(of: content, complete: last) {
             phase = .chunkingFailed
-            return refuse(rejection)
+            return [.discardContent] + refuse(rejection)
         }
-        if last { return messageComplete(rejection: nil) }
+        if last { return messageComplete(content) }
         phase = .inTransaction
         return [.reply(SMTPReply(250, .init(2, 0, 0), "\(transaction?.chunkedBytes ?? 0) octets received"))]
     }

@@ -1,5 +1,4 @@
 import MailNames
-import SMTPProtocol
 
 /// Answers "may this recipient be relayed through us?" — the never-an-open-relay rule.
 ///

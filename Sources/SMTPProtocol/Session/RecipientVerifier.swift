@@ -1,5 +1,3 @@
-import SMTPProtocol
-
 /// Answers "does this address exist behind the primary?" for recipients the relay policy
 /// leaves open (`[relay] verify`). Implemented outside the Listener (Operations asks the
 /// primary and remembers its answers in the spool); the Listener only waits for the verdict.

@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import SMTPProtocol
+import Spool
+import SpoolContract
+
+/// Takes a finished transaction into the spool and says what the client hears: builds the
+/// envelope and the `Received:` field, stores through the `MessageStore`, and turns any doubt
+/// about durability into a tempfail, so the sender keeps the message and retries.
+///
+/// It knows nothing of channels: the handler hands it the body once the last byte is written.
+struct MessageIntake: Sendable {
+    /// The sending client as the session knows it, for the envelope and the `Received:` field.
+    struct Client: Sendable, Equatable {
+        var address: String
+        var helo: String?
+        var esmtp: Bool
+        var tls: Bool
+    }
+
+    let store: any MessageStore
+    let hostname: String
+    let logger: Logger
+    /// Told after a message is stored that was not stored before (a duplicate wakes nothing).
+    let messageStored: @Sendable () -> Void
+    /// Removes a body file the store did not take. It blocks: the caller runs it off the loop.
+    let discardBodyFile: @Sendable (String) async -> Void
+
+    /// Stores one message; returns the reply for the end of DATA or of the last BDAT chunk.
+    /// `size`: bytes of the body, for the log; `body`: waits for the body, or throws if
+    /// writing it failed.
+    func accept(_ transaction: MailTransaction, from client: Client, messageID: String?, size: Int,
+                queueID: QueueID, at receivedAt: Date,
+                body: @Sendable () async throws -> MessageBody) async -> SMTPReply {
+        let envelope = transaction.envelope(queueID: queueID, clientAddress: client.address,
+                                            clientHelo: client.helo ?? "", messageID: messageID, receivedAt: receivedAt)
+        let header = ReceivedHeader.make(
+            clientHelo: client.helo ?? "unknown", clientAddress: client.address, hostname: hostname,
+            queueID: queueID.rawValue, esmtp: client.esmtp, tls: client.tls,
+            smtpUTF8: transaction.parameters.smtpUTF8, recipients: transaction.recipients.map(\.mailbox.text),
+            at: Int(receivedAt.timeIntervalSince1970))
+        let receipt: StoredReceipt
+        do {
+            receipt = try await store(IncomingMessage(envelope: envelope, receivedHeader: header, body: try await body()))
+        } catch {
+            logger.error("message refused with a tempfail, spool error: \(error)")
+            return Self.reply(for: error)
+        }
+        logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
+        ListenerMetrics.messageAccepted()
+        if !receipt.isDuplicate { messageStored() }
+        return Replies.queued(receipt.queueID.rawValue)
+    }
+
+    /// A body file is the store's once it is committed; after a failure it is left to us.
+    private func store(_ message: IncomingMessage) async throws -> StoredReceipt {
+        let started = ContinuousClock.now
+        defer { ListenerMetrics.commitTook(ContinuousClock.now - started) }
+        do {
+            return try await store.store(message)
+        } catch {
+            if case .file(let path) = message.body { await discardBodyFile(path) }
+            throw error
+        }
+    }
+
+    /// Disk full is `452 4.3.1`; every other failure `451 4.3.0`.
+    static func reply(for error: any Error) -> SMTPReply {
+        if let error = error as? any DiskFullReporting, error.isDiskFull { return Replies.spoolFull }
+        return Replies.spoolError
+    }
+}
+
+/// An error that can tell a full disk from other failures.
+protocol DiskFullReporting: Error {
+    var isDiskFull: Bool { get }
+}
+
+extension SpoolError: DiskFullReporting {
+    var isDiskFull: Bool {
+        if case .diskFull = self { return true }
+        return false
+    }
+}
