@@ -50,7 +50,7 @@ struct SpoolDeliveryQueue: DeliveryQueue {
     }
 
     func record(_ attempt: DeliveryAttempt) async throws {
-        let results = attempt.outcomes.map { outcome -> (address: String, result: RecipientResult) in
+        let results = attempt.outcomes.map { outcome -> (address: String, result: RecipientDisposition) in
             switch outcome.disposition {
             case .delivered(let reply): (outcome.address, .delivered(reply: reply.description))
             case .deferred(let diagnosis, let retryAt): (outcome.address, .deferred(reply: diagnosis.storedText, retryAt: retryAt))

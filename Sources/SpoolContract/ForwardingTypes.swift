@@ -26,8 +26,9 @@ public struct Lease: Hashable, Sendable {
     }
 }
 
-/// What became of one recipient in one attempt.
-public enum RecipientResult: Sendable, Equatable {
+/// What became of one recipient in one attempt, as the ledger stores it: the reply or
+/// diagnosis as text (the forwarder's `RecipientOutcome.Disposition`, written down).
+public enum RecipientDisposition: Sendable, Equatable {
     case delivered(reply: String)
     case deferred(reply: String, retryAt: Date)
     case failed(reply: String)
@@ -43,7 +44,7 @@ public struct AttemptRecord: Sendable {
     public var host: String?
     public var finishedAt: Date
     /// Per recipient address; recipients not listed stay as they were.
-    public var results: [(address: String, result: RecipientResult)]
+    public var results: [(address: String, result: RecipientDisposition)]
     /// False when the attempt never reached the message (connection failure): no retry spent.
     public var countsAsAttempt: Bool
     /// A DSN to spool in the same transaction, as kind 'report' (`RecipientScope.reports`).
@@ -54,7 +55,7 @@ public struct AttemptRecord: Sendable {
     public var leaseExpiresAt: Date?
 
     public init(queueID: QueueID, leaseOwner: String, host: String?, finishedAt: Date,
-                results: [(address: String, result: RecipientResult)], countsAsAttempt: Bool,
+                results: [(address: String, result: RecipientDisposition)], countsAsAttempt: Bool,
                 report: IncomingMessage? = nil, leaseExpiresAt: Date? = nil) {
         self.queueID = queueID
         self.leaseOwner = leaseOwner

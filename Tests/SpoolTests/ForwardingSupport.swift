@@ -37,7 +37,7 @@ func makeReport(to sender: String = "bounce@sender.example", queueID: QueueID = 
 }
 
 func attempt(_ queueID: QueueID, by owner: String, at finish: Date, host: String? = "primary.example.net:25",
-             _ results: [(address: String, result: RecipientResult)], countsAsAttempt: Bool = true,
+             _ results: [(address: String, result: RecipientDisposition)], countsAsAttempt: Bool = true,
              report: IncomingMessage? = nil) -> AttemptRecord {
     AttemptRecord(queueID: queueID, leaseOwner: owner, host: host, finishedAt: finish, results: results,
                   countsAsAttempt: countsAsAttempt, report: report)

@@ -72,11 +72,11 @@ struct RecordTests {
     }
 
     @Test("failed and expired are final: a message with nothing pending leaves the spool", arguments: [
-        (RecipientResult.expired(reply: "4.4.7 expired after 5 days"), "expired"),
+        (RecipientDisposition.expired(reply: "4.4.7 expired after 5 days"), "expired"),
         (.failed(reply: "554 5.6.0 rejected"), "failed"),
         (.delivered(reply: "250 ok"), "delivered"),
     ])
-    func finalOutcomes(last: RecipientResult, outcome: String) async throws {
+    func finalOutcomes(last: RecipientDisposition, outcome: String) async throws {
         try await withSpool { spool, _ async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"])
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 5),
@@ -166,7 +166,7 @@ struct RecordTests {
         try await withSpool { spool, _ async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"], owner: "a")
             _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("b", until: at(seconds: 180)), now: at(seconds: 61))
-            let failure = [("alice@example.net", RecipientResult.failed(reply: "550 5.1.1 no such user"))]
+            let failure = [("alice@example.net", RecipientDisposition.failed(reply: "550 5.1.1 no such user"))]
             try await spool.record(attempt(queueID, by: "b", at: at(seconds: 62), failure, report: makeReport()))
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 63), failure, report: makeReport()))
             #expect(try await spool.queuedCount(scope: .reports) == 1)
