@@ -37,34 +37,31 @@ extension Spool: DeliveryLedger {
                 if let receivedBefore {
                     arguments += ["before": receivedBefore.unixMilliseconds]
                 }
-                let claimable = try Row.fetchAll(db, sql: """
-                    SELECT m.id, m.queue_id FROM message m
+                // The message rows whole: each claimed message needs them, and its recipients in scope.
+                let claimable = try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT \(StoredEnvelope.messageColumns) FROM message m
                     WHERE m.kind = :kind AND m.state = 'active'
                       AND (m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)
                       \(messageDue)
                       AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
                                   AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
                     ORDER BY m.id LIMIT :limit
-                    """, arguments: arguments + scoped.arguments)
-                let takeLease = try db.cachedStatement(sql: """
-                    UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id = ?
+                    """), arguments: arguments + scoped.arguments)
+                guard !claimable.isEmpty else { return [] }
+                // One statement for the whole claim; the row IDs are integers the query above returned.
+                let rowIDs = claimable.map { String($0[0] as Int64) }.joined(separator: ", ")
+                try db.execute(sql: "UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id IN (\(rowIDs))",
+                               arguments: [lease.owner, lease.expiresAt.unixMilliseconds])
+                // Final ones included, with their state: the job is the scope's share of the message.
+                let scopedRecipients = try db.cachedStatement(sql: """
+                    SELECT \(StoredRecipient.columns) FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
+                    ORDER BY r.position
                     """)
-                var claimed: [StoredEnvelope] = []
-                for message in claimable {
-                    let rowID: Int64 = message["id"]
-                    try takeLease.execute(arguments: [lease.owner, lease.expiresAt.unixMilliseconds, rowID])
-                    guard var stored = try StoredEnvelope.fetch(QueueID(unchecked: message["queue_id"]), db) else {
-                        continue
-                    }
-                    // Final ones included, with their state: the job is the scope's share of the message.
-                    stored.recipients = try Row.fetchAll(db.cachedStatement(sql: """
-                        SELECT * FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
-                        ORDER BY r.position
-                        """), arguments: ["id": rowID] + scoped.arguments).map(StoredRecipient.init(row:))
-                    stored.envelope.recipients = stored.recipients.map(\.recipient)
-                    claimed.append(stored)
+                return try claimable.map { message in
+                    let recipients = try Row.fetchAll(scopedRecipients, arguments: ["id": message[0] as Int64] + scoped.arguments)
+                        .map(StoredRecipient.init(row:))
+                    return try StoredEnvelope(messageRow: message, recipients: recipients)
                 }
-                return claimed
             }
         }
     }

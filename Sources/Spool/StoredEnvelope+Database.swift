@@ -4,60 +4,79 @@ import GRDB
 import MailCore
 
 extension StoredEnvelope {
+    /// The `message` columns `init(messageRow:recipients:)` reads, in its order, over alias `m`.
+    /// Read by position: looking a column up by name costs more than decoding its value.
+    static let messageColumns = """
+        m.id, m.queue_id, m.received_at, m.sender, m.body_type, m.smtputf8, m.dsn_ret, m.envid, m.client_address,
+        m.client_helo, m.message_id_header, m.size, m.state, m.attempts, m.next_attempt_at, m.last_error
+        """
+
     static func fetch(_ queueID: QueueID, _ db: Database) throws -> StoredEnvelope? {
         guard let message = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM message WHERE queue_id = ?"), arguments: [queueID.rawValue])
+            db.cachedStatement(sql: "SELECT \(messageColumns) FROM message m WHERE m.queue_id = ?"),
+            arguments: [queueID.rawValue])
         else { return nil }
-
         let recipients = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM recipient WHERE message_id = ? ORDER BY position"),
-            arguments: [message["id"]]
+            db.cachedStatement(sql: """
+                SELECT \(StoredRecipient.columns) FROM recipient r WHERE r.message_id = ? ORDER BY r.position
+                """),
+            arguments: [message[0] as Int64]
         ).map(StoredRecipient.init(row:))
+        return try StoredEnvelope(messageRow: message, recipients: recipients)
+    }
 
-        let dsnReturn: String? = message["dsn_ret"]
+    /// A row of `messageColumns`, with the recipients the caller fetched.
+    init(messageRow message: Row, recipients: [StoredRecipient]) throws {
+        let dsnReturn: String? = message[6]
         let envelope = Envelope(
-            queueID: queueID,
-            sender: message["sender"],
+            queueID: QueueID(unchecked: message[1]),
+            sender: message[3],
             recipients: recipients.map(\.recipient),
-            bodyType: try decodeStored(BodyType.self, message["body_type"], "message.body_type"),
-            smtpUTF8: message["smtputf8"],
+            bodyType: try decodeStored(BodyType.self, message[4], "message.body_type"),
+            smtpUTF8: message[5],
             dsnReturn: try dsnReturn.map { try decodeStored(DSNReturn.self, $0, "message.dsn_ret") },
-            envelopeID: message["envid"],
-            clientAddress: message["client_address"],
-            clientHelo: message["client_helo"],
-            messageID: message["message_id_header"],
-            receivedAt: Date(unixMilliseconds: message["received_at"]))
-        let nextAttemptAt: Int64? = message["next_attempt_at"]
-        return StoredEnvelope(
+            envelopeID: message[7],
+            clientAddress: message[8],
+            clientHelo: message[9],
+            messageID: message[10],
+            receivedAt: Date(unixMilliseconds: message[2]))
+        let nextAttemptAt: Int64? = message[14]
+        self.init(
             envelope: envelope,
             recipients: recipients,
-            state: try decodeStored(MessageState.self, message["state"], "message.state"),
-            size: message["size"],
-            attempts: message["attempts"],
+            state: try decodeStored(MessageState.self, message[12], "message.state"),
+            size: message[11],
+            attempts: message[13],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
-            lastError: message["last_error"])
+            lastError: message[15])
     }
 }
 
 extension StoredRecipient {
+    /// The `recipient` columns `init(row:)` reads, in its order, over alias `r`.
+    static let columns = """
+        r.address, r.orcpt, r.notify, r.verified, r.state, r.attempts, r.next_attempt_at, r.last_reply, r.updated_at
+        """
+
+    /// A row of `columns`.
     init(row: Row) throws {
-        let notify: String? = row["notify"]
-        let nextAttemptAt: Int64? = row["next_attempt_at"]
+        let notify: String? = row[2]
+        let nextAttemptAt: Int64? = row[6]
         self.init(
             recipient: EnvelopeRecipient(
-                address: row["address"],
-                orcpt: row["orcpt"],
+                address: row[0],
+                orcpt: row[1],
                 notify: try notify.map { text in
                     guard let request = DSNNotifyRequest(rfc3461: text) else {
                         throw SpoolError.corrupt("recipient.notify holds unknown value '\(text)'")
                     }
                     return request
                 } ?? .unspecified,
-                verified: row["verified"]),
-            state: try decodeStored(RecipientState.self, row["state"], "recipient.state"),
-            attempts: row["attempts"],
+                verified: row[3]),
+            state: try decodeStored(RecipientState.self, row[4], "recipient.state"),
+            attempts: row[5],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
-            lastReply: row["last_reply"],
-            updatedAt: Date(unixMilliseconds: row["updated_at"]))
+            lastReply: row[7],
+            updatedAt: Date(unixMilliseconds: row[8]))
     }
 }
