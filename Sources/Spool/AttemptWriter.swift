@@ -13,39 +13,66 @@ enum AttemptWriter {
             db.cachedStatement(sql: "SELECT id, lease_owner FROM message WHERE queue_id = ?"),
             arguments: [attempt.queueID.rawValue])
         else { return }
-        let messageID: Int64 = message["id"]
-        let holdsLease = (message["lease_owner"] as String?) == attempt.leaseOwner
+        let messageID: Int64 = message[0]
+        let holdsLease = (message[1] as String?) == attempt.leaseOwner
         let at = attempt.finishedAt.unixMilliseconds
-        var recipientsChanged = 0
-        for (address, result) in attempt.results {
-            let (state, reply, retryAt): (String, String, Int64?) = switch result {
-            case .delivered(let reply): ("delivered", reply, nil)
-            case .deferred(let reply, let retryAt): ("deferred", reply, retryAt.unixMilliseconds)
-            case .failed(let reply): ("failed", reply, nil)
-            case .expired(let reply): ("expired", reply, nil)
+        // What this attempt writes, in order; a deferral from a worker that lost its lease is
+        // stale and left out, final outcomes are facts.
+        let outcomes: [(address: String, state: String, reply: String, retryAt: Int64?)] =
+            attempt.results.compactMap { address, result in
+                let (state, reply, retryAt): (String, String, Int64?) = switch result {
+                case .delivered(let reply): ("delivered", reply, nil)
+                case .deferred(let reply, let retryAt): ("deferred", reply, retryAt.unixMilliseconds)
+                case .failed(let reply): ("failed", reply, nil)
+                case .expired(let reply): ("expired", reply, nil)
+                }
+                if state == "deferred", !holdsLease { return nil }
+                return (address, state, reply, retryAt)
             }
-            // A deferral from a worker that lost its lease is stale; final outcomes are facts.
-            if state == "deferred", !holdsLease { continue }
+        let logOutcome = try db.cachedStatement(sql: """
+            INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        // Every pending recipient made final (the usual delivery): the message leaves the
+        // spool, and its recipient rows with it, so updating them first would be wasted.
+        let pending = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT address FROM recipient WHERE message_id = ? AND state IN \(Spool.pendingStates)
+            """), arguments: [messageID])
+        // Compared as bytes, as SQLite compares the address column.
+        let madeFinal = Set(outcomes.lazy.filter { $0.state != "deferred" }.map { Array($0.address.utf8) })
+        if pending.allSatisfy({ madeFinal.contains(Array($0.utf8)) }) {
+            for outcome in outcomes {
+                try logOutcome.execute(arguments: [
+                    attempt.queueID.rawValue, outcome.address, at, attempt.host, outcome.state, outcome.reply])
+            }
+            // Each pending recipient changed; none pending: others recorded and reported them.
+            if let report = attempt.report, !pending.isEmpty {
+                _ = try MessageWriter.write(report, kind: .report, to: db)
+            }
+            // Chunks and recipients follow (ON DELETE CASCADE); the delivery log stays.
+            try db.cachedStatement(sql: "DELETE FROM message WHERE id = ?").execute(arguments: [messageID])
+            return
+        }
+        var recipientsChanged = 0
+        for outcome in outcomes {
             try db.cachedStatement(sql: """
                 UPDATE recipient SET state = ?, last_reply = ?, next_attempt_at = ?, updated_at = ?,
                        attempts = attempts + ?
                 WHERE message_id = ? AND address = ? AND state IN \(Spool.pendingStates)
-                """).execute(arguments: [state, reply, retryAt, at, attempt.countsAsAttempt ? 1 : 0, messageID, address])
+                """).execute(arguments: [outcome.state, outcome.reply, outcome.retryAt, at,
+                                         attempt.countsAsAttempt ? 1 : 0, messageID, outcome.address])
             recipientsChanged += db.changesCount
-            try db.cachedStatement(sql: """
-                INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [attempt.queueID.rawValue, address, at, attempt.host, state, reply])
+            try logOutcome.execute(arguments: [
+                attempt.queueID.rawValue, outcome.address, at, attempt.host, outcome.state, outcome.reply])
         }
         // A DSN reports what this attempt changed. When nothing changed, the recipients were
         // already final: another holder of the lease has recorded them, and reported them.
         if let report = attempt.report, recipientsChanged > 0 {
             _ = try MessageWriter.write(report, kind: .report, to: db)
         }
-        let pending = try Int.fetchOne(db.cachedStatement(sql: """
+        let stillPending = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM recipient WHERE message_id = ? AND state IN \(Spool.pendingStates)
             """), arguments: [messageID]) ?? 0
-        if pending == 0 {
-            // Chunks and recipients follow (ON DELETE CASCADE); the delivery log stays.
+        if stillPending == 0 {
             try db.cachedStatement(sql: "DELETE FROM message WHERE id = ?").execute(arguments: [messageID])
             return
         }
