@@ -72,26 +72,38 @@ extension Spool: DeliveryLedger {
         guard offset >= 0, maxLength >= 0 else {
             throw SpoolError.other("cannot read message \(queueID) at offset \(offset), length \(maxLength): both must be ≥ 0")
         }
+        let chunkSize = MessageWriter.chunkSize
+        let (firstSeq, start) = offset.quotientAndRemainder(dividingBy: chunkSize)
+        // The chunk of the last byte asked for; apart so that `maxLength` up to Int.max cannot overflow.
+        let span = max(maxLength - 1, 0)
+        let lastSeq = firstSeq + span / chunkSize + (span % chunkSize + start) / chunkSize
         return try await mappingDatabaseErrors {
-            try await pool.read { db in
-                guard let rowID = try Self.messageRowID(of: queueID, db) else {
+            // One statement reads one snapshot, so it needs no transaction around it. The
+            // message row comes back even without chunks: no row at all means it is gone.
+            try await pool.unsafeRead { db in
+                // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
+                let slices = try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT c.seq, substr(c.data, CASE WHEN c.seq = :first THEN :start ELSE 1 END, :length)
+                    FROM message m
+                    LEFT JOIN message_chunk c ON c.message_id = m.id AND c.seq BETWEEN :first AND :last
+                    WHERE m.queue_id = :queueID
+                    ORDER BY c.seq
+                    """), arguments: ["first": firstSeq, "start": start + 1, "length": min(maxLength, chunkSize),
+                                      "last": lastSeq, "queueID": queueID.rawValue])
+                guard !slices.isEmpty else {
                     throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
                 }
-                // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
-                let slice = try db.cachedStatement(sql: """
-                    SELECT substr(data, ?, ?) FROM message_chunk WHERE message_id = ? AND seq = ?
-                    """)
-                let chunkSize = MessageWriter.chunkSize
                 var content: [UInt8] = []
-                var position = offset
-                while content.count < maxLength {
-                    let (seq, start) = position.quotientAndRemainder(dividingBy: chunkSize)
-                    let wanted = min(chunkSize - start, maxLength - content.count)
-                    guard let piece = try Data.fetchOne(slice, arguments: [start + 1, wanted, rowID, seq]),
-                          !piece.isEmpty
+                var expectedSeq = firstSeq
+                // Chunk after chunk while each is whole: a short one is the message's last.
+                for slice in slices {
+                    guard content.count < maxLength, slice[0] as Int? == expectedSeq,
+                          let piece = slice[1] as Data?, !piece.isEmpty
                     else { break }
-                    content.append(contentsOf: piece)
-                    position += piece.count
+                    let wanted = min(chunkSize - (expectedSeq == firstSeq ? start : 0), maxLength - content.count)
+                    content.append(contentsOf: piece.prefix(wanted))
+                    guard piece.count >= wanted else { break }
+                    expectedSeq += 1
                 }
                 return content
             }
@@ -103,7 +115,8 @@ extension Spool: DeliveryLedger {
     /// lets an operator's hold or delete stop a message that is claimed but not yet started.
     public func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool {
         try await mappingDatabaseErrors {
-            try await pool.read { db in
+            // One statement, one snapshot: no transaction needed around it.
+            try await pool.unsafeRead { db in
                 // Asked before every replayed message: the statement is prepared once per reader.
                 try Bool.fetchOne(db.cachedStatement(sql: """
                     SELECT state = 'active' AND lease_owner IS ? FROM message WHERE queue_id = ?
