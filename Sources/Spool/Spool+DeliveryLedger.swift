@@ -48,19 +48,22 @@ extension Spool: DeliveryLedger {
                     ORDER BY m.id LIMIT :limit
                     """), arguments: arguments + scoped.arguments)
                 guard !claimable.isEmpty else { return [] }
-                // One statement for the whole claim; the row IDs are integers the query above returned.
+                // One statement each for the whole claim, not one per message; the row IDs are
+                // integers the query above returned.
                 let rowIDs = claimable.map { String($0[0] as Int64) }.joined(separator: ", ")
                 try db.execute(sql: "UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id IN (\(rowIDs))",
                                arguments: [lease.owner, lease.expiresAt.unixMilliseconds])
                 // Final ones included, with their state: the job is the scope's share of the message.
-                let scopedRecipients = try db.cachedStatement(sql: """
-                    SELECT \(StoredRecipient.columns) FROM recipient r WHERE r.message_id = :id AND \(scoped.sql) \(notPaused)
-                    ORDER BY r.position
-                    """)
+                var recipients: [Int64: [StoredRecipient]] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT r.message_id, \(StoredRecipient.columns) FROM recipient r
+                    WHERE r.message_id IN (\(rowIDs)) AND \(scoped.sql) \(notPaused)
+                    ORDER BY r.message_id, r.position
+                    """, arguments: scoped.arguments) {
+                    recipients[row[0], default: []].append(try StoredRecipient(row: row, from: 1))
+                }
                 return try claimable.map { message in
-                    let recipients = try Row.fetchAll(scopedRecipients, arguments: ["id": message[0] as Int64] + scoped.arguments)
-                        .map(StoredRecipient.init(row:))
-                    return try StoredEnvelope(messageRow: message, recipients: recipients)
+                    try StoredEnvelope(messageRow: message, recipients: recipients[message[0]] ?? [])
                 }
             }
         }

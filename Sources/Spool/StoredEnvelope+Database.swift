@@ -21,7 +21,7 @@ extension StoredEnvelope {
                 SELECT \(StoredRecipient.columns) FROM recipient r WHERE r.message_id = ? ORDER BY r.position
                 """),
             arguments: [message[0] as Int64]
-        ).map(StoredRecipient.init(row:))
+        ).map { try StoredRecipient(row: $0, from: 0) }
         return try StoredEnvelope(messageRow: message, recipients: recipients)
     }
 
@@ -53,30 +53,30 @@ extension StoredEnvelope {
 }
 
 extension StoredRecipient {
-    /// The `recipient` columns `init(row:)` reads, in its order, over alias `r`.
+    /// The `recipient` columns `init(row:from:)` reads, in its order, over alias `r`.
     static let columns = """
         r.address, r.orcpt, r.notify, r.verified, r.state, r.attempts, r.next_attempt_at, r.last_reply, r.updated_at
         """
 
-    /// A row of `columns`.
-    init(row: Row) throws {
-        let notify: String? = row[2]
-        let nextAttemptAt: Int64? = row[6]
+    /// A row holding `columns` from position `first` on.
+    init(row: Row, from first: Int) throws {
+        let notify: String? = row[first + 2]
+        let nextAttemptAt: Int64? = row[first + 6]
         self.init(
             recipient: EnvelopeRecipient(
-                address: row[0],
-                orcpt: row[1],
+                address: row[first],
+                orcpt: row[first + 1],
                 notify: try notify.map { text in
                     guard let request = DSNNotifyRequest(rfc3461: text) else {
                         throw SpoolError.corrupt("recipient.notify holds unknown value '\(text)'")
                     }
                     return request
                 } ?? .unspecified,
-                verified: row[3]),
-            state: try decodeStored(RecipientState.self, row[4], "recipient.state"),
-            attempts: row[5],
+                verified: row[first + 3]),
+            state: try decodeStored(RecipientState.self, row[first + 4], "recipient.state"),
+            attempts: row[first + 5],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
-            lastReply: row[7],
-            updatedAt: Date(unixMilliseconds: row[8]))
+            lastReply: row[first + 7],
+            updatedAt: Date(unixMilliseconds: row[first + 8]))
     }
 }
