@@ -70,19 +70,7 @@ struct SavepointBatch<Member, Output> {
                 try prologue(batch, db)
                 for (position, member) in batch.enumerated() {
                     do {
-                        var output: Output?
-                        try db.inSavepoint {
-                            switch try write(member, db) {
-                            case .keep(let kept):
-                                output = kept
-                                return .commit
-                            case .discard(let discarded):
-                                output = discarded
-                                return .rollback
-                            }
-                        }
-                        guard let output else { throw SpoolError.other("a batch member wrote nothing") }
-                        outputs.append(output)
+                        outputs.append(try writeInSavepoint(member))
                     } catch {
                         failedMember = (position, error)
                         return .rollback
@@ -97,5 +85,22 @@ struct SavepointBatch<Member, Output> {
         }
         if let failedMember { return .memberFailed(position: failedMember.position, error: failedMember.error) }
         return .committed(outputs)
+    }
+
+    /// The member inside its own savepoint, by statements prepared once per connection
+    /// (`Database.inSavepoint` prepares them again for every member). After an error the
+    /// caller rolls the whole transaction back, which ends the savepoint with it.
+    private func writeInSavepoint(_ member: Member) throws -> Output {
+        try db.cachedStatement(sql: "SAVEPOINT batch_member").execute()
+        let output: Output
+        switch try write(member, db) {
+        case .keep(let kept):
+            output = kept
+        case .discard(let discarded):
+            try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT batch_member").execute()
+            output = discarded
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT batch_member").execute()
+        return output
     }
 }
