@@ -7,14 +7,18 @@ import SpoolContract
 /// recipient left (see `DeliveryLedger`).
 enum AttemptWriter {
     static func write(_ attempt: AttemptRecord, to db: Database) throws {
+        // Cached statements: this runs once per delivered message (replay's hot path). One row
+        // per pending recipient, or one with a NULL address when none is pending.
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT m.id, m.lease_owner, r.address FROM message m
+            LEFT JOIN recipient r ON r.message_id = m.id AND r.state IN \(Spool.pendingStates)
+            WHERE m.queue_id = ?
+            """), arguments: [attempt.queueID.rawValue])
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
-        // Cached statements: this runs once per delivered message (replay's hot path).
-        guard let message = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, lease_owner FROM message WHERE queue_id = ?"),
-            arguments: [attempt.queueID.rawValue])
-        else { return }
+        guard let message = rows.first else { return }
         let messageID: Int64 = message[0]
         let holdsLease = (message[1] as String?) == attempt.leaseOwner
+        let pending: [String] = rows.compactMap { $0[2] }
         let at = attempt.finishedAt.unixMilliseconds
         // What this attempt writes, in order; a deferral from a worker that lost its lease is
         // stale and left out, final outcomes are facts.
@@ -34,9 +38,6 @@ enum AttemptWriter {
             """)
         // Every pending recipient made final (the usual delivery): the message leaves the
         // spool, and its recipient rows with it, so updating them first would be wasted.
-        let pending = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT address FROM recipient WHERE message_id = ? AND state IN \(Spool.pendingStates)
-            """), arguments: [messageID])
         // Compared as bytes, as SQLite compares the address column.
         let madeFinal = Set(outcomes.lazy.filter { $0.state != "deferred" }.map { Array($0.address.utf8) })
         if pending.allSatisfy({ madeFinal.contains(Array($0.utf8)) }) {
