@@ -19,6 +19,23 @@ struct ClaimTests {
         }
     }
 
+    @Test("a claim of many messages leases them all and gives each its own recipients, in order")
+    func largeClaim() async throws {
+        try await withSpool { spool, _ async throws in
+            let count = 69
+            let addresses = (0..<count).map { ["first\($0)@example.net", "second\($0)@example.org"] }
+            let queued = try await spool.storeInOrder(addresses.map { makeMessage(to: $0) })
+            let claimed = try await spool.claimDue(scope: .allExcept([]), limit: count + 1,
+                                                   lease: lease("a", until: at(seconds: 60)), now: at(seconds: 1))
+            #expect(claimed.map(\.envelope.queueID) == queued)
+            #expect(claimed.map { $0.recipients.map(\.recipient.address) } == addresses)
+            #expect(claimed.map { $0.envelope.recipients.map(\.address) } == addresses)
+            for queueID in queued {
+                #expect(try await spool.leaseOwner(of: queueID) == "a", "message \(queueID)")
+            }
+        }
+    }
+
     @Test("a limit of zero or less claims nothing", arguments: [0, -1])
     func nonPositiveLimit(limit: Int) async throws {
         try await withSpool { spool, _ async throws in
