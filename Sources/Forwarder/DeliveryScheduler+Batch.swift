@@ -7,6 +7,7 @@ import Foundation
 import Metrics
 import SMTPProtocol
 import Synchronization
+import SpoolContract
 
 extension DeliveryScheduler {
     /// Delivers `jobs` in order over one connection, reopening it (with failover) when it breaks.
@@ -25,7 +26,7 @@ extension DeliveryScheduler {
             }
             // An operator may have held or deleted it since the batch was claimed. When the
             // spool cannot say, the lease still stands and delivering is the safe side.
-            if let allowed = try? await queue.mayDeliver(job.queueID, lease: job.lease), !allowed {
+            if let allowed = try? await ledger.mayDeliver(job.queueID, leaseOwner: job.lease.owner), !allowed {
                 await returnLeases(jobs[index...index])
                 continue
             }
@@ -53,10 +54,10 @@ extension DeliveryScheduler {
             let slot = pacer.state.withLock { $0.reserve(now: clock.now()) }
             if slot > clock.now() { try? await clock.sleep(until: slot) }
             let started = clock.now()
-            let queue = self.queue
+            let ledger = self.ledger
             let id = job.queueID
             let result = await session.deliver(job) { offset, maxLength in
-                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+                try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             pace(pacer, by: result)
             let host = session.host
@@ -137,7 +138,7 @@ extension DeliveryScheduler {
                                       finishedAt: now, outcomes: dispositions, countsAsAttempt: counts, report: report,
                                       route: job.route)
         do {
-            try await queue.record(attempt)
+            try await write(attempt)
             observer?.recorded(attempt, of: job)
             // The DSN is spooled now; it need not wait for the bounce route's next poll.
             if report != nil { wake(route: .bounce) }
@@ -150,7 +151,7 @@ extension DeliveryScheduler {
     /// A deferral becomes a retry time, or an expiry once the message is past `max_age`. An
     /// attempt that did not count leaves the recipient due at once: the route pauses instead.
     private func disposition(of outcome: DeliveryOutcome, job: DeliveryJob, attempts: Int, counts: Bool,
-                             host: PrimaryHost?, now: Date) -> RecipientOutcome.Disposition {
+                             host: PrimaryHost?, now: Date) -> RecipientDisposition {
         switch outcome {
         case .delivered(let reply):
             return .delivered(reply)
@@ -177,7 +178,7 @@ extension DeliveryScheduler {
         let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
         let jobs: [DeliveryJob]
         do {
-            jobs = try await queue.claimExpired(route: route, receivedBefore: cutoff,
+            jobs = try await claimExpired(route: route, receivedBefore: cutoff,
                                                 limit: BackstopDefaults.Replay.maintenanceClaimLimit, lease: newLease(), now: now)
         } catch is CancellationError {
             return
@@ -214,7 +215,7 @@ extension DeliveryScheduler {
         var original: [UInt8] = []
         do {
             while original.count < wanted {
-                let chunk = try await queue.readContent(of: job.queueID, offset: original.count,
+                let chunk = try await ledger.readContent(of: job.queueID, offset: original.count,
                                                         maxLength: min(SMTPSession.chunkSize, wanted - original.count))
                 if chunk.isEmpty { break }
                 original += chunk
@@ -229,14 +230,14 @@ extension DeliveryScheduler {
     func returnLeases(_ jobs: ArraySlice<DeliveryJob>) async {
         for job in jobs {
             do {
-                try await queue.returnLease(job.queueID, lease: job.lease)
+                try await giveBack(job.queueID, lease: job.lease)
             } catch {
                 logger.error("cannot return a lease; it will expire", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
             }
         }
     }
 
-    private func count(_ disposition: RecipientOutcome.Disposition) {
+    private func count(_ disposition: RecipientDisposition) {
         let outcome: String
         switch disposition {
         case .delivered: outcome = "delivered"

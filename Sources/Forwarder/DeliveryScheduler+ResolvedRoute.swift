@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import MailNames
+import SpoolContract
 
 /// A route whose hosts are looked up for each message: DSNs go to `[bounce] relay`, or without
 /// it to the MX of their recipient's domain (the original sender's).
@@ -93,10 +94,10 @@ extension DeliveryScheduler {
                 last = error
                 continue
             }
-            let queue = self.queue
+            let ledger = self.ledger
             let id = job.queueID
             let result = await session.deliver(job) { offset, maxLength in
-                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+                try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             await session.quit()
             return (result, host)

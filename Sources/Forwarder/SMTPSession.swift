@@ -3,7 +3,7 @@ import NIOCore
 import SMTPProtocol
 
 /// Reads a message's stored bytes: `read(offset, maxLength)` returns up to `maxLength` octets
-/// from `offset`, an empty array at the end (`DeliveryQueue.readContent`'s shape).
+/// from `offset`, an empty array at the end (`DeliveryLedger.readContent`'s shape).
 public typealias ContentReader = @Sendable (_ offset: Int, _ maxLength: Int) async throws -> [UInt8]
 
 /// The result of sending one message over a session.
@@ -228,7 +228,7 @@ public final class SMTPSession {
             }
             stuffer.stuff(chunk, into: &buffer)
             offset += chunk.count
-            // A short chunk is the last one (`DeliveryQueue.readContent`): the end of data goes
+            // A short chunk is the last one (`DeliveryLedger.readContent`): the end of data goes
             // in the same write, saving a spool read and a write per message that fits a chunk.
             if chunk.count < Self.chunkSize {
                 stuffer.finish(into: &buffer)

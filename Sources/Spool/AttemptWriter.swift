@@ -6,7 +6,7 @@ import SpoolContract
 /// DSN, the backoff, the lease's return, and the removal of a message with no pending
 /// recipient left (see `DeliveryLedger`).
 enum AttemptWriter {
-    static func write(_ attempt: AttemptRecord, to db: Database) throws {
+    static func write(_ attempt: DeliveryAttempt, to db: Database) throws {
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
         // Cached statements: this runs once per delivered message (replay's hot path).
         guard let message = try Row.fetchOne(
@@ -14,15 +14,17 @@ enum AttemptWriter {
             arguments: [attempt.queueID.rawValue])
         else { return }
         let messageID: Int64 = message["id"]
-        let holdsLease = (message["lease_owner"] as String?) == attempt.leaseOwner
+        let holdsLease = (message["lease_owner"] as String?) == attempt.lease.owner
         let at = attempt.finishedAt.unixMilliseconds
         var recipientsChanged = 0
-        for (address, result) in attempt.results {
-            let (state, reply, retryAt): (String, String, Int64?) = switch result {
-            case .delivered(let reply): ("delivered", reply, nil)
-            case .deferred(let reply, let retryAt): ("deferred", reply, retryAt.unixMilliseconds)
-            case .failed(let reply): ("failed", reply, nil)
-            case .expired(let reply): ("expired", reply, nil)
+        for outcome in attempt.outcomes {
+            let address = outcome.address
+            let reply = outcome.disposition.storedText
+            let (state, retryAt): (String, Int64?) = switch outcome.disposition {
+            case .delivered: ("delivered", nil)
+            case .deferred(_, let retryAt): ("deferred", retryAt.unixMilliseconds)
+            case .failed: ("failed", nil)
+            case .expired: ("expired", nil)
             }
             // A deferral from a worker that lost its lease is stale; final outcomes are facts.
             if state == "deferred", !holdsLease { continue }
@@ -39,7 +41,7 @@ enum AttemptWriter {
         // A DSN reports what this attempt changed. When nothing changed, the recipients were
         // already final: another holder of the lease has recorded them, and reported them.
         if let report = attempt.report, recipientsChanged > 0 {
-            _ = try MessageWriter.write(report, kind: .report, to: db)
+            _ = try MessageWriter.write(IncomingMessage(report: report, at: .now), kind: .report, to: db)
         }
         let pending = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM recipient WHERE message_id = ? AND state IN \(Spool.pendingStates)
@@ -51,8 +53,8 @@ enum AttemptWriter {
         }
         // The backoff and the lease belong to the holder; a late worker leaves them alone.
         guard holdsLease else { return }
-        let lastError = attempt.results.lazy.compactMap { _, result -> String? in
-            if case .deferred(let reply, _) = result { reply } else { nil }
+        let lastError = attempt.outcomes.lazy.compactMap { outcome -> String? in
+            if case .deferred = outcome.disposition { outcome.disposition.storedText } else { nil }
         }.first
         // Due again at the earliest pending recipient; at once if one has no time yet (a queued
         // recipient of another scope, which min() alone would overlook).

@@ -131,7 +131,7 @@ struct RecordTests {
                 ("bob@example.net", .deferred(reply: "451 later", retryAt: at(seconds: 300))),
             ], report: report))
 
-            let dsn = report.envelope.queueID
+            let dsn = report.queueID
             #expect(try await spool.kind(of: dsn) == "report")
             #expect(try await spool.messageData(of: dsn) == reportBytes(report))
             #expect(try await spool.claimDue(scope: .allExcept([]), limit: 10, lease: lease("r", until: at(seconds: 60)), now: at(seconds: 6)).isEmpty)
@@ -223,7 +223,6 @@ struct RecordTests {
     }
 }
 
-private func reportBytes(_ report: IncomingMessage) -> [UInt8] {
-    guard case .bytes(let body) = report.body else { return report.receivedHeader }
-    return report.receivedHeader + body
+private func reportBytes(_ report: GeneratedMessage) -> [UInt8] {
+    report.content
 }
