@@ -93,9 +93,9 @@ extension DeliveryScheduler {
         pacer.state.withLock { pacer in
             if result.connectionFailure != nil {
                 pacer.noteConnectionLost()
-            } else if result.outcomes.contains(where: { if case .deferred = $0.outcome { true } else { false } }) {
+            } else if result.outcomes.contains(where: { if case .deferred = $0.disposition { true } else { false } }) {
                 pacer.noteTransientFailure()
-            } else if result.outcomes.contains(where: { if case .delivered = $0.outcome { true } else { false } }) {
+            } else if result.outcomes.contains(where: { if case .delivered = $0.disposition { true } else { false } }) {
                 pacer.noteAccepted()
             }
         }
@@ -104,9 +104,8 @@ extension DeliveryScheduler {
     /// No session could be opened for `job`. A host-level failure leaves it due at once and its
     /// counter alone (the route pauses instead); any other (TLS) is an ordinary deferral.
     private func recordUnreachable(_ job: DeliveryJob, _ failure: ConnectionFailure, startedAt: Date, host: PrimaryHost?) async {
-        let outcomes = job.pendingRecipients.map {
-            MessageDelivery.RecipientResult(address: $0.address, outcome: .deferred(.connection(failure)))
-        }
+        let deferral = RecipientDisposition(.connection(failure), remoteHost: host?.description)
+        let outcomes = job.pendingRecipients.map { RecipientOutcome(address: $0.address, disposition: deferral) }
         let result = MessageDelivery(outcomes: outcomes, connectionFailure: failure, reachedMessage: false)
         await record(job, result, host: host, startedAt: startedAt, countsAsAttempt: !failure.isHostLevel)
     }
@@ -119,8 +118,7 @@ extension DeliveryScheduler {
         var reportEntries: [DSNBuilder.Entry] = []
         for entry in result.outcomes {
             guard let recipient = job.recipients.first(where: { $0.address == entry.address }) else { continue }
-            let disposition = self.disposition(of: entry.outcome, job: job, attempts: attempts, counts: counts,
-                                               host: host, now: now)
+            let disposition = settle(entry.disposition, job: job, attempts: attempts, counts: counts, now: now)
             switch disposition {
             case .failed(let diagnosis), .expired(let diagnosis):
                 reportEntries.append(.init(recipient: recipient, action: .failed, diagnosis: diagnosis, lastAttempt: now))
@@ -148,19 +146,14 @@ extension DeliveryScheduler {
         }
     }
 
-    /// A deferral becomes a retry time, or an expiry once the message is past `max_age`. An
-    /// attempt that did not count leaves the recipient due at once: the route pauses instead.
-    private func disposition(of outcome: DeliveryOutcome, job: DeliveryJob, attempts: Int, counts: Bool,
-                             host: PrimaryHost?, now: Date) -> RecipientDisposition {
-        switch outcome {
-        case .delivered(let reply):
-            return .delivered(reply)
-        case .failed(.expired(let last)):
-            return .expired(expiredDiagnosis(after: last))
-        case .failed(let problem):
-            return .failed(problem.diagnosis(remoteHost: host?.description))
-        case .deferred(let problem):
-            let diagnosis = problem.diagnosis(remoteHost: host?.description)
+    /// A deferral gets its retry time, or becomes an expiry once the message is past `max_age`.
+    /// An attempt that did not count leaves the recipient due at once: the route pauses instead.
+    private func settle(_ disposition: RecipientDisposition, job: DeliveryJob, attempts: Int, counts: Bool,
+                        now: Date) -> RecipientDisposition {
+        switch disposition {
+        case .delivered, .failed, .expired:
+            return disposition
+        case .deferred(let diagnosis, _):
             let decision = random.withLock {
                 configuration.retry.afterDeferral(attempts: attempts, receivedAt: job.receivedAt, now: now, using: &$0)
             }
@@ -190,8 +183,7 @@ extension DeliveryScheduler {
             let outcomes = job.pendingRecipients.map { recipient in
                 let last = recipient.lastProblem ?? Diagnosis(status: .init(4, 4, 7), reply: nil, remoteHost: nil,
                                                               summary: "the primary could not be reached")
-                return MessageDelivery.RecipientResult(address: recipient.address,
-                                                       outcome: .failed(.expired(last: last)))
+                return RecipientOutcome(address: recipient.address, disposition: .expired(expiredDiagnosis(after: last)))
             }
             let result = MessageDelivery(outcomes: outcomes, connectionFailure: nil, reachedMessage: false)
             await record(job, result, host: nil, startedAt: now, countsAsAttempt: false)

@@ -22,7 +22,7 @@ enum AttemptWriter {
             let reply = outcome.disposition.storedText
             let (state, retryAt): (String, Int64?) = switch outcome.disposition {
             case .delivered: ("delivered", nil)
-            case .deferred(_, let retryAt): ("deferred", retryAt.unixMilliseconds)
+            case .deferred(_, let retryAt): ("deferred", retryAt?.unixMilliseconds)
             case .failed: ("failed", nil)
             case .expired: ("expired", nil)
             }

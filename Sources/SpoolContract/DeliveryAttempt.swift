@@ -6,8 +6,9 @@ import MailCore
 public enum RecipientDisposition: Hashable, Sendable {
     /// Final: the primary took it.
     case delivered(SMTPReply)
-    /// Stays pending; not due again before `retryAt`.
-    case deferred(Diagnosis, retryAt: Date)
+    /// Stays pending; not due again before `retryAt`. The SMTP client leaves the time nil and
+    /// the scheduler's retry policy sets it; a ledger writes nil as due at once.
+    case deferred(Diagnosis, retryAt: Date?)
     /// Final: permanently refused.
     case failed(Diagnosis)
     /// Final: outlived `max_age` (RFC 5321 §4.5.4.1); the diagnosis quotes the last problem.

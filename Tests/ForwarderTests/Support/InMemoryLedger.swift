@@ -91,7 +91,7 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
                     message.job.recipients[index].lastProblem = diagnosis
                 case .deferred(let diagnosis, let retryAt):
                     message.job.recipients[index].lastProblem = diagnosis
-                    message.nextAttempt = retryAt
+                    message.nextAttempt = retryAt ?? attempt.finishedAt
                 }
             }
             if attempt.countsAsAttempt { message.job.attempts += 1 }

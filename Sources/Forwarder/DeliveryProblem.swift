@@ -1,31 +1,18 @@
 import SMTPProtocol
+import SpoolContract
 
-/// What became of one recipient in one delivery attempt. Temporary or permanent is decided here,
-/// once, from the reply code or the kind of failure; nothing downstream parses text.
-public enum DeliveryOutcome: Hashable, Sendable, CustomStringConvertible {
-    /// The primary accepted the message for this recipient (2xx after DATA).
-    case delivered(SMTPReply)
-    /// Try again later: a 4xx, or the connection failed before the primary decided.
-    case deferred(DeliveryProblem)
-    /// Will never succeed: a 5xx, or the message cannot be sent to this primary at all.
-    case failed(DeliveryProblem)
-
-    /// Classifies a problem by its own temporariness.
-    public init(_ problem: DeliveryProblem) {
-        self = problem.isPermanent ? .failed(problem) : .deferred(problem)
+extension RecipientDisposition {
+    /// Classifies a problem by its own temporariness, once, from the reply code or the kind of
+    /// failure; nothing downstream parses text. A deferral's time is left to the scheduler's
+    /// `RetryPolicy`.
+    public init(_ problem: DeliveryProblem, remoteHost: String?) {
+        let diagnosis = problem.diagnosis(remoteHost: remoteHost)
+        self = problem.isPermanent ? .failed(diagnosis) : .deferred(diagnosis, retryAt: nil)
     }
 
     public var isFinal: Bool {
         if case .deferred = self { return false }
         return true
-    }
-
-    public var description: String {
-        switch self {
-        case .delivered(let reply): return "delivered: \(reply)"
-        case .deferred(let problem): return "deferred: \(problem)"
-        case .failed(let problem): return "failed: \(problem)"
-        }
     }
 }
 
