@@ -108,7 +108,7 @@ public final class DeliveryScheduler: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 for await transition in transitions {
-                    for route in configuration.routes where route.hosts.contains(transition.host) {
+                    for route in configuration.routes where route.hosts.contains(where: { $0.description == transition.host }) {
                         signals[route.id]?.signal()
                     }
                 }

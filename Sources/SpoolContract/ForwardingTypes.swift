@@ -26,23 +26,6 @@ public struct Lease: Hashable, Sendable {
     }
 }
 
-/// One change of a primary host's state, as kept in the health history.
-public struct HealthRecord: Sendable, Equatable {
-    public var host: String
-    public var from: String
-    public var to: String
-    public var at: Date
-    public var reason: String
-
-    public init(host: String, from: String, to: String, at: Date, reason: String) {
-        self.host = host
-        self.from = from
-        self.to = to
-        self.at = at
-        self.reason = reason
-    }
-}
-
 /// One row of the delivery log.
 public struct DeliveryLogEntry: Sendable, Equatable {
     public var queueID: String

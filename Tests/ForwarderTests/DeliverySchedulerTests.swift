@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 
 @Suite("DeliveryScheduler over an in-memory queue and the fake primary")
@@ -53,7 +54,7 @@ struct DeliverySchedulerTests {
         #expect(delivered == (1...5).map(content))
         #expect(primary.recorded.connections == 1)
         #expect(await ledger.messages.isEmpty)
-        #expect(await ledger.transitions.map(\.to) == [HostState.down.rawValue, HostState.up.rawValue])
+        #expect(await ledger.transitions.map(\.to) == [HostState.down, HostState.up])
     }
 
     @Test("a message held while its batch is under way is not sent, and its lease is given back")

@@ -28,7 +28,7 @@ struct SpoolMaintenanceTests {
         configuration.relay.verifyPositiveTTL = .seconds(Int64(31 * 24 * Self.hour))
         try await spool.rememberRecipientVerdict(.refused, for: "ghost@example.test", at: Self.start, reply: "550 5.1.1")
         try await spool.rememberAcceptedRecipients(["alice@example.test"], at: Self.start)
-        try await spool.recordHealthTransition(HealthRecord(host: "primary.example.test:25", from: "up", to: "down",
+        try await spool.recordHealthTransition(HealthTransition(host: "primary.example.test:25", from: .up, to: .down,
                                                             at: Self.start, reason: "probe failed"))
 
         let clock = ManualClock(now: Self.start.addingTimeInterval(Self.hour))

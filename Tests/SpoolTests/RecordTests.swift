@@ -206,11 +206,11 @@ struct RecordTests {
     func healthHistory() async throws {
         try await withSpool { spool, _ async throws in
             let transitions = [
-                HealthRecord(host: "mx1:25", from: "unknown", to: "up", at: at(seconds: 0), reason: "220 greeting"),
-                HealthRecord(host: "mx2:25", from: "unknown", to: "down", at: at(seconds: 1), reason: "connect refused"),
-                HealthRecord(host: "mx1:25", from: "up", to: "down", at: at(seconds: 30), reason: "421 from greeting"),
+                HealthTransition(host: "mx1:25", from: .unknown, to: .up, at: at(seconds: 0), reason: "220 greeting"),
+                HealthTransition(host: "mx2:25", from: .unknown, to: .down, at: at(seconds: 1), reason: "connect refused"),
+                HealthTransition(host: "mx1:25", from: .up, to: .down, at: at(seconds: 30), reason: "421 from greeting"),
                 // Recorded late, but it happened before the one above.
-                HealthRecord(host: "mx2:25", from: "down", to: "up", at: at(seconds: 20), reason: "220 greeting"),
+                HealthTransition(host: "mx2:25", from: .down, to: .up, at: at(seconds: 20), reason: "220 greeting"),
             ]
             for transition in transitions {
                 try await spool.recordHealthTransition(transition)

@@ -71,11 +71,12 @@ enum OperatorFixture {
         _ = try await spool.claimDue(scope: .domains(["other.test"]), limit: 1,
                                      lease: Lease(owner: "fixture", expiresAt: now.addingTimeInterval(5 * 60)), now: ago(minutes: 1))
 
-        for (host, from, to, minutes, reason) in [
-            ("mx1.example.test:25", "unknown", "up", 240.0, "probe ok"),
-            ("mx1.example.test:25", "up", "down", 178.0, "connect refused"),
-        ] {
-            try await spool.recordHealthTransition(HealthRecord(host: host, from: from, to: to, at: ago(minutes: minutes), reason: reason))
+        let transitions: [(String, HostState, HostState, Double, String)] = [
+            ("mx1.example.test:25", .unknown, .up, 240.0, "probe ok"),
+            ("mx1.example.test:25", .up, .down, 178.0, "connect refused"),
+        ]
+        for (host, from, to, minutes, reason) in transitions {
+            try await spool.recordHealthTransition(HealthTransition(host: host, from: from, to: to, at: ago(minutes: minutes), reason: reason))
         }
         try await spool.pauseRoute("other.test", at: ago(minutes: 60))
         return path

@@ -16,7 +16,7 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
 
     private(set) var messages: [QueueID: Message] = [:]
     private(set) var attempts: [DeliveryAttempt] = []
-    private(set) var transitions: [HealthRecord] = []
+    private(set) var transitions: [HealthTransition] = []
     private(set) var releases: [QueueID] = []
     private(set) var claims = 0
     /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
@@ -130,11 +130,11 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
         return freed
     }
 
-    func recordHealthTransition(_ record: HealthRecord) async throws {
+    func recordHealthTransition(_ record: HealthTransition) async throws {
         transitions.append(record)
     }
 
-    func healthHistory(host: String?, limit: Int) async throws -> [HealthRecord] {
+    func healthHistory(host: String?, limit: Int) async throws -> [HealthTransition] {
         Array(transitions.reversed().filter { host == nil || $0.host == host }.prefix(limit))
     }
 
