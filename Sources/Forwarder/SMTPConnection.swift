@@ -55,41 +55,67 @@ final class SMTPConnection: Sendable {
         }
     }
 
-    /// Queues a command line without flushing, for pipelined groups (RFC 2920).
-    func queue(_ line: String) {
-        expectReply()
-        channel.write(ByteBuffer(string: line + "\r\n"), promise: nil)
-    }
-
-    /// The server owes a reply to what is written next (a command, or the end of DATA). Runs on
-    /// the event loop ahead of that write: tasks from one thread run in order.
-    func expectReply() {
+    /// Replies to a pipelined group (RFC 2920), read in one trip to the event loop: each under
+    /// its own timeout, started when the one before it is in; the first failure ends the read.
+    func readReplies(_ steps: [(step: SMTPStep, timeout: Duration)]) async throws(ConnectionFailure) -> [SMTPReply] {
         let handler = self.handler
-        channel.eventLoop.execute { handler.value.expectReply() }
-    }
-
-    func flush() {
-        channel.flush()
+        let loop = channel.eventLoop
+        do {
+            return try await loop.flatSubmit {
+                var replies = loop.makeSucceededFuture([SMTPReply]())
+                for (step, timeout) in steps {
+                    replies = replies.flatMap { earlier in
+                        handler.value.nextReply(step: step, timeout: TimeAmount(timeout)).map { earlier + [$0] }
+                    }
+                }
+                return replies
+            }.get()
+        } catch {
+            throw error as? ConnectionFailure ?? .closed(steps.first?.step ?? .connect)
+        }
     }
 
     /// Writes and flushes a command line; a failed write shows up at the next read.
     func send(_ line: String) {
-        expectReply()
-        channel.writeAndFlush(ByteBuffer(string: line + "\r\n"), promise: nil)
+        send(group: [line])
+    }
+
+    /// Writes and flushes command lines as one write, each owing a reply: a pipelined group
+    /// (RFC 2920). One trip to the event loop notes the replies owed, then writes.
+    func send(group lines: [String]) {
+        let handler = self.handler
+        let channel = self.channel
+        var written = channel.allocator.buffer(capacity: lines.reduce(0) { $0 + $1.utf8.count + 2 })
+        for line in lines {
+            written.writeString(line)
+            written.writeStaticString("\r\n")
+        }
+        let buffer = written
+        channel.eventLoop.execute {
+            for _ in lines { handler.value.expectReply() }
+            channel.writeAndFlush(buffer, promise: nil)
+        }
     }
 
     /// Writes and flushes `buffer`, waiting until the socket took it, so content streams at the
-    /// primary's pace. A write that does not complete in time closes the connection.
-    func write(_ buffer: ByteBuffer, step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) {
+    /// primary's pace. A write that does not complete in time closes the connection. With
+    /// `expectingReply` (the end of DATA) a reply is owed to what is written.
+    func write(_ buffer: ByteBuffer, expectingReply: Bool, step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) {
         let timedOut = TimeoutFlag()
+        let handler = self.handler
         let channel = self.channel
-        let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            timedOut.set()
-            channel.close(promise: nil)
-        }
-        defer { scheduled.cancel() }
         do {
-            try await channel.writeAndFlush(buffer).get()
+            // One trip to the event loop: the reply owed, the timeout and the write.
+            try await channel.eventLoop.flatSubmit {
+                if expectingReply { handler.value.expectReply() }
+                let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                    timedOut.set()
+                    channel.close(promise: nil)
+                }
+                let written = channel.writeAndFlush(buffer)
+                written.whenComplete { _ in scheduled.cancel() }
+                return written
+            }.get()
         } catch {
             if timedOut.isSet { throw .timeout(step) }
             throw await failureAfterWrite(at: step)

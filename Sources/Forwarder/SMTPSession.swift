@@ -148,13 +148,12 @@ public final class SMTPSession {
         var dataReply: SMTPReply?
         if capabilities.pipelining {
             // RFC 2920 §3.1: MAIL, every RCPT and DATA go as one group; replies come in order.
-            connection.queue(mail)
-            rcpts.forEach(connection.queue)
-            connection.queue("DATA")
-            connection.flush()
-            mailReply = try await connection.readReply(.mail, timeout: timeouts.mail)
-            for _ in rcpts { rcptReplies.append(try await connection.readReply(.rcpt, timeout: timeouts.rcpt)) }
-            dataReply = try await connection.readReply(.data, timeout: timeouts.dataInitiation)
+            connection.send(group: [mail] + rcpts + ["DATA"])
+            let replies = try await connection.readReplies(
+                [(.mail, timeouts.mail)] + rcpts.map { _ in (.rcpt, timeouts.rcpt) } + [(.data, timeouts.dataInitiation)])
+            mailReply = replies[0]
+            rcptReplies = Array(replies[1..<replies.count - 1])
+            dataReply = replies[replies.count - 1]
         } else {
             connection.send(mail)
             mailReply = try await connection.readReply(.mail, timeout: timeouts.mail)
@@ -228,8 +227,7 @@ public final class SMTPSession {
             var buffer = connection.channel.allocator.buffer(capacity: chunk.count + chunk.count / 64 + 5)
             if chunk.isEmpty {
                 stuffer.finish(into: &buffer)
-                connection.expectReply()
-                try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
+                try await connection.write(buffer, expectingReply: true, step: .dataBlock, timeout: timeouts.dataBlock)
                 return
             }
             stuffer.stuff(chunk, into: &buffer)
@@ -238,11 +236,10 @@ public final class SMTPSession {
             // in the same write, saving a spool read and a write per message that fits a chunk.
             if chunk.count < Self.chunkSize {
                 stuffer.finish(into: &buffer)
-                connection.expectReply()
-                try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
+                try await connection.write(buffer, expectingReply: true, step: .dataBlock, timeout: timeouts.dataBlock)
                 return
             }
-            try await connection.write(buffer, step: .dataBlock, timeout: timeouts.dataBlock)
+            try await connection.write(buffer, expectingReply: false, step: .dataBlock, timeout: timeouts.dataBlock)
         }
     }
 }

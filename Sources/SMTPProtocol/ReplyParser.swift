@@ -35,7 +35,8 @@ public struct ReplyParser: Sendable {
     public let maxLineLength: Int
     public let maxLines: Int
     private var code: Int?
-    private var lines: [String] = []
+    /// The text of each line read so far, as received.
+    private var lines: [[UInt8]] = []
 
     public init(maxLineLength: Int = BackstopDefaults.Primary.maxReplyLineLength,
                 maxLines: Int = BackstopDefaults.Primary.maxReplyLines) {
@@ -79,20 +80,71 @@ public struct ReplyParser: Sendable {
     }
 
     /// `Reply-line = *( Reply-code "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF`
-    private static func split(_ line: [UInt8]) throws(Failure) -> (code: Int, isLast: Bool, text: String) {
-        let shown = String(decoding: line.prefix(80), as: UTF8.self)
+    private static func split(_ line: [UInt8]) throws(Failure) -> (code: Int, isLast: Bool, text: [UInt8]) {
+        func malformed() -> Failure { .malformedLine(String(decoding: line.prefix(80), as: UTF8.self)) }
         guard line.count >= 3,
               (UInt8(ascii: "2")...UInt8(ascii: "5")).contains(line[0]),
               line[1...2].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
-        else { throw .malformedLine(shown) }
+        else { throw malformed() }
         let code = line[0...2].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-        if line.count == 3 { return (code, true, "") }
-        let text = String(decoding: line[4...], as: UTF8.self)
+        if line.count == 3 { return (code, true, []) }
+        let text = Array(line[4...])
         switch line[3] {
         case UInt8(ascii: " "): return (code, true, text)
         case UInt8(ascii: "-"): return (code, false, text)
-        default: throw .malformedLine(shown)
+        default: throw malformed()
         }
+    }
+
+    private static func makeReply(code: Int, lines: [[UInt8]]) -> SMTPReply {
+        // Nearly every server answers in ASCII, where a byte is a Character: the enhanced code
+        // is found and stripped on the bytes, with the same result as on Strings below.
+        if lines.allSatisfy({ $0.allSatisfy { $0 < 0x80 } }) { return makeASCIIReply(code: code, lines: lines) }
+        return makeReply(code: code, lines: lines.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    private static func makeASCIIReply(code: Int, lines: [[UInt8]]) -> SMTPReply {
+        guard let first = lines.first, let status = asciiEnhancedCode(in: first, code: code) else {
+            return SMTPReply(code, nil, lines.map { String(decoding: $0, as: UTF8.self) })
+        }
+        let prefix = Array(status.description.utf8)
+        let stripped = lines.map { line -> String in
+            guard line.starts(with: prefix) else { return String(decoding: line, as: UTF8.self) }
+            if line.count == prefix.count { return "" }
+            return line[prefix.count] == UInt8(ascii: " ")
+                ? String(decoding: line[(prefix.count + 1)...], as: UTF8.self) : String(decoding: line, as: UTF8.self)
+        }
+        return SMTPReply(code, status, stripped)
+    }
+
+    /// `enhancedCode(in:code:)` on ASCII bytes: the first word (up to a space or a tab) is
+    /// `class.subject.detail`, one digit then one to three digits twice (RFC 3463 §2).
+    private static func asciiEnhancedCode(in text: [UInt8], code: Int) -> EnhancedStatusCode? {
+        var numbers = (0, 0, 0)
+        var part = 0
+        var digits = 0
+        var value = 0
+        for byte in text {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { break }
+            if byte == UInt8(ascii: ".") {
+                guard (1...3).contains(digits), part < 2 else { return nil }
+                if part == 0 { numbers.0 = value } else { numbers.1 = value }
+                if part == 0, digits != 1 { return nil }
+                part += 1
+                digits = 0
+                value = 0
+            } else if ASCII.isDigit(byte) {
+                digits += 1
+                guard digits <= 3 else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            } else {
+                return nil
+            }
+        }
+        guard part == 2, (1...3).contains(digits) else { return nil }
+        numbers.2 = value
+        guard [2, 4, 5].contains(numbers.0), numbers.0 == code / 100 else { return nil }
+        return EnhancedStatusCode(numbers.0, numbers.1, numbers.2)
     }
 
     private static func makeReply(code: Int, lines: [String]) -> SMTPReply {

@@ -44,6 +44,33 @@ struct DotStufferTests {
         }
     }
 
+    /// Every split into three chunks (empty ones and one-byte ones included) stuffs exactly as
+    /// the byte-by-byte rule does on the whole content: a dot after CRLF, or at the very start.
+    @Test(arguments: [
+        ".a\r\n.\r\n..\r\nb.\r\n\r\n.",
+        "\r\r\n.\n.\r.\r\n\r\n..",
+        "x\r\n.y\r\n",
+    ])
+    func stuffsAcrossChunkBoundariesAsInOnePiece(_ content: String) {
+        let bytes = Array(content.utf8)
+        var expected: [UInt8] = []
+        for (index, byte) in bytes.enumerated() {
+            let startsLine = index == 0 || (index >= 2 && bytes[index - 2] == 13 && bytes[index - 1] == 10)
+            if startsLine, byte == UInt8(ascii: ".") { expected.append(byte) }
+            expected.append(byte)
+        }
+        for first in 0...bytes.count {
+            for second in first...bytes.count {
+                var stuffer = DotStuffer()
+                var wire = ByteBuffer()
+                stuffer.stuff(Array(bytes[..<first]), into: &wire)
+                stuffer.stuff(Array(bytes[first..<second]), into: &wire)
+                stuffer.stuff(Array(bytes[second...]), into: &wire)
+                #expect(Array(wire.readableBytesView) == expected, "split at \(first), \(second)")
+            }
+        }
+    }
+
     @Test func stuffsOnlyDotsAtLineStarts() {
         var stuffer = DotStuffer()
         var wire = ByteBuffer()

@@ -30,6 +30,26 @@ struct ReplyParserTests {
         #expect(try parseAll("250 5.1.1 odd\r\n") == [SMTPReply(250, nil, "5.1.1 odd")])
     }
 
+    /// The enhanced code is found and stripped the same way whether the reply is ASCII (read
+    /// as bytes) or not (read as Strings): the last case of each pair adds a non-ASCII line.
+    @Test(arguments: [
+        ("250 2.0.00 ok\r\n", SMTPReply(250, .init(2, 0, 0), "2.0.00 ok")),
+        ("250 2.0.0\r\n", SMTPReply(250, .init(2, 0, 0), "")),
+        ("250 2.0.0\tqueued\r\n", SMTPReply(250, .init(2, 0, 0), "2.0.0\tqueued")),
+        ("250 2.0.0x queued\r\n", SMTPReply(250, nil, "2.0.0x queued")),
+        ("250 2.0 queued\r\n", SMTPReply(250, nil, "2.0 queued")),
+        ("250 2.0.0.1 queued\r\n", SMTPReply(250, nil, "2.0.0.1 queued")),
+        ("250 22.0.0 queued\r\n", SMTPReply(250, nil, "22.0.0 queued")),
+        ("250 2.1000.0 queued\r\n", SMTPReply(250, nil, "2.1000.0 queued")),
+        ("250 2..0 queued\r\n", SMTPReply(250, nil, "2..0 queued")),
+        ("451-4.7.1 wait\r\n451-4.7.1\r\n451 4.7.10 more\r\n", SMTPReply(451, .init(4, 7, 1), ["wait", "", "4.7.10 more"])),
+        ("451-4.7.1 wait\r\n451 4.7.1 m\u{00E4}hr\r\n", SMTPReply(451, .init(4, 7, 1), ["wait", "m\u{00E4}hr"])),
+        ("250-2.0.0 ok\r\n250 2.0.0 \u{0301}x\r\n", SMTPReply(250, .init(2, 0, 0), ["ok", "2.0.0 \u{0301}x"])),
+    ])
+    func enhancedCodeAsciiAndUnicode(_ text: String, _ expected: SMTPReply) throws {
+        #expect(try parseAll(text) == [expected])
+    }
+
     @Test func bareCodeAndBareLF() throws {
         #expect(try parseAll("354\n221 bye\n") == [SMTPReply(354, nil, ""), SMTPReply(221, nil, "bye")])
     }

@@ -1,0 +1,9 @@
+"""scripts/bench as a package: Backstop against Postfix on one machine, and Backstop's replay under callgrind.
+
+system.py        constants, process/port helpers, Postfix install, Backstop build
+servers.py       smtp-sink (the primary), Backstop, a private Postfix instance
+measurements.py  accept throughput/latency/memory, big messages, replay
+report.py        the markdown table with Backstop/Postfix ratios
+callgrind.py     instructions per replayed message (valgrind --tool=callgrind)
+cli.py           options and the order of the runs
+"""
