@@ -221,6 +221,20 @@ struct RecordTests {
             #expect(try await spool.healthHistory(host: "mx3:25", limit: 10).isEmpty)
         }
     }
+
+    @Test("a host state the history does not know reads as unknown; the row's other fields stay")
+    func unknownHealthState() async throws {
+        try await withSpool { spool, _ async throws in
+            try await spool.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO health_transition (host, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: ["mx1:25", "draining", "down", at(seconds: 5).unixMilliseconds, "connect refused"])
+            }
+            #expect(try await spool.healthHistory(limit: 10) == [
+                HealthTransition(host: "mx1:25", from: .unknown, to: .down, at: at(seconds: 5), reason: "connect refused"),
+            ])
+        }
+    }
 }
 
 private func reportBytes(_ report: GeneratedMessage) -> [UInt8] {
