@@ -136,7 +136,8 @@ struct SMTPClientTests {
         script.stall = stall
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        let failure = await connectFailure(try Fixtures.client(timeout: .seconds(5)), port: primary.port)
+        // Each step gets 15 s: the greeting before an EHLO stall is never late on a loaded machine.
+        let failure = await connectFailure(try Fixtures.client(timeout: .seconds(15)), port: primary.port)
         #expect(failure == .timeout(stall == .greeting ? .greeting : .ehlo))
     }
 
@@ -145,8 +146,9 @@ struct SMTPClientTests {
         script.stall = .dataEnd
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
-        // Each step's budget: generous for the steps before the stall on a loaded machine.
-        let session = try await Fixtures.client(timeout: .seconds(5)).connect(to: Fixtures.local(primary.port))
+        // Each step's budget: generous for the steps before the stall on a loaded machine (5 s
+        // was not, with the whole suite and a release build on two cores).
+        let session = try await Fixtures.client(timeout: .seconds(15)).connect(to: Fixtures.local(primary.port))
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader("Subject: x\r\n\r\nbody\r\n"))
         await session.quit()
         #expect(result.outcomes.map(\.disposition) == [.deferred(.connection(.timeout(.dataEnd)), at: session)])
