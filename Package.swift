@@ -33,8 +33,8 @@ let package = Package(
         .target(name: "BackstopSync", swiftSettings: strict),
         // Every default value and fixed tunable, written once. No dependencies: every module reads it.
         .target(name: "BackstopDefaults", swiftSettings: strict),
-        // The mail vocabulary every module shares: the RFC 6152 body type and the RFC 3461
-        // DSN parameters, parsed and written in one place. No dependencies.
+        // The mail vocabulary every module shares: the RFC 6152 body type, the RFC 3461 DSN
+        // parameters, SMTP replies with RFC 3463 status codes, a recipient's diagnosis. No dependencies.
         .target(name: "MailCore", swiftSettings: strict),
         // Pure SMTP: grammar, replies, framing. NIOCore (for ByteBuffer) and the default limits only.
         .target(

@@ -99,8 +99,6 @@ public enum BackstopDefaults {
         public static let recordingRetryFirstDelay: Duration = .milliseconds(100)
         /// The longest wait between tries of an outcome.
         public static let recordingRetryLongestDelay: Duration = .seconds(30)
-        /// How long an outcome is tried when its lease's expiry is not known.
-        public static let recordingRetryBudget: Duration = .seconds(300)
         /// How often expired history and verdicts are pruned and the space reserve remade.
         public static let maintenanceInterval: Duration = .seconds(3600)
         /// Rows a prune deletes per transaction: a large first prune must not hold the writer

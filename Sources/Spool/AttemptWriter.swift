@@ -6,7 +6,7 @@ import SpoolContract
 /// DSN, the backoff, the lease's return, and the removal of a message with no pending
 /// recipient left (see `DeliveryLedger`).
 enum AttemptWriter {
-    static func write(_ attempt: AttemptRecord, to db: Database) throws {
+    static func write(_ attempt: DeliveryAttempt, to db: Database) throws {
         // Cached statements: this runs once per delivered message (replay's hot path). One row
         // per pending recipient, or one with a NULL address when none is pending.
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
@@ -17,21 +17,21 @@ enum AttemptWriter {
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
         guard let message = rows.first else { return }
         let messageID: Int64 = message[0]
-        let holdsLease = (message[1] as String?) == attempt.leaseOwner
+        let holdsLease = (message[1] as String?) == attempt.lease.owner
         let pending: [String] = rows.compactMap { $0[2] }
         let at = attempt.finishedAt.unixMilliseconds
         // What this attempt writes, in order; a deferral from a worker that lost its lease is
         // stale and left out, final outcomes are facts.
         let outcomes: [(address: String, state: String, reply: String, retryAt: Int64?)] =
-            attempt.results.compactMap { address, result in
-                let (state, reply, retryAt): (String, String, Int64?) = switch result {
-                case .delivered(let reply): ("delivered", reply, nil)
-                case .deferred(let reply, let retryAt): ("deferred", reply, retryAt.unixMilliseconds)
-                case .failed(let reply): ("failed", reply, nil)
-                case .expired(let reply): ("expired", reply, nil)
+            attempt.outcomes.compactMap { outcome in
+                let (state, retryAt): (String, Int64?) = switch outcome.disposition {
+                case .delivered: ("delivered", nil)
+                case .deferred(_, let retryAt): ("deferred", retryAt?.unixMilliseconds)
+                case .failed: ("failed", nil)
+                case .expired: ("expired", nil)
                 }
                 if state == "deferred", !holdsLease { return nil }
-                return (address, state, reply, retryAt)
+                return (outcome.address, state, outcome.disposition.storedText, retryAt)
             }
         let logOutcome = try db.cachedStatement(sql: """
             INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply) VALUES (?, ?, ?, ?, ?, ?)
@@ -47,7 +47,7 @@ enum AttemptWriter {
             }
             // Each pending recipient changed; none pending: others recorded and reported them.
             if let report = attempt.report, !pending.isEmpty {
-                _ = try MessageWriter.write(report, kind: .report, to: db)
+                _ = try MessageWriter.write(IncomingMessage(report: report, at: .now), kind: .report, to: db)
             }
             // Chunks and recipients follow (ON DELETE CASCADE); the delivery log stays.
             try db.cachedStatement(sql: "DELETE FROM message WHERE id = ?").execute(arguments: [messageID])
@@ -68,7 +68,7 @@ enum AttemptWriter {
         // A DSN reports what this attempt changed. When nothing changed, the recipients were
         // already final: another holder of the lease has recorded them, and reported them.
         if let report = attempt.report, recipientsChanged > 0 {
-            _ = try MessageWriter.write(report, kind: .report, to: db)
+            _ = try MessageWriter.write(IncomingMessage(report: report, at: .now), kind: .report, to: db)
         }
         let stillPending = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM recipient WHERE message_id = ? AND state IN \(Spool.pendingStates)
@@ -79,8 +79,8 @@ enum AttemptWriter {
         }
         // The backoff and the lease belong to the holder; a late worker leaves them alone.
         guard holdsLease else { return }
-        let lastError = attempt.results.lazy.compactMap { _, result -> String? in
-            if case .deferred(let reply, _) = result { reply } else { nil }
+        let lastError = attempt.outcomes.lazy.compactMap { outcome -> String? in
+            if case .deferred = outcome.disposition { outcome.disposition.storedText } else { nil }
         }.first
         // Due again at the earliest pending recipient; at once if one has no time yet (a queued
         // recipient of another scope, which min() alone would overlook).

@@ -14,7 +14,7 @@ import BackstopSync
 /// lease still has time to run, so the message is not delivered again when the lease lapses.
 /// On a full disk the space reserve (`SpaceReserve`) is given up first.
 final class OutcomeRecorder: Sendable {
-    private let commits: GroupCommit<AttemptRecord, Void>
+    private let commits: GroupCommit<DeliveryAttempt, Void>
     private let logger: Logger
     private let retry: RecordingRetry
     private let reserve: SpaceReserve?
@@ -41,7 +41,7 @@ final class OutcomeRecorder: Sendable {
 
     /// Writes the attempt, trying again while the failure may pass and the lease lasts.
     /// Cancelling the caller stops the retries, never a write under way.
-    func record(_ attempt: AttemptRecord) async throws {
+    func record(_ attempt: DeliveryAttempt) async throws {
         let started = ContinuousClock.now
         let budget = retry.budget(for: attempt)
         var delay = retry.initialDelay
@@ -75,15 +75,12 @@ final class OutcomeRecorder: Sendable {
 struct RecordingRetry: Sendable {
     var initialDelay = BackstopDefaults.Spool.recordingRetryFirstDelay
     var maximumDelay = BackstopDefaults.Spool.recordingRetryLongestDelay
-    /// Without a known lease expiry.
-    var defaultBudget = BackstopDefaults.Spool.recordingRetryBudget
 
     /// Half of what is left of the lease: retries end well before another worker may claim
     /// the message, so its outcome is never written while someone delivers it again. The other
     /// half is room for the last try itself, which a loaded machine may stretch by seconds.
-    func budget(for attempt: AttemptRecord) -> Duration {
-        guard let expiresAt = attempt.leaseExpiresAt else { return defaultBudget }
-        let left = Duration.milliseconds(expiresAt.unixMilliseconds - attempt.finishedAt.unixMilliseconds)
+    func budget(for attempt: DeliveryAttempt) -> Duration {
+        let left = Duration.milliseconds(attempt.lease.expiresAt.unixMilliseconds - attempt.finishedAt.unixMilliseconds)
         return max(.zero, left / 2)
     }
 }

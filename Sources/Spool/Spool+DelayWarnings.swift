@@ -42,7 +42,7 @@ extension Spool {
     /// Marks a message claimed by `claimDelayed` as warned, spools the warning (nil when no
     /// recipient asked for one) and releases the lease, in one transaction: a crash leaves
     /// either both the mark and the DSN or neither. A lease lost meanwhile changes nothing.
-    public func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: IncomingMessage?) async throws {
+    public func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: GeneratedMessage?) async throws {
         try await mappingDatabaseErrors {
             try await pool.write { db in
                 try db.execute(sql: """
@@ -50,7 +50,7 @@ extension Spool {
                     WHERE queue_id = ? AND lease_owner = ? AND warned_at IS NULL
                     """, arguments: [at.unixMilliseconds, queueID.rawValue, leaseOwner])
                 guard db.changesCount > 0 else { return }
-                if let report { _ = try MessageWriter.write(report, kind: .report, to: db) }
+                if let report { _ = try MessageWriter.write(IncomingMessage(report: report, at: .now), kind: .report, to: db) }
             }
         }
     }

@@ -130,7 +130,7 @@ extension Spool: DeliveryLedger {
 
     /// Applies one attempt atomically and releases the lease (see the extension's comment).
     /// Concurrent calls share a transaction and its fsync (`OutcomeRecorder`).
-    public func record(_ attempt: AttemptRecord) async throws {
+    public func record(_ attempt: DeliveryAttempt) async throws {
         try await outcomes.record(attempt)
     }
 

@@ -34,19 +34,21 @@ extension Spool {
                         WHERE t.id = (SELECT id FROM health_transition u WHERE u.host = t.host
                                       ORDER BY at DESC, id DESC LIMIT 1)
                         ORDER BY host
-                        """).map(HealthRecord.init(row:)),
+                        """).map(HealthTransition.init(row:)),
                     recentTransitions: try Row.fetchAll(db, sql: """
                         SELECT * FROM health_transition ORDER BY at DESC, id DESC LIMIT ?
-                        """, arguments: [Self.recentTransitionLimit]).map(HealthRecord.init(row:)),
+                        """, arguments: [Self.recentTransitionLimit]).map(HealthTransition.init(row:)),
                     pausedRoutes: try Self.pausedRoutes(db))
             }
         }
     }
 }
 
-extension HealthRecord {
+extension HealthTransition {
+    /// A state the history does not know (written by a later version) reads as unknown.
     init(row: Row) {
-        self.init(host: row["host"], from: row["from_state"], to: row["to_state"],
+        self.init(host: row["host"], from: HostState(rawValue: row["from_state"]) ?? .unknown,
+                  to: HostState(rawValue: row["to_state"]) ?? .unknown,
                   at: Date(unixMilliseconds: row["at"]), reason: row["reason"])
     }
 }

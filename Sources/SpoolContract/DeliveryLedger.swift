@@ -16,7 +16,8 @@ import Foundation
 ///   the DSN, the lease's return, and the removal of the message once every recipient is
 ///   final, so a crash never loses a DSN nor sends one twice. Final outcomes are facts and are
 ///   written even when the lease has passed to another owner; a deferral, the counter and the
-///   backoff only while `leaseOwner` still holds it.
+///   backoff only while `attempt.lease.owner` still holds it. A write under way always
+///   finishes; cancelling the caller stops only the retries of a failed one.
 public protocol DeliveryLedger: Sendable {
     func claimDue(scope: RecipientScope, limit: Int, lease: Lease, now: Date) async throws -> [StoredEnvelope]
 
@@ -39,11 +40,11 @@ public protocol DeliveryLedger: Sendable {
     func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool
 
     /// Applies one attempt atomically and returns its lease (see the protocol's comment).
-    func record(_ attempt: AttemptRecord) async throws
+    func record(_ attempt: DeliveryAttempt) async throws
 
     /// Marks a message claimed by `claimDelayed` as warned, spools `report` and returns the
     /// lease, atomically: a message is warned once, however often the process restarts.
-    func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: IncomingMessage?) async throws
+    func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: GeneratedMessage?) async throws
 
     /// Gives a leased message back untouched: no recipient state, counter or time changes.
     func returnLease(_ queueID: QueueID, leaseOwner: String) async throws

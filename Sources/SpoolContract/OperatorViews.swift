@@ -106,13 +106,13 @@ public struct SpoolStatus: Sendable, Equatable {
     /// Messages with at least one recipient delivered to the primary.
     public var deliveredLastHour: Int
     /// The newest transition of each host that has one, by host name.
-    public var latestHealth: [HealthRecord]
+    public var latestHealth: [HealthTransition]
     /// Newest first.
-    public var recentTransitions: [HealthRecord]
+    public var recentTransitions: [HealthTransition]
     public var pausedRoutes: [RoutePause]
 
     public init(messages: [QueueState: Int], bytes: Int = 0, oldestReceivedAt: Date? = nil, acceptedLastHour: Int = 0,
-                deliveredLastHour: Int = 0, latestHealth: [HealthRecord] = [], recentTransitions: [HealthRecord] = [],
+                deliveredLastHour: Int = 0, latestHealth: [HealthTransition] = [], recentTransitions: [HealthTransition] = [],
                 pausedRoutes: [RoutePause] = []) {
         self.messages = messages
         self.bytes = bytes

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SpoolContract
 
 /// The operator's read commands on a fixed spool (`OperatorFixture`): the tables people read
 /// keep their layout (golden text), the JSON that scripts read keeps its fields and types.
@@ -126,7 +127,7 @@ struct QueueCommandTests {
                 of: #"hosts = ["mx1.example.test:25", "mx2.example.test:25"]"#, with: #"hosts = ["mx1.example.test:25"]"#),
                 to: "up.toml")
             try await withWritableSpool(at: directory.appendingPathComponent(OperatorFixture.spoolPath).path) { spool in
-                try await spool.recordHealthTransition(.init(host: "mx1.example.test:25", from: "down", to: "up",
+                try await spool.recordHealthTransition(.init(host: "mx1.example.test:25", from: .down, to: .up,
                                                              at: OperatorFixture.ago(minutes: 1), reason: "probe ok"))
             }
             let output = try await runBackstop(["status", "--config", "up.toml"], in: directory)

@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 import MailCore
 

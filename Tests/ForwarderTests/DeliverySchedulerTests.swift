@@ -1,23 +1,24 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 
 @Suite("DeliveryScheduler over an in-memory queue and the fake primary")
 struct DeliverySchedulerTests {
     let clock = TestClock()
-    let queue = InMemoryQueue()
+    let ledger = InMemoryLedger()
     let probe = ScriptedProbe()
 
     private func scheduler(port: Int) throws -> (DeliveryScheduler, HealthMonitor, PrimaryHost) {
         let host = Fixtures.local(port)
         let health = HealthMonitor(hosts: [host], configuration: .init(downAfter: 3, upAfter: 2), prober: probe,
-                                   clock: clock, history: queue, random: SeededRandom(seed: 9))
+                                   clock: clock, history: ledger, random: SeededRandom(seed: 9))
         let configuration = DeliveryScheduler.Configuration(
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])],
             pacer: .init(maxConnections: 1, initialRate: 1000),
             dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname), leaseOwner: "run-1")
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, ledger: ledger, verdicts: nil, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
         return (scheduler, health, host)
     }
@@ -35,25 +36,25 @@ struct DeliverySchedulerTests {
         #expect(await health.state(of: host) == .down)
         for n in 1...5 {
             let arrived = Fixtures.epoch.addingTimeInterval(Double(n - 10))
-            await queue.add(Fixtures.job("Q\(n)", receivedAt: arrived), content: content(n))
+            await ledger.add(Fixtures.job("Q\(n)", receivedAt: arrived), content: content(n))
         }
 
         let running = Task { await scheduler.run() }
         await clock.waitForSleepers(1)
-        #expect(await queue.claims == 0, "a down route claims nothing")
+        #expect(await ledger.claims == 0, "a down route claims nothing")
         #expect(primary.recorded.connections == 0)
 
         probe.set(host, nil)
         for _ in 0..<2 { await health.probeAll() }
-        await queue.waitForAttempts(5)
+        await ledger.waitForAttempts(5)
         running.cancel()
         await running.value
 
         let delivered = primary.recorded.transactions.map { String(decoding: $0.content, as: UTF8.self) }
         #expect(delivered == (1...5).map(content))
         #expect(primary.recorded.connections == 1)
-        #expect(await queue.messages.isEmpty)
-        #expect(await queue.transitions.map(\.to) == [HostState.down.rawValue, HostState.up.rawValue])
+        #expect(await ledger.messages.isEmpty)
+        #expect(await ledger.transitions.map(\.to) == [HostState.down, HostState.up])
     }
 
     @Test("a message held while its batch is under way is not sent, and its lease is given back")
@@ -62,20 +63,20 @@ struct DeliverySchedulerTests {
         defer { Task { await primary.stop() } }
         let (scheduler, _, _) = try scheduler(port: primary.port)
         for n in 1...3 {
-            await queue.add(Fixtures.job("Q\(n)", receivedAt: Fixtures.epoch.addingTimeInterval(Double(n - 10))), content: content(n))
+            await ledger.add(Fixtures.job("Q\(n)", receivedAt: Fixtures.epoch.addingTimeInterval(Double(n - 10))), content: content(n))
         }
-        await queue.holdWhenRead("Q1", hold: "Q2")
+        await ledger.holdWhenRead("Q1", hold: "Q2")
 
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(2)
+        await ledger.waitForAttempts(2)
         running.cancel()
         await running.value
 
         let delivered = primary.recorded.transactions.map { String(decoding: $0.content, as: UTF8.self) }
         #expect(delivered == [content(1), content(3)])
-        #expect(await queue.attempts.map(\.queueID) == ["Q1", "Q3"])
-        #expect(await queue.releases == ["Q2"])
-        #expect(await queue.message("Q2")?.lease == nil)
+        #expect(await ledger.attempts.map(\.queueID) == ["Q1", "Q3"])
+        #expect(await ledger.releases == ["Q2"])
+        #expect(await ledger.message("Q2")?.lease == nil)
     }
 
     @Test func wakeDeliversNewMailWithoutWaitingForThePoll() async throws {
@@ -84,13 +85,13 @@ struct DeliverySchedulerTests {
         let (scheduler, _, _) = try scheduler(port: primary.port)
         let running = Task { await scheduler.run() }
         await clock.waitForSleepers(1)
-        await queue.add(Fixtures.job("NEW"), content: content(1))
+        await ledger.add(Fixtures.job("NEW"), content: content(1))
         scheduler.wake(route: .defaultRoute)
-        await queue.waitForAttempts(1)
+        await ledger.waitForAttempts(1)
         running.cancel()
         await running.value
         #expect(primary.recorded.transactions.count == 1)
-        #expect(await queue.messages.isEmpty)
+        #expect(await ledger.messages.isEmpty)
     }
 
     @Test func recordsEachRecipientAndBacksOffTheDeferredOne() async throws {
@@ -99,14 +100,14 @@ struct DeliverySchedulerTests {
         let primary = try await FakePrimary.start(script)
         defer { Task { await primary.stop() } }
         let (scheduler, _, _) = try scheduler(port: primary.port)
-        await queue.add(Fixtures.job("Q1", to: ["now@example.com", "later@example.com"]), content: content(1))
+        await ledger.add(Fixtures.job("Q1", to: ["now@example.com", "later@example.com"]), content: content(1))
 
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(1)
+        await ledger.waitForAttempts(1)
         running.cancel()
         await running.value
 
-        let attempt = try #require(await queue.attempts.first)
+        let attempt = try #require(await ledger.attempts.first)
         #expect(attempt.countsAsAttempt)
         #expect(attempt.report == nil)
         #expect(attempt.outcomes.map(\.address) == ["now@example.com", "later@example.com"])
@@ -117,7 +118,7 @@ struct DeliverySchedulerTests {
         }
         #expect(diagnosis.status == EnhancedStatusCode(4, 2, 1))
         #expect(retryAt == clock.now().addingTimeInterval(300))
-        let left = try #require(await queue.message("Q1"))
+        let left = try #require(await ledger.message("Q1"))
         #expect(left.job.pendingRecipients.map(\.address) == ["later@example.com"])
         #expect(left.job.attempts == 1)
     }
@@ -129,15 +130,15 @@ struct DeliverySchedulerTests {
         let lastProblem = Diagnosis(status: .init(4, 4, 1), reply: nil, remoteHost: "127.0.0.1:\(port)", summary: "connect refused")
         var bounced = Fixtures.job("OLD", sender: "alice@sender.example", receivedAt: old)
         bounced.recipients[0].lastProblem = lastProblem
-        await queue.add(bounced, content: content(1), due: clock.now().addingTimeInterval(3600))
-        await queue.add(Fixtures.job("NULL", sender: "", receivedAt: old), content: content(2), due: clock.now().addingTimeInterval(3600))
+        await ledger.add(bounced, content: content(1), due: clock.now().addingTimeInterval(3600))
+        await ledger.add(Fixtures.job("NULL", sender: "", receivedAt: old), content: content(2), due: clock.now().addingTimeInterval(3600))
 
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(2)
+        await ledger.waitForAttempts(2)
         running.cancel()
         await running.value
 
-        let attempts = await queue.attempts
+        let attempts = await ledger.attempts
         let withReport = try #require(attempts.first { $0.queueID == "OLD" })
         let report = try #require(withReport.report)
         #expect(report.recipient == "alice@sender.example")
@@ -149,22 +150,22 @@ struct DeliverySchedulerTests {
         #expect(diagnosis.status == EnhancedStatusCode(4, 4, 7))
         #expect(diagnosis.summary.contains("connect refused"))
         #expect(attempts.first { $0.queueID == "NULL" }?.report == nil)
-        #expect(await queue.messages.isEmpty)
+        #expect(await ledger.messages.isEmpty)
     }
 
     @Test func refusedConnectionSpendsNoRetryAndCountsAgainstTheHost() async throws {
         let port = try await FakePrimary.closedPort()
         let (scheduler, health, host) = try scheduler(port: port)
-        await queue.add(Fixtures.job("Q1"), content: content(1))
-        await queue.add(Fixtures.job("Q2", receivedAt: Fixtures.epoch.addingTimeInterval(-1)), content: content(2))
+        await ledger.add(Fixtures.job("Q1"), content: content(1))
+        await ledger.add(Fixtures.job("Q2", receivedAt: Fixtures.epoch.addingTimeInterval(-1)), content: content(2))
 
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(1)
+        await ledger.waitForAttempts(1)
         await clock.waitForSleepers(1)
         running.cancel()
         await running.value
 
-        let attempt = try #require(await queue.attempts.first)
+        let attempt = try #require(await ledger.attempts.first)
         #expect(!attempt.countsAsAttempt)
         guard case .deferred(let diagnosis, let retryAt) = attempt.outcomes.first?.disposition else {
             Issue.record("expected a deferral")
@@ -172,8 +173,8 @@ struct DeliverySchedulerTests {
         }
         #expect(retryAt == clock.now())
         #expect(diagnosis.summary == "connect refused")
-        #expect(await queue.message("Q1")?.job.attempts == 0)
-        #expect(await queue.releases == ["Q2"])
+        #expect(await ledger.message("Q1")?.job.attempts == 0)
+        #expect(await ledger.releases == ["Q2"])
         #expect(await health.reason(for: host) == "connect refused")
     }
 }

@@ -1,13 +1,14 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 import MailCore
 
 @Suite("'relayed' DSNs for NOTIFY=SUCCESS (RFC 3461 §5.2.2)")
 struct RelayedReportTests {
     let clock = TestClock()
-    let queue = InMemoryQueue()
+    let ledger = InMemoryLedger()
 
     private func deliver(to primaryOffersDSN: Bool, notify: DSNNotifyRequest) async throws -> DeliveryAttempt {
         var script = FakePrimary.Script()
@@ -19,18 +20,18 @@ struct RelayedReportTests {
         let configuration = DeliveryScheduler.Configuration(
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname),
             leaseOwner: "run-1")
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, ledger: ledger, verdicts: nil, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
         var job = Fixtures.job("Q1", to: ["bob@example.com"])
         job.recipients[0].notify = notify
-        await queue.add(job, content: "Subject: hi\r\n\r\nhello\r\n")
+        await ledger.add(job, content: "Subject: hi\r\n\r\nhello\r\n")
 
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(1)
+        await ledger.waitForAttempts(1)
         running.cancel()
         await running.value
         #expect(primary.recorded.transactions.count == 1)
-        return try #require(await queue.attempts.first)
+        return try #require(await ledger.attempts.first)
     }
 
     @Test("a primary without DSN took it: the sender who asked for success hears 'relayed'")

@@ -14,14 +14,14 @@ struct FixedResolver: HostResolver {
 @Suite("DSNs over a resolved route: the sender domain's MX")
 struct ReportDeliveryTests {
     let clock = TestClock()
-    let queue = InMemoryQueue()
+    let ledger = InMemoryLedger()
 
     private func scheduler(resolver: any HostResolver) throws -> DeliveryScheduler {
         let health = HealthMonitor(hosts: [], prober: ScriptedProbe(), clock: clock)
         let route = ResolvedRoute(id: .bounce, resolver: resolver, client: try Fixtures.client())
         let configuration = DeliveryScheduler.Configuration(
             routes: [], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname), leaseOwner: "run-1", resolvedRoutes: [route])
-        return DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health, client: try Fixtures.client(),
+        return DeliveryScheduler(configuration: configuration, ledger: ledger, verdicts: nil, observer: nil, health: health, client: try Fixtures.client(),
                                  clock: clock, random: FixedRandom(value: 0))
     }
 
@@ -35,7 +35,7 @@ struct ReportDeliveryTests {
 
     private func run(_ scheduler: DeliveryScheduler, until attempts: Int) async {
         let running = Task { await scheduler.run() }
-        await queue.waitForAttempts(attempts)
+        await ledger.waitForAttempts(attempts)
         running.cancel()
         await running.value
     }
@@ -48,7 +48,7 @@ struct ReportDeliveryTests {
         var wire = DNSWire(question: "sender.example", type: .mx)
         wire.mx(10, "127.0.0.1")
         dns["sender.example", .mx] = .message(wire.bytes)
-        await queue.add(report("DSN1"), content: content)
+        await ledger.add(report("DSN1"), content: content)
 
         await run(try scheduler(resolver: MXResolver(dns: dns, port: primary.port, admitsNonGlobalAddresses: true)), until: 1)
 
@@ -56,8 +56,8 @@ struct ReportDeliveryTests {
         #expect(transaction.mail.hasPrefix("MAIL FROM:<>"))
         #expect(transaction.recipients == ["RCPT TO:<alice@sender.example>"])
         #expect(transaction.content == Array(content.utf8))
-        #expect(await queue.messages.isEmpty)
-        #expect(await queue.attempts.first?.route == .bounce)
+        #expect(await ledger.messages.isEmpty)
+        #expect(await ledger.attempts.first?.route == .bounce)
     }
 
     @Test("an MX on loopback or in 10/8 never gets the DSN: it fails at once, with no further report",
@@ -70,11 +70,11 @@ struct ReportDeliveryTests {
         wire.mx(10, "mx.sender.example")
         dns["sender.example", .mx] = .message(wire.bytes)
         dns.address("mx.sender.example", address)
-        await queue.add(report("DSN1"), content: content)
+        await ledger.add(report("DSN1"), content: content)
 
         await run(try scheduler(resolver: MXResolver(dns: dns, port: primary.port)), until: 1)
 
-        let attempt = try #require(await queue.attempts.first)
+        let attempt = try #require(await ledger.attempts.first)
         guard case .failed(let diagnosis) = attempt.outcomes.first?.disposition else {
             Issue.record("expected a permanent failure, got \(attempt.outcomes)")
             return
@@ -83,7 +83,7 @@ struct ReportDeliveryTests {
         #expect(diagnosis.summary.contains("non-global"))
         #expect(primary.recorded.transactions.isEmpty, "nothing was sent to the internal address")
         #expect(attempt.report == nil)
-        #expect(await queue.messages.isEmpty, "failed, not retried")
+        #expect(await ledger.messages.isEmpty, "failed, not retried")
     }
 
     @Test("the next MX is tried when the first cannot be reached")
@@ -91,13 +91,13 @@ struct ReportDeliveryTests {
         let primary = try await FakePrimary.start()
         defer { Task { await primary.stop() } }
         let closed = try await FakePrimary.closedPort()
-        await queue.add(report("DSN1"), content: content)
+        await ledger.add(report("DSN1"), content: content)
         let resolver = FixedResolver(lookup: .hosts([Fixtures.local(closed), Fixtures.local(primary.port)]))
 
         await run(try scheduler(resolver: resolver), until: 1)
 
         #expect(primary.recorded.transactions.count == 1)
-        #expect(await queue.attempts.first?.host == Fixtures.local(primary.port).description)
+        #expect(await ledger.attempts.first?.host == Fixtures.local(primary.port).description)
     }
 
     @Test("a domain without mail (null MX) fails the DSN, and no DSN is written about it")
@@ -106,25 +106,25 @@ struct ReportDeliveryTests {
         var wire = DNSWire(question: "sender.example", type: .mx)
         wire.mx(0, ".")
         dns["sender.example", .mx] = .message(wire.bytes)
-        await queue.add(report("DSN1"), content: content)
+        await ledger.add(report("DSN1"), content: content)
 
         await run(try scheduler(resolver: MXResolver(dns: dns)), until: 1)
 
-        let attempt = try #require(await queue.attempts.first)
+        let attempt = try #require(await ledger.attempts.first)
         guard case .failed(let diagnosis) = attempt.outcomes.first?.disposition else {
             Issue.record("expected a permanent failure, got \(attempt.outcomes)")
             return
         }
         #expect(diagnosis.status == EnhancedStatusCode(5, 1, 10))
         #expect(attempt.report == nil)
-        #expect(await queue.messages.isEmpty)
+        #expect(await ledger.messages.isEmpty)
     }
 
     @Test("a DNS failure or an unreachable MX defers with backoff; the route does not pause")
     func temporaryProblemsBackOff() async throws {
         let closed = try await FakePrimary.closedPort()
-        await queue.add(report("DNS"), content: content)
-        await queue.add(report("DOWN", to: "bob@elsewhere.example"), content: content)
+        await ledger.add(report("DNS"), content: content)
+        await ledger.add(report("DOWN", to: "bob@elsewhere.example"), content: content)
         struct Split: HostResolver {
             let closed: Int
             func mailHosts(for domain: String) async -> MailHostLookup {
@@ -136,7 +136,7 @@ struct ReportDeliveryTests {
 
         await run(try scheduler(resolver: Split(closed: closed)), until: 2)
 
-        for attempt in await queue.attempts {
+        for attempt in await ledger.attempts {
             #expect(attempt.countsAsAttempt)
             guard case .deferred(let diagnosis, let retryAt) = attempt.outcomes.first?.disposition else {
                 Issue.record("expected a deferral, got \(attempt.outcomes)")
@@ -145,14 +145,14 @@ struct ReportDeliveryTests {
             #expect(retryAt == clock.now().addingTimeInterval(300), "retry_min, no jitter")
             #expect(diagnosis.status.klass == 4)
         }
-        #expect(await queue.messages.count == 2)
+        #expect(await ledger.messages.count == 2)
     }
 }
 
 @Suite("Delay warnings")
 struct DelayWarningTests {
     let clock = TestClock()
-    let queue = InMemoryQueue()
+    let ledger = InMemoryLedger()
     let probe = ScriptedProbe()
 
     @Test("while the primary is down, each message queued past delay_warning is reported once, as delayed")
@@ -165,7 +165,7 @@ struct DelayWarningTests {
         let configuration = DeliveryScheduler.Configuration(
             routes: [PrimaryRoute(id: .defaultRoute, hosts: [host])], dsn: DSNBuilder(reportingMTA: Fixtures.ourHostname),
             leaseOwner: "run-1", delayWarning: .seconds(3600))
-        let scheduler = DeliveryScheduler(configuration: configuration, queue: queue, observer: nil, health: health,
+        let scheduler = DeliveryScheduler(configuration: configuration, ledger: ledger, verdicts: nil, observer: nil, health: health,
                                           client: try Fixtures.client(), clock: clock, random: FixedRandom(value: 0))
 
         let now = clock.now()
@@ -176,20 +176,20 @@ struct DelayWarningTests {
         old.ret = .full
         var quiet = Fixtures.job("QUIET", receivedAt: now.addingTimeInterval(-7200))
         quiet.recipients[0].notify = .never
-        await queue.add(old, content: "Subject: old\r\n\r\nbody\r\n")
-        await queue.add(quiet, content: "Subject: quiet\r\n\r\nbody\r\n")
-        await queue.add(Fixtures.job("BOUNCE", sender: "", receivedAt: now.addingTimeInterval(-7200)), content: "x\r\n")
-        await queue.add(Fixtures.job("YOUNG", receivedAt: now.addingTimeInterval(-3000)), content: "Subject: young\r\n\r\nb\r\n")
+        await ledger.add(old, content: "Subject: old\r\n\r\nbody\r\n")
+        await ledger.add(quiet, content: "Subject: quiet\r\n\r\nbody\r\n")
+        await ledger.add(Fixtures.job("BOUNCE", sender: "", receivedAt: now.addingTimeInterval(-7200)), content: "x\r\n")
+        await ledger.add(Fixtures.job("YOUNG", receivedAt: now.addingTimeInterval(-3000)), content: "Subject: young\r\n\r\nb\r\n")
 
         let running = Task { await scheduler.run() }
-        await queue.waitForWarnings(2)
+        await ledger.waitForWarnings(2)
         await clock.waitForSleepers(2)
         clock.advance(by: 601)  // YOUNG passes the hour
-        await queue.waitForWarnings(3)
+        await ledger.waitForWarnings(3)
         running.cancel()
         await running.value
 
-        let warnings = await queue.warnings
+        let warnings = await ledger.warnings
         #expect(warnings.map(\.queueID) == ["OLD", "QUIET", "YOUNG"])
         #expect(warnings[1].report == nil, "NOTIFY=NEVER: marked, nothing sent")
         let report = try #require(warnings[0].report)
@@ -205,6 +205,6 @@ struct DelayWarningTests {
         #expect(groups[1]["Status"] == "4.4.1")
         #expect(groups[1]["Will-Retry-Until"] != nil)
         #expect(parts[2].header("Content-Type") == "text/rfc822-headers", "a warning returns headers only")
-        #expect(await queue.attempts.isEmpty, "nothing was delivered: the route is down")
+        #expect(await ledger.attempts.isEmpty, "nothing was delivered: the route is down")
     }
 }

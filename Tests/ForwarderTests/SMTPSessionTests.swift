@@ -1,5 +1,6 @@
 import Forwarder
 import SMTPProtocol
+import SpoolContract
 import Testing
 
 @Suite("SMTPSession: parameters, several messages, TLS policy, probes")
@@ -51,7 +52,7 @@ struct SMTPSessionTests {
         let session = try await Fixtures.client().connect(to: Fixtures.local(primary.port))
         let result = await session.deliver(Fixtures.job(content: body), content: Fixtures.reader(body))
         await session.quit()
-        #expect(result.outcomes.map(\.outcome) == [.failed(.tooLarge(size: body.utf8.count, limit: 10))])
+        #expect(result.outcomes.map(\.disposition) == [.failed(.tooLarge(size: body.utf8.count, limit: 10), at: session)])
     }
 
     @Test func carriesSeveralMessagesAndResetsAfterARefusedOne() async throws {
@@ -65,9 +66,9 @@ struct SMTPSessionTests {
         let third = await session.deliver(Fixtures.job("Q3", to: ["c@example.com"]), content: Fixtures.reader(body))
         await session.quit()
 
-        #expect(first.outcomes.first?.outcome.isFinal == true)
-        #expect(refused.outcomes.map(\.outcome) == [.failed(.rejected(SMTPReply(550, .init(5, 1, 1), "No such user"), at: .rcpt))])
-        guard case .delivered = third.outcomes.first?.outcome else {
+        #expect(first.outcomes.first?.disposition.isFinal == true)
+        #expect(refused.outcomes.map(\.disposition) == [.failed(.rejected(SMTPReply(550, .init(5, 1, 1), "No such user"), at: .rcpt), at: session)])
+        guard case .delivered = third.outcomes.first?.disposition else {
             Issue.record("third message not delivered: \(third)")
             return
         }
@@ -85,10 +86,10 @@ struct SMTPSessionTests {
         defer { Task { await primary.stop() } }
         let session = try await Fixtures.client().connect(to: Fixtures.local(primary.port))
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader(body))
-        #expect(result.outcomes.map(\.outcome) == [.deferred(.rejected(SMTPReply(421, .init(4, 3, 2), "Shutting down"), at: .mail))])
+        #expect(result.outcomes.map(\.disposition) == [.deferred(.rejected(SMTPReply(421, .init(4, 3, 2), "Shutting down"), at: .mail), at: session)])
         #expect(session.failure == .closed(.mail))
         let next = await session.deliver(Fixtures.job("Q2"), content: Fixtures.reader(body))
-        #expect(next.outcomes.map(\.outcome) == [.deferred(.connection(.closed(.mail)))])
+        #expect(next.outcomes.map(\.disposition) == [.deferred(.connection(.closed(.mail)), at: session)])
         await session.quit()
     }
 
@@ -101,7 +102,7 @@ struct SMTPSessionTests {
         #expect(session.capabilities == EHLOCapabilities())
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader(body))
         await session.quit()
-        #expect(result.outcomes.first?.outcome.isFinal == true)
+        #expect(result.outcomes.first?.disposition.isFinal == true)
         #expect(primary.recorded.commands.prefix(2) == ["EHLO \(Fixtures.ourHostname)", "HELO \(Fixtures.ourHostname)"])
     }
 
@@ -131,7 +132,7 @@ struct SMTPSessionTests {
             return
         }
         #expect(primary.recorded.connections == 1)
-        #expect(DeliveryOutcome(.connection(failure!)) == .deferred(.connection(failure!)))
+        #expect(RecipientDisposition(.connection(failure!), remoteHost: nil).isFinal == false)
     }
 
     @Test func opportunisticTLSFallsBackToPlaintext() async throws {
@@ -143,7 +144,7 @@ struct SMTPSessionTests {
         #expect(!session.isSecure)
         let result = await session.deliver(Fixtures.job(), content: Fixtures.reader(body))
         await session.quit()
-        #expect(result.outcomes.first?.outcome.isFinal == true)
+        #expect(result.outcomes.first?.disposition.isFinal == true)
         #expect(primary.recorded.connections == 2)
         #expect(primary.recorded.transactions.count == 1)
     }

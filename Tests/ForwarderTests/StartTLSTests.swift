@@ -1,6 +1,7 @@
 import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 
 @Suite("STARTTLS with a real handshake")
@@ -23,7 +24,7 @@ struct StartTLSTests {
         #expect(session.isSecure)
         let result = await session.deliver(Fixtures.job(content: body), content: Fixtures.reader(body))
         await session.quit()
-        #expect(result.outcomes.first?.outcome.isFinal == true)
+        #expect(result.outcomes.first?.disposition.isFinal == true)
         let record = primary.recorded
         #expect(record.tlsSessions == 1)
         #expect(record.commands.filter { $0.hasPrefix("EHLO") }.count == 2)
@@ -39,7 +40,7 @@ struct StartTLSTests {
             return
         }
         #expect(why.contains("did not verify"))
-        #expect(DeliveryOutcome(.connection(failure!)) == .deferred(.connection(failure!)))
+        #expect(RecipientDisposition(.connection(failure!), remoteHost: nil).isFinal == false)
         #expect(primary.recorded.connections == 1)
         #expect(primary.recorded.transactions.isEmpty)
     }

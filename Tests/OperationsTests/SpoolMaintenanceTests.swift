@@ -28,7 +28,7 @@ struct SpoolMaintenanceTests {
         configuration.relay.verifyPositiveTTL = .seconds(Int64(31 * 24 * Self.hour))
         try await spool.rememberRecipientVerdict(.refused, for: "ghost@example.test", at: Self.start, reply: "550 5.1.1")
         try await spool.rememberAcceptedRecipients(["alice@example.test"], at: Self.start)
-        try await spool.recordHealthTransition(HealthRecord(host: "primary.example.test:25", from: "up", to: "down",
+        try await spool.recordHealthTransition(HealthTransition(host: "primary.example.test:25", from: .up, to: .down,
                                                             at: Self.start, reason: "probe failed"))
 
         let clock = ManualClock(now: Self.start.addingTimeInterval(Self.hour))
@@ -125,7 +125,7 @@ struct RouteScopeTests {
         primary.hosts = [MailHost(name: "primary.example.org", port: 25)]
         primary.routes = [DomainRoute(domain: ".example.org", hosts: [MailHost(name: "a.example.net", port: 25)]),
                           DomainRoute(domain: "sub.example.org", hosts: [MailHost(name: "b.example.net", port: 25)])]
-        let queue = SpoolDeliveryQueue(spool: spool, primary: primary)
+        let routes = [RouteID.defaultRoute] + primary.routes.map { RouteID($0.domain) }
         _ = try await spool.store(IncomingMessage(
             envelope: Envelope(queueID: .generate(), sender: "s@sender.example",
                                recipients: [EnvelopeRecipient(address: "x@sub.example.org"),
@@ -136,9 +136,10 @@ struct RouteScopeTests {
         let lease = Lease(owner: "test", expiresAt: Date().addingTimeInterval(60))
         var claimed: [String: [String]] = [:]
         for route in [".example.org", "sub.example.org"] {
-            let jobs = try await queue.claim(route: RouteID(route), limit: 10, lease: lease, now: Date())
-            claimed[route] = jobs.flatMap { $0.recipients.map(\.address) }
-            for job in jobs { try await queue.returnLease(job.queueID, lease: lease) }
+            let stored = try await spool.claimDue(scope: RecipientScope(route: RouteID(route), among: routes), limit: 10,
+                                                  lease: lease, now: Date())
+            claimed[route] = stored.flatMap { $0.recipients.map(\.recipient.address) }
+            for message in stored { try await spool.returnLease(message.envelope.queueID, leaseOwner: lease.owner) }
         }
         #expect(claimed == [".example.org": ["y@www.example.org"], "sub.example.org": ["x@sub.example.org"]])
     }

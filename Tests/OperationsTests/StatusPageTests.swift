@@ -8,13 +8,13 @@ import Testing
 struct StatusPageTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func status(messages: Int, oldest: Date?, health: [HealthRecord] = []) -> SpoolStatus {
+    static func status(messages: Int, oldest: Date?, health: [HealthTransition] = []) -> SpoolStatus {
         SpoolStatus(messages: [.queued: messages, .deferred: 0, .held: 0, .inFlight: 0], bytes: messages * 1000,
                                oldestReceivedAt: oldest, acceptedLastHour: messages, latestHealth: health,
                                recentTransitions: health)
     }
 
-    static func page(hosts: [String], health: [HealthRecord], messages: Int, samples: [QueueDepthHistory.Sample] = []) -> String {
+    static func page(hosts: [String], health: [HealthTransition], messages: Int, samples: [QueueDepthHistory.Sample] = []) -> String {
         let snapshot = StatusSnapshot(status: status(messages: messages, oldest: now.addingTimeInterval(-754), health: health),
                                       configuredHosts: hosts, spoolPath: "spool/backstop.sqlite", now: now)
         return StatusPage(hostname: "mx2.example.org", snapshot: snapshot, transitions: health, samples: samples,
@@ -22,7 +22,7 @@ struct StatusPageTests {
     }
 
     @Test func aDownPrimaryIsTheHeadline() {
-        let down = HealthRecord(host: "mx1.example.org:25", from: "up", to: "down", at: Self.now.addingTimeInterval(-600),
+        let down = HealthTransition(host: "mx1.example.org:25", from: .up, to: .down, at: Self.now.addingTimeInterval(-600),
                                 reason: "connect refused")
         let html = Self.page(hosts: ["mx1.example.org:25"], health: [down], messages: 420)
         #expect(html.contains("Primary DOWN: Backstop is holding mail"))
@@ -35,7 +35,7 @@ struct StatusPageTests {
     }
 
     @Test func anUpPrimaryAndAnUnconfiguredOne() {
-        let up = HealthRecord(host: "mx1.example.org:25", from: "unknown", to: "up", at: Self.now, reason: "probe ok")
+        let up = HealthTransition(host: "mx1.example.org:25", from: .unknown, to: .up, at: Self.now, reason: "probe ok")
         #expect(Self.page(hosts: ["mx1.example.org:25"], health: [up], messages: 0).contains("Primary up: mail flows normally"))
         #expect(Self.page(hosts: [], health: [], messages: 0).contains("No primary configured"))
         #expect(Self.page(hosts: ["mx1.example.org:25"], health: [], messages: 0).contains("Primary not checked yet"))
@@ -43,7 +43,7 @@ struct StatusPageTests {
 
     /// Whatever a primary says ends up on a page others read: it is text, never markup.
     @Test func everythingFromOutsideIsEscaped() {
-        let hostile = HealthRecord(host: "mx1.example.org:25", from: "up", to: "down", at: Self.now,
+        let hostile = HealthTransition(host: "mx1.example.org:25", from: .up, to: .down, at: Self.now,
                                    reason: "421 <script>alert('x')</script> & \"more\"")
         let html = Self.page(hosts: ["mx1.example.org:25"], health: [hostile], messages: 1)
         #expect(!html.contains("<script"))
@@ -53,7 +53,7 @@ struct StatusPageTests {
     /// A Prepend scalar (U+0600) joins the `<` after it into one Character, and a combining
     /// mark joins the `>` before it: escaping must look at scalars to see them.
     @Test func markupJoinedIntoOneGraphemeIsEscapedToo() {
-        let hostile = HealthRecord(host: "mx1.example.org:25", from: "up", to: "down", at: Self.now,
+        let hostile = HealthTransition(host: "mx1.example.org:25", from: .up, to: .down, at: Self.now,
                                    reason: "421 \u{0600}<img src=x onerror=alert(1)>\u{0301} \u{0600}&\u{0600}\"")
         let html = Self.page(hosts: ["mx1.example.org:25"], health: [hostile], messages: 1)
         // Searched as bytes: a String search compares Characters and would miss the bare `<` too.

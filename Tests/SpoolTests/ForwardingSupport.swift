@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailCore
 import Testing
 @testable import Spool
 import SpoolContract
@@ -26,21 +27,53 @@ func makeMessage(to addresses: [String], arrival: Date = receivedAt, messageID: 
 }
 
 /// A DSN as the forwarder would hand it to `record`.
-func makeReport(to sender: String = "bounce@sender.example", queueID: QueueID = .generate()) -> IncomingMessage {
-    IncomingMessage(
-        envelope: Envelope(
-            queueID: queueID, sender: "", recipients: [EnvelopeRecipient(address: sender)],
-            clientAddress: "127.0.0.1", clientHelo: "backup.example.net", messageID: "<dsn-\(queueID)@backup.example.net>",
-            receivedAt: receivedAt),
-        receivedHeader: [],
-        body: .bytes(Array("Content-Type: multipart/report; report-type=delivery-status\r\n\r\n...\r\n".utf8)))
+func makeReport(to sender: String = "bounce@sender.example", queueID: QueueID = .generate()) -> GeneratedMessage {
+    GeneratedMessage(queueID: queueID, route: .bounce, sender: "", recipient: sender, body: .sevenBit, smtpUTF8: false,
+                     content: Array("Content-Type: multipart/report; report-type=delivery-status\r\n\r\n...\r\n".utf8))
 }
 
+/// An attempt under `owner`'s lease; the lease outlasts `finish` by ten minutes, so a failed
+/// write is tried for five.
 func attempt(_ queueID: QueueID, by owner: String, at finish: Date, host: String? = "primary.example.net:25",
              _ results: [(address: String, result: RecipientDisposition)], countsAsAttempt: Bool = true,
-             report: IncomingMessage? = nil) -> AttemptRecord {
-    AttemptRecord(queueID: queueID, leaseOwner: owner, host: host, finishedAt: finish, results: results,
-                  countsAsAttempt: countsAsAttempt, report: report)
+             report: GeneratedMessage? = nil) -> DeliveryAttempt {
+    DeliveryAttempt(queueID: queueID, lease: Lease(owner: owner, expiresAt: finish.addingTimeInterval(600)), host: host,
+                    startedAt: finish, finishedAt: finish,
+                    outcomes: results.map { RecipientOutcome(address: $0.address, disposition: $0.result) },
+                    countsAsAttempt: countsAsAttempt, report: report)
+}
+
+/// Shorthand for test input: a disposition given as the line the ledger stores for it. A line
+/// that reads as a reply becomes one (`451 4.3.0 later`); any other is a diagnosis's summary.
+extension RecipientDisposition {
+    static func delivered(reply line: String) -> Self { .delivered(SMTPReply(storedLine: line)!) }
+    static func deferred(reply line: String, retryAt: Date) -> Self { .deferred(Diagnosis(storedLine: line), retryAt: retryAt) }
+    static func failed(reply line: String) -> Self { .failed(Diagnosis(storedLine: line)) }
+    static func expired(reply line: String) -> Self { .expired(Diagnosis(storedLine: line)) }
+}
+
+extension SMTPReply {
+    /// `250 2.0.0 ok`, `451 later`: a code, an optional enhanced status, the text.
+    init?(storedLine line: String) {
+        guard let code = Int(line.prefix(3)), (200...599).contains(code) else { return nil }
+        let rest = line.dropFirst(4)
+        if let status = EnhancedStatusCode(parsing: rest) {
+            self.init(code, status, String(rest.drop { $0 != " " }.dropFirst()))
+        } else {
+            self.init(code, nil, String(rest))
+        }
+    }
+}
+
+extension Diagnosis {
+    init(storedLine line: String) {
+        if let reply = SMTPReply(storedLine: line) {
+            self.init(status: reply.status ?? EnhancedStatusCode(reply.code / 100, 0, 0), reply: reply, remoteHost: nil,
+                      summary: line)
+        } else {
+            self.init(status: EnhancedStatusCode(4, 0, 0), reply: nil, remoteHost: nil, summary: line)
+        }
+    }
 }
 
 extension Spool {

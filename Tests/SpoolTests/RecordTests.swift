@@ -131,7 +131,7 @@ struct RecordTests {
                 ("bob@example.net", .deferred(reply: "451 later", retryAt: at(seconds: 300))),
             ], report: report))
 
-            let dsn = report.envelope.queueID
+            let dsn = report.queueID
             #expect(try await spool.kind(of: dsn) == "report")
             #expect(try await spool.messageData(of: dsn) == reportBytes(report))
             #expect(try await spool.claimDue(scope: .allExcept([]), limit: 10, lease: lease("r", until: at(seconds: 60)), now: at(seconds: 6)).isEmpty)
@@ -206,11 +206,11 @@ struct RecordTests {
     func healthHistory() async throws {
         try await withSpool { spool, _ async throws in
             let transitions = [
-                HealthRecord(host: "mx1:25", from: "unknown", to: "up", at: at(seconds: 0), reason: "220 greeting"),
-                HealthRecord(host: "mx2:25", from: "unknown", to: "down", at: at(seconds: 1), reason: "connect refused"),
-                HealthRecord(host: "mx1:25", from: "up", to: "down", at: at(seconds: 30), reason: "421 from greeting"),
+                HealthTransition(host: "mx1:25", from: .unknown, to: .up, at: at(seconds: 0), reason: "220 greeting"),
+                HealthTransition(host: "mx2:25", from: .unknown, to: .down, at: at(seconds: 1), reason: "connect refused"),
+                HealthTransition(host: "mx1:25", from: .up, to: .down, at: at(seconds: 30), reason: "421 from greeting"),
                 // Recorded late, but it happened before the one above.
-                HealthRecord(host: "mx2:25", from: "down", to: "up", at: at(seconds: 20), reason: "220 greeting"),
+                HealthTransition(host: "mx2:25", from: .down, to: .up, at: at(seconds: 20), reason: "220 greeting"),
             ]
             for transition in transitions {
                 try await spool.recordHealthTransition(transition)
@@ -221,9 +221,22 @@ struct RecordTests {
             #expect(try await spool.healthHistory(host: "mx3:25", limit: 10).isEmpty)
         }
     }
+
+    @Test("a host state the history does not know reads as unknown; the row's other fields stay")
+    func unknownHealthState() async throws {
+        try await withSpool { spool, _ async throws in
+            try await spool.pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO health_transition (host, from_state, to_state, at, reason) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: ["mx1:25", "draining", "down", at(seconds: 5).unixMilliseconds, "connect refused"])
+            }
+            #expect(try await spool.healthHistory(limit: 10) == [
+                HealthTransition(host: "mx1:25", from: .unknown, to: .down, at: at(seconds: 5), reason: "connect refused"),
+            ])
+        }
+    }
 }
 
-private func reportBytes(_ report: IncomingMessage) -> [UInt8] {
-    guard case .bytes(let body) = report.body else { return report.receivedHeader }
-    return report.receivedHeader + body
+private func reportBytes(_ report: GeneratedMessage) -> [UInt8] {
+    report.content
 }

@@ -33,9 +33,9 @@ struct RecordingFaultTests {
     }
 
     private func delivered(_ queueID: QueueID, to address: String = "alice@example.net",
-                           leaseUntil expiry: Date = at(seconds: 3600)) -> AttemptRecord {
+                           leaseUntil expiry: Date = at(seconds: 3600)) -> DeliveryAttempt {
         var record = attempt(queueID, by: "w", at: at(seconds: 5), [(address, .delivered(reply: "250 2.0.0 ok"))])
-        record.leaseExpiresAt = expiry
+        record.lease.expiresAt = expiry
         return record
     }
 

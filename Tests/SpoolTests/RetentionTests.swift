@@ -17,7 +17,7 @@ struct RetentionTests {
                                              lease: lease("w", until: finished.addingTimeInterval(60)), now: finished)
                 try await spool.record(attempt(queueID, by: "w", at: finished,
                                                [("user\(index)@example.net", .delivered(reply: "250 ok"))]))
-                try await spool.recordHealthTransition(HealthRecord(host: "primary.example.net:25", from: "up", to: "down",
+                try await spool.recordHealthTransition(HealthTransition(host: "primary.example.net:25", from: .up, to: .down,
                                                                     at: finished, reason: "probe \(index)"))
             }
             #expect(try await spool.rowCount("delivery_log") == 3)

@@ -16,6 +16,5 @@ struct SpoolDefaultsTests {
         let retry = options.recordingRetry
         #expect(retry.initialDelay == BackstopDefaults.Spool.recordingRetryFirstDelay)
         #expect(retry.maximumDelay == BackstopDefaults.Spool.recordingRetryLongestDelay)
-        #expect(retry.defaultBudget == BackstopDefaults.Spool.recordingRetryBudget)
     }
 }

@@ -64,9 +64,10 @@ struct StatusTests {
     @Test("latest health per host and the newest transitions; paused routes")
     func health() async throws {
         try await withSpool { spool, _ async throws in
-            for (index, (host, to)) in [("mx1:25", "up"), ("mx2:25", "up"), ("mx1:25", "down"), ("mx1:25", "up"),
-                                        ("mx2:25", "down"), ("mx1:25", "down")].enumerated() {
-                try await spool.recordHealthTransition(HealthRecord(host: host, from: "x", to: to, at: at(seconds: Double(index)),
+            let changes: [(String, HostState)] = [("mx1:25", .up), ("mx2:25", .up), ("mx1:25", .down), ("mx1:25", .up),
+                                                  ("mx2:25", .down), ("mx1:25", .down)]
+            for (index, (host, to)) in changes.enumerated() {
+                try await spool.recordHealthTransition(HealthTransition(host: host, from: .unknown, to: to, at: at(seconds: Double(index)),
                                                                     reason: "reason \(index)"))
             }
             try await spool.pauseRoute("example.org", at: at(seconds: 9))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Spool
+import MailCore
 import SpoolContract
 
 /// A spool with one message in each state, health history and a paused route, written through
@@ -56,21 +57,26 @@ enum OperatorFixture {
 
         let worker = Lease(owner: "fixture", expiresAt: ago(minutes: 170))
         _ = try await spool.claimDue(scope: .domains(["example.test", "other.test"]), limit: 1, lease: worker, now: ago(minutes: 175))
-        try await spool.record(AttemptRecord(
-            queueID: deferred, leaseOwner: "fixture", host: "mx1.example.test:25", finishedAt: ago(minutes: 175),
-            results: [
-                ("bob@example.test", .deferred(reply: "451 4.3.0 mailbox busy, try later", retryAt: now.addingTimeInterval(30 * 60))),
-                ("carol@other.test", .deferred(reply: "451 4.3.0 mailbox busy, try later", retryAt: now.addingTimeInterval(30 * 60))),
+        let busy = Diagnosis(status: EnhancedStatusCode(4, 3, 0),
+                             reply: SMTPReply(451, EnhancedStatusCode(4, 3, 0), "mailbox busy, try later"),
+                             remoteHost: "mx1.example.test:25", summary: "451 4.3.0 mailbox busy, try later")
+        try await spool.record(DeliveryAttempt(
+            queueID: deferred, lease: worker, host: "mx1.example.test:25", startedAt: ago(minutes: 175),
+            finishedAt: ago(minutes: 175),
+            outcomes: [
+                RecipientOutcome(address: "bob@example.test", disposition: .deferred(busy, retryAt: now.addingTimeInterval(30 * 60))),
+                RecipientOutcome(address: "carol@other.test", disposition: .deferred(busy, retryAt: now.addingTimeInterval(30 * 60))),
             ], countsAsAttempt: true))
         _ = try await spool.hold(.messages([held]), now: ago(minutes: 4))
         _ = try await spool.claimDue(scope: .domains(["other.test"]), limit: 1,
                                      lease: Lease(owner: "fixture", expiresAt: now.addingTimeInterval(5 * 60)), now: ago(minutes: 1))
 
-        for (host, from, to, minutes, reason) in [
-            ("mx1.example.test:25", "unknown", "up", 240.0, "probe ok"),
-            ("mx1.example.test:25", "up", "down", 178.0, "connect refused"),
-        ] {
-            try await spool.recordHealthTransition(HealthRecord(host: host, from: from, to: to, at: ago(minutes: minutes), reason: reason))
+        let transitions: [(String, HostState, HostState, Double, String)] = [
+            ("mx1.example.test:25", .unknown, .up, 240.0, "probe ok"),
+            ("mx1.example.test:25", .up, .down, 178.0, "connect refused"),
+        ]
+        for (host, from, to, minutes, reason) in transitions {
+            try await spool.recordHealthTransition(HealthTransition(host: host, from: from, to: to, at: ago(minutes: minutes), reason: reason))
         }
         try await spool.pauseRoute("other.test", at: ago(minutes: 60))
         return path

@@ -41,3 +41,14 @@ enum Fixtures {
         PrimaryHost(name: "127.0.0.1", port: port)
     }
 }
+
+extension RecipientDisposition {
+    /// What a session reports for `problem`: the test states whether it is final.
+    static func failed(_ problem: DeliveryProblem, at session: SMTPSession) -> Self {
+        .failed(problem.diagnosis(remoteHost: session.host.description))
+    }
+
+    static func deferred(_ problem: DeliveryProblem, at session: SMTPSession) -> Self {
+        .deferred(problem.diagnosis(remoteHost: session.host.description), retryAt: nil)
+    }
+}

@@ -1,14 +1,16 @@
 import Forwarder
 import BackstopSync
+import SpoolContract
 
 /// The latest state of every primary host, readable without waiting: the listener asks it on
 /// every MAIL when `accept_when = "primary-down"`.
 final class PrimaryStatusBoard: Sendable {
-    private let states: Locked<[PrimaryHost: HostState]>
+    /// Keyed by `host:port`, as transitions name hosts.
+    private let states: Locked<[String: HostState]>
 
     /// `hosts`: every primary host, default and per-domain routes alike; a host may be listed twice.
     init(hosts: [PrimaryHost]) {
-        states = Locked(Dictionary(hosts.map { ($0, .unknown) }, uniquingKeysWith: { first, _ in first }))
+        states = Locked(Dictionary(hosts.map { ($0.description, .unknown) }, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Hosts the board was not made for are ignored.

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import SMTPProtocol
 import MailCore
+import SpoolContract
 
 /// Writes the RFC 3464 delivery status notification for one message: a `multipart/report` with
 /// a note for people, a `message/delivery-status` part and the original (or its headers).

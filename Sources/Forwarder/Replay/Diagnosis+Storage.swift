@@ -1,15 +1,10 @@
 import NIOCore
 import SMTPProtocol
 
-/// The spool keeps a recipient's last problem as one line of text (`last_reply`). These two
-/// functions are the whole of that mapping, so the DSN written at expiry still quotes the
-/// primary's reply and status.
+/// The spool keeps a recipient's last problem as one line of text (`last_reply`,
+/// `Diagnosis.storedText`). Reading it back needs the reply parser, so it lives here; the DSN
+/// written at expiry still quotes the primary's reply and status.
 extension Diagnosis {
-    /// The primary's reply when there was one (`550 5.1.1 No such user`), else the summary.
-    public var storedText: String {
-        reply?.description ?? summary
-    }
-
     /// Rebuilds a diagnosis from `storedText`. Text that starts like a reply becomes one (its
     /// enhanced status, or the class's generic one); anything else is a summary with `4.0.0`.
     public init(storedText: String, remoteHost: String?) {

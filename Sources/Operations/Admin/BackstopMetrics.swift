@@ -52,7 +52,7 @@ public enum BackstopMetrics {
         registry.emitToBuffer()
     }
 
-    static func primary(_ host: PrimaryHost, isUp: Bool) {
-        Gauge(label: primaryUp, dimensions: [("host", host.description)]).record(isUp ? 1 : 0)
+    static func primary(_ host: String, isUp: Bool) {
+        Gauge(label: primaryUp, dimensions: [("host", host)]).record(isUp ? 1 : 0)
     }
 }

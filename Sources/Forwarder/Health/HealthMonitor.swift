@@ -130,11 +130,11 @@ public actor HealthMonitor {
         health[host] = hostHealth
         lastReason[host] = reason
         guard let after = changed else { return }
-        let transition = HealthTransition(host: host, from: before, to: after, at: clock.now(), reason: reason)
+        let transition = HealthTransition(host: host.description, from: before, to: after, at: clock.now(), reason: reason)
         logger.notice("primary host is \(after)", metadata: ["host": "\(host)", "was": "\(before)", "reason": "\(reason)"])
         for continuation in subscribers.values { continuation.yield(transition) }
         do {
-            try await history?.recordHealthTransition(HealthRecord(transition))
+            try await history?.recordHealthTransition(transition)
         } catch {
             logger.error("cannot store a health transition", metadata: ["host": "\(host)", "error": "\(error)"])
         }

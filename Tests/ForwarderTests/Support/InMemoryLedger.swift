@@ -3,9 +3,10 @@ import Foundation
 import SMTPProtocol
 import SpoolContract
 
-/// A `DeliveryQueue` in memory that follows the protocol's contract, for scheduler tests.
+/// A `DeliveryLedger` in memory that follows the protocol's contract, for scheduler tests. It
+/// keeps jobs as the tests add them and the attempts as the scheduler records them, typed.
 /// Tests await `waitForAttempts` instead of sleeping.
-actor InMemoryQueue: DeliveryQueue, HealthHistory {
+actor InMemoryLedger: DeliveryLedger, HealthHistory {
     struct Message {
         var job: DeliveryJob
         var content: [UInt8]
@@ -15,7 +16,7 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
 
     private(set) var messages: [QueueID: Message] = [:]
     private(set) var attempts: [DeliveryAttempt] = []
-    private(set) var transitions: [HealthRecord] = []
+    private(set) var transitions: [HealthTransition] = []
     private(set) var releases: [QueueID] = []
     private(set) var claims = 0
     /// Delay warnings recorded, in order: the message and its DSN (nil when none was due).
@@ -42,17 +43,33 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
         await withCheckedContinuation { watchers.append((count, $0)) }
     }
 
-    func claim(route: RouteID, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+    func claimDue(scope: RecipientScope, limit: Int, lease: Lease, now: Date) async throws -> [StoredEnvelope] {
         claims += 1
         return take(limit: limit, lease: lease, now: now) { message in
-            message.job.route == route && message.nextAttempt <= now
+            Self.covers(scope, message.job.route) && message.nextAttempt <= now
         }
     }
 
-    func claimExpired(route: RouteID, receivedBefore: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+    func claimExpired(scope: RecipientScope, receivedBefore: Date, limit: Int, lease: Lease,
+                      now: Date) async throws -> [StoredEnvelope] {
         take(limit: limit, lease: lease, now: now) { message in
-            message.job.route == route && message.job.receivedAt < receivedBefore
+            Self.covers(scope, message.job.route) && message.job.receivedAt < receivedBefore
         }
+    }
+
+    /// Whether `scope` takes the recipients of a job added for `route`: a test's job has one
+    /// route, the one its recipients' domain maps to.
+    private static func covers(_ scope: RecipientScope, _ route: RouteID) -> Bool {
+        switch scope {
+        case .reports: route == .bounce
+        case .route(let domain, _): route == RouteID(domain)
+        case .allExcept(let domains): route != .bounce && !domains.contains(route.rawValue)
+        case .domains: false
+        }
+    }
+
+    func queuedCount(scope: RecipientScope) async throws -> Int {
+        messages.values.filter { Self.covers(scope, $0.job.route) && !$0.job.pendingRecipients.isEmpty }.count
     }
 
     func readContent(of id: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
@@ -74,7 +91,7 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
                     message.job.recipients[index].lastProblem = diagnosis
                 case .deferred(let diagnosis, let retryAt):
                     message.job.recipients[index].lastProblem = diagnosis
-                    message.nextAttempt = retryAt
+                    message.nextAttempt = retryAt ?? attempt.finishedAt
                 }
             }
             if attempt.countsAsAttempt { message.job.attempts += 1 }
@@ -94,14 +111,14 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
         holdWhenRead[id] = other
     }
 
-    func mayDeliver(_ id: QueueID, lease: Lease) async throws -> Bool {
+    func mayDeliver(_ id: QueueID, leaseOwner: String) async throws -> Bool {
         guard let message = messages[id] else { return false }
-        return !held.contains(id) && message.lease?.owner == lease.owner
+        return !held.contains(id) && message.lease?.owner == leaseOwner
     }
 
-    func returnLease(_ id: QueueID, lease: Lease) async throws {
+    func returnLease(_ id: QueueID, leaseOwner: String) async throws {
         releases.append(id)
-        if messages[id]?.lease?.owner == lease.owner { messages[id]?.lease = nil }
+        if messages[id]?.lease?.owner == leaseOwner { messages[id]?.lease = nil }
     }
 
     func recoverLeases(keepingOwner owner: String) async throws -> Int {
@@ -113,23 +130,24 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
         return freed
     }
 
-    func recordHealthTransition(_ record: HealthRecord) async throws {
+    func recordHealthTransition(_ record: HealthTransition) async throws {
         transitions.append(record)
     }
 
-    func healthHistory(host: String?, limit: Int) async throws -> [HealthRecord] {
+    func healthHistory(host: String?, limit: Int) async throws -> [HealthTransition] {
         Array(transitions.reversed().filter { host == nil || $0.host == host }.prefix(limit))
     }
 
-    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease, now: Date) async throws -> [DeliveryJob] {
+    func claimDelayed(receivedBefore: Date, receivedAfter: Date, limit: Int, lease: Lease,
+                      now: Date) async throws -> [StoredEnvelope] {
         take(limit: limit, lease: lease, now: now, pendingOnly: false) { message in
             !message.job.isNullSender && !self.warned.contains(message.job.queueID)
                 && message.job.receivedAt < receivedBefore && message.job.receivedAt >= receivedAfter
         }
     }
 
-    func recordDelayWarning(_ queueID: QueueID, lease: Lease, report: GeneratedMessage?, at: Date) async throws {
-        guard messages[queueID]?.lease?.owner == lease.owner, !warned.contains(queueID) else { return }
+    func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: GeneratedMessage?) async throws {
+        guard messages[queueID]?.lease?.owner == leaseOwner, !warned.contains(queueID) else { return }
         warned.insert(queueID)
         messages[queueID]?.lease = nil
         warnings.append((queueID, report))
@@ -151,8 +169,8 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
     }
 
     private func take(limit: Int, lease: Lease, now: Date, pendingOnly: Bool = true,
-                      where matches: (Message) -> Bool) -> [DeliveryJob] {
-        var jobs: [DeliveryJob] = []
+                      where matches: (Message) -> Bool) -> [StoredEnvelope] {
+        var jobs: [StoredEnvelope] = []
         for id in arrival where jobs.count < limit {
             guard var message = messages[id], matches(message), !message.job.pendingRecipients.isEmpty else { continue }
             if let held = message.lease, held.expiresAt > now { continue }
@@ -161,8 +179,29 @@ actor InMemoryQueue: DeliveryQueue, HealthHistory {
             messages[id] = message
             var job = message.job
             if pendingOnly { job.recipients = job.recipients.filter { $0.state == .pending } }
-            jobs.append(job)
+            jobs.append(Self.stored(job))
         }
         return jobs
+    }
+
+    /// A job as the spool hands it out: the last problem as its stored text, as `last_reply`.
+    private static func stored(_ job: DeliveryJob) -> StoredEnvelope {
+        let envelope = Envelope(
+            queueID: job.queueID, sender: job.sender,
+            recipients: job.recipients.map {
+                EnvelopeRecipient(address: $0.address, orcpt: $0.originalRecipient, notify: $0.notify, verified: $0.verified)
+            },
+            bodyType: job.body ?? .sevenBit, smtpUTF8: job.smtpUTF8, dsnReturn: job.ret, envelopeID: job.envelopeID,
+            clientAddress: "192.0.2.1", clientHelo: "client.example", receivedAt: job.receivedAt)
+        let recipients = zip(job.recipients, envelope.recipients).map { recipient, address in
+            let state: RecipientState = switch recipient.state {
+            case .pending: recipient.lastProblem == nil ? .queued : .deferred
+            case .delivered: .delivered
+            case .failed: .failed
+            }
+            return StoredRecipient(recipient: address, state: state, lastReply: recipient.lastProblem?.storedText,
+                                   updatedAt: job.receivedAt)
+        }
+        return StoredEnvelope(envelope: envelope, recipients: recipients, size: job.size, attempts: job.attempts)
     }
 }

@@ -1,4 +1,5 @@
 import BackstopDefaults
+import SpoolContract
 
 /// One primary mail host: a name (resolved by the system resolver) or an IP literal, and a port.
 public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
@@ -27,18 +28,6 @@ public struct PrimaryHost: Hashable, Sendable, CustomStringConvertible {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
     }
-}
-
-/// Names a delivery route: the default primary, or a per-domain override.
-public struct RouteID: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-    public let rawValue: String
-
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-    public init(stringLiteral value: String) { self.rawValue = value }
-
-    public static let defaultRoute = RouteID("default")
-
-    public var description: String { rawValue }
 }
 
 /// Where the mail of one route goes: its hosts in order of preference; delivery fails over to

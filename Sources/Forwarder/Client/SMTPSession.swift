@@ -1,15 +1,16 @@
 import Logging
 import NIOCore
 import SMTPProtocol
+import SpoolContract
 
 /// Reads a message's stored bytes: `read(offset, maxLength)` returns up to `maxLength` octets
-/// from `offset`, an empty array at the end (`DeliveryQueue.readContent`'s shape).
+/// from `offset`, an empty array at the end (`DeliveryLedger.readContent`'s shape).
 public typealias ContentReader = @Sendable (_ offset: Int, _ maxLength: Int) async throws -> [UInt8]
 
 /// The result of sending one message over a session.
 public struct MessageDelivery: Hashable, Sendable {
     /// One entry per pending recipient of the job, in the job's order.
-    public var outcomes: [RecipientResult]
+    public var outcomes: [RecipientOutcome]
     /// Set when the session broke during this message; it cannot carry another one.
     public var connectionFailure: ConnectionFailure?
     /// True when the attempt got as far as judging the message (the primary answered MAIL, or
@@ -18,11 +19,6 @@ public struct MessageDelivery: Hashable, Sendable {
     /// The server took the message without offering the DSN extension, so NOTIFY went no
     /// further: Backstop reports "relayed" to who asked for success (RFC 3461 §5.2.2).
     public var passedWithoutDSN = false
-
-    public struct RecipientResult: Hashable, Sendable {
-        public var address: String
-        public var outcome: DeliveryOutcome
-    }
 }
 
 /// An open, greeted connection to one primary host; carries messages one after another.
@@ -60,18 +56,19 @@ public final class SMTPSession {
     /// Never throws: every failure becomes a per-recipient outcome.
     public func deliver(_ job: DeliveryJob, content: ContentReader) async -> MessageDelivery {
         let recipients = job.pendingRecipients
-        func all(_ outcome: DeliveryOutcome, reached: Bool) -> MessageDelivery {
-            MessageDelivery(outcomes: recipients.map { .init(address: $0.address, outcome: outcome) },
+        func all(_ problem: DeliveryProblem, reached: Bool) -> MessageDelivery {
+            let disposition = RecipientDisposition(problem, remoteHost: host.description)
+            return MessageDelivery(outcomes: recipients.map { RecipientOutcome(address: $0.address, disposition: disposition) },
                             connectionFailure: failure, reachedMessage: reached)
         }
         guard !recipients.isEmpty else { return MessageDelivery(outcomes: [], connectionFailure: failure, reachedMessage: false) }
-        if let failure { return all(.deferred(.connection(failure)), reached: false) }
-        if job.smtpUTF8, !capabilities.smtpUTF8 { return all(.failed(.needsSMTPUTF8), reached: true) }
+        if let failure { return all(.connection(failure), reached: false) }
+        if job.smtpUTF8, !capabilities.smtpUTF8 { return all(.needsSMTPUTF8, reached: true) }
         if let limit = capabilities.sizeLimit, limit > 0, job.size > limit {
-            return all(.failed(.tooLarge(size: job.size, limit: limit)), reached: true)
+            return all(.tooLarge(size: job.size, limit: limit), reached: true)
         }
 
-        var transaction = Transaction(recipients: recipients)
+        var transaction = Transaction(recipients: recipients, remoteHost: host.description)
         do {
             try await run(job, content: content, transaction: &transaction)
         } catch {
@@ -84,9 +81,11 @@ public final class SMTPSession {
         }
         return MessageDelivery(
             outcomes: recipients.indices.map { index in
-                .init(address: recipients[index].address,
-                      outcome: transaction.outcomes[index] ?? transaction.spoolProblem.map { .deferred(.local($0)) }
-                        ?? .deferred(.connection(failure ?? .closed(.dataEnd))))
+                RecipientOutcome(
+                    address: recipients[index].address,
+                    disposition: transaction.outcomes[index]
+                        ?? RecipientDisposition(transaction.spoolProblem.map(DeliveryProblem.local) ?? .connection(failure ?? .closed(.dataEnd)),
+                                                remoteHost: host.description))
             },
             connectionFailure: failure, reachedMessage: transaction.mailReply != nil, passedWithoutDSN: !capabilities.dsn)
     }
@@ -103,16 +102,23 @@ public final class SMTPSession {
 
     private struct Transaction {
         let recipients: [JobRecipient]
-        var outcomes: [DeliveryOutcome?]
+        /// The host's `host:port`, for each diagnosis's Remote-MTA.
+        let remoteHost: String
+        var outcomes: [RecipientDisposition?]
         var mailReply: SMTPReply?
         /// The step answered 421: the primary is closing this connection (RFC 5321 §3.8).
         var closingStep: SMTPStep?
         /// The spool failed to supply the content mid-DATA; not the primary's fault.
         var spoolProblem: String?
 
-        init(recipients: [JobRecipient]) {
+        init(recipients: [JobRecipient], remoteHost: String) {
             self.recipients = recipients
+            self.remoteHost = remoteHost
             self.outcomes = Array(repeating: nil, count: recipients.count)
+        }
+
+        func rejected(_ reply: SMTPReply, at step: SMTPStep) -> RecipientDisposition {
+            RecipientDisposition(.rejected(reply, at: step), remoteHost: remoteHost)
         }
 
         mutating func note(_ reply: SMTPReply, at step: SMTPStep) {
@@ -120,7 +126,7 @@ public final class SMTPSession {
         }
 
         /// Sets every recipient still without an outcome.
-        mutating func settleRemaining(_ outcome: DeliveryOutcome, only accepted: [Int]? = nil) {
+        mutating func settleRemaining(_ outcome: RecipientDisposition, only accepted: [Int]? = nil) {
             for index in accepted ?? Array(outcomes.indices) where outcomes[index] == nil {
                 outcomes[index] = outcome
             }
@@ -168,7 +174,7 @@ public final class SMTPSession {
         if let dataReply { transaction.note(dataReply, at: .data) }
 
         guard mailReply.code / 100 == 2 else {
-            transaction.settleRemaining(DeliveryOutcome(.rejected(mailReply, at: .mail)))
+            transaction.settleRemaining(transaction.rejected(mailReply, at: .mail))
             try await abandonData(dataReply)
             return
         }
@@ -177,7 +183,7 @@ public final class SMTPSession {
             if reply.code / 100 == 2 {
                 accepted.append(index)
             } else {
-                transaction.outcomes[index] = DeliveryOutcome(.rejected(reply, at: .rcpt))
+                transaction.outcomes[index] = transaction.rejected(reply, at: .rcpt)
             }
         }
         guard !accepted.isEmpty else {
@@ -185,14 +191,14 @@ public final class SMTPSession {
             return
         }
         guard let dataReply, dataReply.code == 354 else {
-            if let dataReply { transaction.settleRemaining(DeliveryOutcome(.rejected(dataReply, at: .data))) }
+            if let dataReply { transaction.settleRemaining(transaction.rejected(dataReply, at: .data)) }
             return
         }
         try await sendContent(of: job, content: content, transaction: &transaction)
         let final = try await connection.readReply(.dataEnd, timeout: timeouts.dataTermination)
         transaction.note(final, at: .dataEnd)
         needsReset = false
-        let outcome = final.code / 100 == 2 ? DeliveryOutcome.delivered(final) : DeliveryOutcome(.rejected(final, at: .dataEnd))
+        let outcome = final.code / 100 == 2 ? RecipientDisposition.delivered(final) : transaction.rejected(final, at: .dataEnd)
         transaction.settleRemaining(outcome, only: accepted)
     }
 
@@ -226,7 +232,7 @@ public final class SMTPSession {
             }
             stuffer.stuff(chunk, into: &buffer)
             offset += chunk.count
-            // A short chunk is the last one (`DeliveryQueue.readContent`): the end of data goes
+            // A short chunk is the last one (`DeliveryLedger.readContent`): the end of data goes
             // in the same write, saving a spool read and a write per message that fits a chunk.
             if chunk.count < Self.chunkSize {
                 stuffer.finish(into: &buffer)

@@ -58,7 +58,10 @@ public final class DeliveryScheduler: Sendable {
     }
 
     let configuration: Configuration
-    let queue: any DeliveryQueue
+    let ledger: any DeliveryLedger
+    /// `[relay] verify`: every recipient a primary accepts is remembered as existing. Nil
+    /// otherwise, as it costs a write per delivered message.
+    let verdicts: (any RecipientVerdicts)?
     /// Logs and counts what was recorded; nil when nobody watches (tests).
     let observer: (any DeliveryObserver)?
     let health: HealthMonitor
@@ -68,13 +71,15 @@ public final class DeliveryScheduler: Sendable {
     let random: Locked<any RandomNumberGenerator & Sendable>
     let signals: [RouteID: WakeSignal]
 
-    public init(configuration: Configuration, queue: any DeliveryQueue, observer: (any DeliveryObserver)?,
+    public init(configuration: Configuration, ledger: any DeliveryLedger, verdicts: (any RecipientVerdicts)?,
+                observer: (any DeliveryObserver)?,
                 health: HealthMonitor, client: SMTPClient,
                 clock: any ForwarderClock = SystemClock(),
                 random: any RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
                 logger: Logger = Logger(label: "backstop.forwarder")) {
         self.configuration = configuration
-        self.queue = queue
+        self.ledger = ledger
+        self.verdicts = verdicts
         self.observer = observer
         self.health = health
         self.client = client
@@ -94,7 +99,7 @@ public final class DeliveryScheduler: Sendable {
     /// recovered first, so its in-flight messages are delivered again (at-least-once).
     public func run() async {
         do {
-            let recovered = try await queue.recoverLeases(keepingOwner: configuration.leaseOwner)
+            let recovered = try await ledger.recoverLeases(keepingOwner: configuration.leaseOwner)
             if recovered > 0 { logger.notice("recovered leases of a previous run", metadata: ["count": "\(recovered)"]) }
         } catch {
             logger.error("cannot recover leases; they will be reclaimed when they expire", metadata: ["error": "\(error)"])
@@ -103,7 +108,7 @@ public final class DeliveryScheduler: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 for await transition in transitions {
-                    for route in configuration.routes where route.hosts.contains(transition.host) {
+                    for route in configuration.routes where route.hosts.contains(where: { $0.description == transition.host }) {
                         signals[route.id]?.signal()
                     }
                 }
@@ -156,7 +161,7 @@ public final class DeliveryScheduler: Sendable {
     /// read (logged), it waits for a wake-up or the idle poll and returns none; nil once cancelled.
     func claimDue(_ route: RouteID, limit: Int, signal: WakeSignal) async -> [DeliveryJob]? {
         do {
-            let jobs = try await queue.claim(route: route, limit: limit, lease: newLease(), now: clock.now())
+            let jobs = try await claim(route: route, limit: limit, lease: newLease(), now: clock.now())
             if jobs.isEmpty { await signal.wait(timeout: configuration.idlePoll, clock: clock) }
             return jobs
         } catch is CancellationError {

@@ -29,7 +29,7 @@ final class QueueWatch: Service, Sendable {
         self.spool = spool
         self.configuration = configuration
         transitions = await monitor?.transitions()
-        for host in monitor?.hosts ?? [] { BackstopMetrics.primary(host, isUp: false) }
+        for host in monitor?.hosts ?? [] { BackstopMetrics.primary(host.description, isUp: false) }
         self.notifier = notifier
         self.rate = rate
         self.interval = interval
@@ -103,7 +103,7 @@ final class QueueWatch: Service, Sendable {
         }
         guard let notifier else { return }
         let queue = (try? await snapshot()).map(NotificationEvent.Queue.init) ?? .init()
-        notifier.send(NotificationEvent(kind: kind, host: transition.host.description, backstop: configuration.server.hostname,
+        notifier.send(NotificationEvent(kind: kind, host: transition.host, backstop: configuration.server.hostname,
                                         at: transition.at, reason: transition.reason, queue: queue))
     }
 }

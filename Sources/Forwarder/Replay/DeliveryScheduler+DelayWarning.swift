@@ -28,7 +28,7 @@ extension DeliveryScheduler {
         let now = clock.now()
         let jobs: [DeliveryJob]
         do {
-            jobs = try await queue.claimDelayed(
+            jobs = try await claimDelayed(
                 receivedBefore: now.addingTimeInterval(-threshold.timeInterval),
                 receivedAfter: now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval),
                 limit: BackstopDefaults.Replay.maintenanceClaimLimit, lease: newLease(), now: now)
@@ -50,7 +50,7 @@ extension DeliveryScheduler {
             reported.ret = .headers
             let report = await report(for: reported, entries, now: now)
             do {
-                try await queue.recordDelayWarning(job.queueID, lease: job.lease, report: report, at: now)
+                try await writeDelayWarning(job.queueID, lease: job.lease, report: report, at: now)
                 if report != nil {
                     logger.info("sender warned of a delay", metadata: ["queue-id": "\(job.queueID)", "sender": "\(job.sender)"])
                     wake(route: .bounce)

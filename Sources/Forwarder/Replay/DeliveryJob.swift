@@ -44,7 +44,7 @@ public struct JobRecipient: Hashable, Sendable {
 
 /// One spooled message as the forwarder needs it: the envelope and what to pass on at MAIL.
 ///
-/// The content itself is read separately through `DeliveryQueue.readContent`, chunk by chunk,
+/// The content itself is read separately through `DeliveryLedger.readContent`, chunk by chunk,
 /// so a job is small whatever the message size.
 public struct DeliveryJob: Hashable, Sendable {
     /// The spool's identifier of the message.

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import MailNames
+import SpoolContract
 
 /// A route whose hosts are looked up for each message: DSNs go to `[bounce] relay`, or without
 /// it to the MX of their recipient's domain (the original sender's).
@@ -58,7 +59,7 @@ extension DeliveryScheduler {
             return
         }
         let started = clock.now()
-        var outcomes: [MessageDelivery.RecipientResult] = []
+        var outcomes: [RecipientOutcome] = []
         var lastHost: PrimaryHost?
         let byDomain = Dictionary(grouping: job.pendingRecipients) { Self.domain(of: $0.address) }
         for domain in byDomain.keys.sorted() {
@@ -68,7 +69,8 @@ extension DeliveryScheduler {
             case .unroutable(let diagnosis):
                 logger.warning("no mail host for a DSN's recipient",
                                metadata: ["queue-id": "\(job.queueID)", "domain": "\(domain)", "reason": "\(diagnosis)"])
-                outcomes += part.recipients.map { .init(address: $0.address, outcome: DeliveryOutcome(.unroutable(diagnosis))) }
+                let disposition = RecipientDisposition(.unroutable(diagnosis), remoteHost: nil)
+                outcomes += part.recipients.map { RecipientOutcome(address: $0.address, disposition: disposition) }
             case .hosts(let hosts):
                 let (delivery, host) = await deliverOnce(part, over: hosts, client: route.client)
                 outcomes += delivery.outcomes
@@ -93,17 +95,16 @@ extension DeliveryScheduler {
                 last = error
                 continue
             }
-            let queue = self.queue
+            let ledger = self.ledger
             let id = job.queueID
             let result = await session.deliver(job) { offset, maxLength in
-                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+                try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             await session.quit()
             return (result, host)
         }
-        let outcomes = job.pendingRecipients.map {
-            MessageDelivery.RecipientResult(address: $0.address, outcome: .deferred(.connection(last)))
-        }
+        let deferral = RecipientDisposition(.connection(last), remoteHost: hosts.last?.description)
+        let outcomes = job.pendingRecipients.map { RecipientOutcome(address: $0.address, disposition: deferral) }
         return (MessageDelivery(outcomes: outcomes, connectionFailure: last, reachedMessage: false), hosts.last)
     }
 

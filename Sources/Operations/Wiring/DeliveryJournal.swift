@@ -2,6 +2,7 @@ import Forwarder
 import Foundation
 import Logging
 import Metrics
+import SpoolContract
 
 /// Each recorded attempt as operators see it: logged per recipient, Postfix style
 /// (`1A2B3C: to=<b@y>, relay=mx1:25, delay=3.2, status=sent (250 2.0.0 Ok)`), counted in

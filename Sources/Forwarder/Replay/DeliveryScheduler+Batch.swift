@@ -7,6 +7,7 @@ import Foundation
 import Metrics
 import SMTPProtocol
 import Synchronization
+import SpoolContract
 
 extension DeliveryScheduler {
     /// Delivers `jobs` in order over one connection, reopening it (with failover) when it breaks.
@@ -25,7 +26,7 @@ extension DeliveryScheduler {
             }
             // An operator may have held or deleted it since the batch was claimed. When the
             // spool cannot say, the lease still stands and delivering is the safe side.
-            if let allowed = try? await queue.mayDeliver(job.queueID, lease: job.lease), !allowed {
+            if let allowed = try? await ledger.mayDeliver(job.queueID, leaseOwner: job.lease.owner), !allowed {
                 await returnLeases(jobs[index...index])
                 continue
             }
@@ -53,10 +54,10 @@ extension DeliveryScheduler {
             let slot = pacer.state.withLock { $0.reserve(now: clock.now()) }
             if slot > clock.now() { try? await clock.sleep(until: slot) }
             let started = clock.now()
-            let queue = self.queue
+            let ledger = self.ledger
             let id = job.queueID
             let result = await session.deliver(job) { offset, maxLength in
-                try await queue.readContent(of: id, offset: offset, maxLength: maxLength)
+                try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             pace(pacer, by: result)
             let host = session.host
@@ -92,9 +93,9 @@ extension DeliveryScheduler {
         pacer.state.withLock { pacer in
             if result.connectionFailure != nil {
                 pacer.noteConnectionLost()
-            } else if result.outcomes.contains(where: { if case .deferred = $0.outcome { true } else { false } }) {
+            } else if result.outcomes.contains(where: { if case .deferred = $0.disposition { true } else { false } }) {
                 pacer.noteTransientFailure()
-            } else if result.outcomes.contains(where: { if case .delivered = $0.outcome { true } else { false } }) {
+            } else if result.outcomes.contains(where: { if case .delivered = $0.disposition { true } else { false } }) {
                 pacer.noteAccepted()
             }
         }
@@ -103,9 +104,8 @@ extension DeliveryScheduler {
     /// No session could be opened for `job`. A host-level failure leaves it due at once and its
     /// counter alone (the route pauses instead); any other (TLS) is an ordinary deferral.
     private func recordUnreachable(_ job: DeliveryJob, _ failure: ConnectionFailure, startedAt: Date, host: PrimaryHost?) async {
-        let outcomes = job.pendingRecipients.map {
-            MessageDelivery.RecipientResult(address: $0.address, outcome: .deferred(.connection(failure)))
-        }
+        let deferral = RecipientDisposition(.connection(failure), remoteHost: host?.description)
+        let outcomes = job.pendingRecipients.map { RecipientOutcome(address: $0.address, disposition: deferral) }
         let result = MessageDelivery(outcomes: outcomes, connectionFailure: failure, reachedMessage: false)
         await record(job, result, host: host, startedAt: startedAt, countsAsAttempt: !failure.isHostLevel)
     }
@@ -118,8 +118,7 @@ extension DeliveryScheduler {
         var reportEntries: [DSNBuilder.Entry] = []
         for entry in result.outcomes {
             guard let recipient = job.recipients.first(where: { $0.address == entry.address }) else { continue }
-            let disposition = self.disposition(of: entry.outcome, job: job, attempts: attempts, counts: counts,
-                                               host: host, now: now)
+            let disposition = settle(entry.disposition, job: job, attempts: attempts, counts: counts, now: now)
             switch disposition {
             case .failed(let diagnosis), .expired(let diagnosis):
                 reportEntries.append(.init(recipient: recipient, action: .failed, diagnosis: diagnosis, lastAttempt: now))
@@ -137,7 +136,7 @@ extension DeliveryScheduler {
                                       finishedAt: now, outcomes: dispositions, countsAsAttempt: counts, report: report,
                                       route: job.route)
         do {
-            try await queue.record(attempt)
+            try await write(attempt)
             observer?.recorded(attempt, of: job)
             // The DSN is spooled now; it need not wait for the bounce route's next poll.
             if report != nil { wake(route: .bounce) }
@@ -147,19 +146,14 @@ extension DeliveryScheduler {
         }
     }
 
-    /// A deferral becomes a retry time, or an expiry once the message is past `max_age`. An
-    /// attempt that did not count leaves the recipient due at once: the route pauses instead.
-    private func disposition(of outcome: DeliveryOutcome, job: DeliveryJob, attempts: Int, counts: Bool,
-                             host: PrimaryHost?, now: Date) -> RecipientOutcome.Disposition {
-        switch outcome {
-        case .delivered(let reply):
-            return .delivered(reply)
-        case .failed(.expired(let last)):
-            return .expired(expiredDiagnosis(after: last))
-        case .failed(let problem):
-            return .failed(problem.diagnosis(remoteHost: host?.description))
-        case .deferred(let problem):
-            let diagnosis = problem.diagnosis(remoteHost: host?.description)
+    /// A deferral gets its retry time, or becomes an expiry once the message is past `max_age`.
+    /// An attempt that did not count leaves the recipient due at once: the route pauses instead.
+    private func settle(_ disposition: RecipientDisposition, job: DeliveryJob, attempts: Int, counts: Bool,
+                        now: Date) -> RecipientDisposition {
+        switch disposition {
+        case .delivered, .failed, .expired:
+            return disposition
+        case .deferred(let diagnosis, _):
             let decision = random.withLock {
                 configuration.retry.afterDeferral(attempts: attempts, receivedAt: job.receivedAt, now: now, using: &$0)
             }
@@ -177,7 +171,7 @@ extension DeliveryScheduler {
         let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
         let jobs: [DeliveryJob]
         do {
-            jobs = try await queue.claimExpired(route: route, receivedBefore: cutoff,
+            jobs = try await claimExpired(route: route, receivedBefore: cutoff,
                                                 limit: BackstopDefaults.Replay.maintenanceClaimLimit, lease: newLease(), now: now)
         } catch is CancellationError {
             return
@@ -189,8 +183,7 @@ extension DeliveryScheduler {
             let outcomes = job.pendingRecipients.map { recipient in
                 let last = recipient.lastProblem ?? Diagnosis(status: .init(4, 4, 7), reply: nil, remoteHost: nil,
                                                               summary: "the primary could not be reached")
-                return MessageDelivery.RecipientResult(address: recipient.address,
-                                                       outcome: .failed(.expired(last: last)))
+                return RecipientOutcome(address: recipient.address, disposition: .expired(expiredDiagnosis(after: last)))
             }
             let result = MessageDelivery(outcomes: outcomes, connectionFailure: nil, reachedMessage: false)
             await record(job, result, host: nil, startedAt: now, countsAsAttempt: false)
@@ -214,7 +207,7 @@ extension DeliveryScheduler {
         var original: [UInt8] = []
         do {
             while original.count < wanted {
-                let chunk = try await queue.readContent(of: job.queueID, offset: original.count,
+                let chunk = try await ledger.readContent(of: job.queueID, offset: original.count,
                                                         maxLength: min(SMTPSession.chunkSize, wanted - original.count))
                 if chunk.isEmpty { break }
                 original += chunk
@@ -229,14 +222,14 @@ extension DeliveryScheduler {
     func returnLeases(_ jobs: ArraySlice<DeliveryJob>) async {
         for job in jobs {
             do {
-                try await queue.returnLease(job.queueID, lease: job.lease)
+                try await giveBack(job.queueID, lease: job.lease)
             } catch {
                 logger.error("cannot return a lease; it will expire", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
             }
         }
     }
 
-    private func count(_ disposition: RecipientOutcome.Disposition) {
+    private func count(_ disposition: RecipientDisposition) {
         let outcome: String
         switch disposition {
         case .delivered: outcome = "delivered"

@@ -9,7 +9,7 @@ struct StatusPage {
     var hostname: String
     var snapshot: StatusSnapshot
     /// Newest first.
-    var transitions: [HealthRecord]
+    var transitions: [HealthTransition]
     var samples: [QueueDepthHistory.Sample]
     var drain: DrainEstimate
 
@@ -95,7 +95,7 @@ struct StatusPage {
         var rows = ""
         for record in transitions {
             rows += "<tr><td>\(escape(Self.clock(record.at)))</td><td>\(escape(record.host))</td>"
-                + "<td><span class=\"pill \(Self.tone(record.from))\">\(escape(record.from))</span> → <span class=\"pill \(Self.tone(record.to))\">\(escape(record.to))</span></td>"
+                + "<td><span class=\"pill \(Self.tone(record.from.rawValue))\">\(escape(record.from.rawValue))</span> → <span class=\"pill \(Self.tone(record.to.rawValue))\">\(escape(record.to.rawValue))</span></td>"
                 + "<td>\(escape(record.reason))</td></tr>\n"
         }
         return "<table><thead><tr><th>When (UTC)</th><th>Host</th><th>Change</th><th>Reason</th></tr></thead><tbody>\n\(rows)</tbody></table>"

@@ -49,8 +49,6 @@ final class ForwardingService: Service, Sendable {
             group: group, logger: logger)
         let replayRate = ReplayRate()
         self.replayRate = replayRate
-        let queue = SpoolDeliveryQueue(spool: spool, primary: primary,
-                                       remembersAcceptedRecipients: configuration.relay.verify)
         monitor = HealthMonitor(
             hosts: hosts,
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
@@ -68,7 +66,8 @@ final class ForwardingService: Service, Sendable {
                 dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
                 idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
-            queue: queue, observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
+            ledger: spool, verdicts: configuration.relay.verify ? spool : nil,
+            observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
             logger: logger)
         recipientVerifier = PrimaryRecipientVerifier(
             verifier: Self.addressVerifier(configuration: configuration, spool: spool, health: monitor, client: client,

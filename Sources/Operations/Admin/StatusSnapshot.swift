@@ -13,7 +13,7 @@ public struct StatusSnapshot: Sendable, Equatable {
         /// "up", "down" or "unknown" (never probed).
         public var state: String
         /// The transition that set `state`.
-        public var latest: HealthRecord?
+        public var latest: HealthTransition?
         /// In the configuration; a host known only from the history is not.
         public var configured: Bool
         /// Whether the host decides "primary up": configured ones, or all when none is.
@@ -31,10 +31,10 @@ public struct StatusSnapshot: Sendable, Equatable {
         self.now = now
         let latest = Dictionary(status.latestHealth.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         let known = configuredHosts.map { name in
-            Host(name: name, state: latest[name]?.to ?? "unknown", latest: latest[name], configured: true, counts: true)
+            Host(name: name, state: latest[name]?.to.rawValue ?? "unknown", latest: latest[name], configured: true, counts: true)
         }
         let others = status.latestHealth.filter { !configuredHosts.contains($0.host) }.map { record in
-            Host(name: record.host, state: record.to, latest: record, configured: false, counts: configuredHosts.isEmpty)
+            Host(name: record.host, state: record.to.rawValue, latest: record, configured: false, counts: configuredHosts.isEmpty)
         }
         hosts = known + others
     }
@@ -92,7 +92,7 @@ public struct StatusSnapshot: Sendable, Equatable {
             "last_hour": .object(["accepted": .integer(status.acceptedLastHour), "delivered": .integer(status.deliveredLastHour)]),
             "recent_transitions": .array(status.recentTransitions.map { record in
                 .object([
-                    "host": .string(record.host), "from": .string(record.from), "to": .string(record.to),
+                    "host": .string(record.host), "from": .string(record.from.rawValue), "to": .string(record.to.rawValue),
                     "at": .time(record.at), "reason": .string(record.reason),
                 ])
             }),

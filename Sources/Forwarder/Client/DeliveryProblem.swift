@@ -1,31 +1,18 @@
 import SMTPProtocol
+import SpoolContract
 
-/// What became of one recipient in one delivery attempt. Temporary or permanent is decided here,
-/// once, from the reply code or the kind of failure; nothing downstream parses text.
-public enum DeliveryOutcome: Hashable, Sendable, CustomStringConvertible {
-    /// The primary accepted the message for this recipient (2xx after DATA).
-    case delivered(SMTPReply)
-    /// Try again later: a 4xx, or the connection failed before the primary decided.
-    case deferred(DeliveryProblem)
-    /// Will never succeed: a 5xx, or the message cannot be sent to this primary at all.
-    case failed(DeliveryProblem)
-
-    /// Classifies a problem by its own temporariness.
-    public init(_ problem: DeliveryProblem) {
-        self = problem.isPermanent ? .failed(problem) : .deferred(problem)
+extension RecipientDisposition {
+    /// Classifies a problem by its own temporariness, once, from the reply code or the kind of
+    /// failure; nothing downstream parses text. A deferral's time is left to the scheduler's
+    /// `RetryPolicy`.
+    public init(_ problem: DeliveryProblem, remoteHost: String?) {
+        let diagnosis = problem.diagnosis(remoteHost: remoteHost)
+        self = problem.isPermanent ? .failed(diagnosis) : .deferred(diagnosis, retryAt: nil)
     }
 
     public var isFinal: Bool {
         if case .deferred = self { return false }
         return true
-    }
-
-    public var description: String {
-        switch self {
-        case .delivered(let reply): return "delivered: \(reply)"
-        case .deferred(let problem): return "deferred: \(problem)"
-        case .failed(let problem): return "failed: \(problem)"
-        }
     }
 }
 
@@ -84,26 +71,6 @@ public enum DeliveryProblem: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { diagnosis(remoteHost: nil).summary }
-}
-
-/// A problem in the form the spool stores and a DSN reports: an RFC 3463 status, the primary's
-/// reply if there was one, and one line for people.
-public struct Diagnosis: Hashable, Sendable, CustomStringConvertible {
-    public var status: EnhancedStatusCode
-    /// The primary's reply, quoted in the DSN's `Diagnostic-Code: smtp;` field.
-    public var reply: SMTPReply?
-    /// The primary host that answered, as `host:port`, for the DSN's `Remote-MTA` field.
-    public var remoteHost: String?
-    public var summary: String
-
-    public init(status: EnhancedStatusCode, reply: SMTPReply?, remoteHost: String?, summary: String) {
-        self.status = status
-        self.reply = reply
-        self.remoteHost = remoteHost
-        self.summary = summary
-    }
-
-    public var description: String { summary }
 }
 
 /// The steps of an SMTP client dialogue; each has its own timeout (RFC 5321 §4.5.3.2).

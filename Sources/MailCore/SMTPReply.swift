@@ -16,7 +16,7 @@ public struct EnhancedStatusCode: Hashable, Sendable, CustomStringConvertible {
         let code = text.utf8.prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         let parts = code.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 1,
-              parts.allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy(ASCII.isDigit) })
+              parts.allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy({ (0x30...0x39).contains($0) }) })
         else { return nil }
         let numbers = parts.map { $0.reduce(0) { $0 * 10 + Int($1 - 0x30) } }
         guard [2, 4, 5].contains(numbers[0]) else { return nil }
