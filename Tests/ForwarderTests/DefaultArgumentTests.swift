@@ -45,7 +45,7 @@ struct DefaultArgumentTests {
 
     @Test("the client's limits are [primary]'s defaults")
     func client() {
-        let client = SMTPClientConfiguration(hostname: Fixtures.ourHostname)
+        let client = SMTPClientConfiguration(hostname: Fixtures.ourHostname, tls: .none)
         #expect(client.timeouts == SMTPTimeouts(connect: BackstopDefaults.Primary.connectTimeout,
                                                 command: BackstopDefaults.Primary.commandTimeout,
                                                 data: BackstopDefaults.Primary.dataTimeout))

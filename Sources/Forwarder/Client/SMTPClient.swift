@@ -15,7 +15,7 @@ public struct SMTPClientConfiguration: Sendable {
     /// Each step of a health probe: connect, greeting, EHLO, QUIT.
     public var probeTimeout: Duration
 
-    public init(hostname: String, tls: TLSPolicy = .verify(caFile: nil), timeouts: SMTPTimeouts = .defaults,
+    public init(hostname: String, tls: TLSPolicy, timeouts: SMTPTimeouts = .defaults,
                 probeTimeout: Duration = BackstopDefaults.Primary.probeTimeout) {
         self.hostname = hostname
         self.tls = tls
