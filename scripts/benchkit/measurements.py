@@ -76,16 +76,22 @@ def percentile(samples, p):
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def sampled_load(server, sessions, messages, size):
+    """smtp-source against a started server with its memory sampled from a fresh peak: the
+    running sampler and the load's wall time."""
+    server.reset_peak()
+    sampler = server.sampler()
+    sampler.start()
+    started = time.monotonic()
+    smtp_source(server.port, sessions, messages, size)
+    return sampler, time.monotonic() - started
+
+
 def accept_run(server, sessions, size, messages, probes):
     """One fresh server: smtp-source throughput, then latency with the probe as one of the sessions."""
     server.start()
     try:
-        server.reset_peak()
-        sampler = server.sampler()
-        sampler.start()
-        started = time.monotonic()
-        smtp_source(server.port, sessions, messages, size)
-        elapsed = time.monotonic() - started
+        sampler, elapsed = sampled_load(server, sessions, messages, size)
         # Latency: sessions - 1 smtp-source sessions keep the load up while the probe measures.
         background = None
         if sessions > 1:
@@ -108,12 +114,7 @@ def accept_run(server, sessions, size, messages, probes):
 def big_message_run(server, sessions, size):
     server.start()
     try:
-        server.reset_peak()
-        sampler = server.sampler()
-        sampler.start()
-        started = time.monotonic()
-        smtp_source(server.port, sessions, sessions, size)
-        elapsed = time.monotonic() - started
+        sampler, elapsed = sampled_load(server, sessions, sessions, size)
         return {"rss": sampler.stop() / 1024, "rate": sessions / elapsed}
     finally:
         server.stop()
