@@ -18,4 +18,16 @@ public struct DKIMVerdict: Sendable, Equatable {
     public var testing: Bool
     /// Why, for logs and the A-R comment.
     public var reason: String
+
+    public init(result: DKIMResult, domain: String, selector: String, identity: String, algorithm: String,
+                shortSignature: String, testing: Bool, reason: String) {
+        self.result = result
+        self.domain = domain
+        self.selector = selector
+        self.identity = identity
+        self.algorithm = algorithm
+        self.shortSignature = shortSignature
+        self.testing = testing
+        self.reason = reason
+    }
 }

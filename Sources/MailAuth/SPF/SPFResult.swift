@@ -14,6 +14,14 @@ public struct SPFVerdict: Sendable, Equatable {
     public var explanation: String?
     /// Why, in a few words, for logs and the A-R comment (never shown as the result).
     public var reason: String
+
+    public init(result: SPFResult, identity: String, domain: String, explanation: String?, reason: String) {
+        self.result = result
+        self.identity = identity
+        self.domain = domain
+        self.explanation = explanation
+        self.reason = reason
+    }
 }
 
 /// RFC 7208's fixed limits, and Backstop's bounds on input the RFC leaves open.
