@@ -13,4 +13,14 @@ public struct DMARCVerdict: Sendable, Equatable {
     /// The policy to apply after pct= sampling: what the receiver should do with a failure.
     public var appliedPolicy: DMARCRecord.Policy
     public var reason: String
+
+    public init(result: Result, fromDomain: String, organizationalDomain: String, requestedPolicy: DMARCRecord.Policy?,
+                appliedPolicy: DMARCRecord.Policy, reason: String) {
+        self.result = result
+        self.fromDomain = fromDomain
+        self.organizationalDomain = organizationalDomain
+        self.requestedPolicy = requestedPolicy
+        self.appliedPolicy = appliedPolicy
+        self.reason = reason
+    }
 }
