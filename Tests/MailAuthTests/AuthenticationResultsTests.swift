@@ -47,7 +47,7 @@ struct AuthenticationResultsTests {
         let hostile = "\"x;\r\n\tdkim=pass header.d=bank.example (\"@example.org"
         let field = Self.results(mailFrom: hostile, dkim: []).field
         let text = String(decoding: field.raw, as: UTF8.self)
-        // Only the folds Backstop writes: five results, five line ends.
+        // Only the folds Backstop writes: the authserv-id line and four result lines.
         #expect(text.split(separator: "\r\n", omittingEmptySubsequences: false).count == 6)
         // CR, LF and TAB are dropped; the quotes are escaped inside one quoted-string.
         #expect(text.contains("smtp.mailfrom=\"\\\"x;dkim=pass header.d=bank.example (\\\"@example.org\""))

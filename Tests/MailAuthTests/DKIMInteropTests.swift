@@ -7,7 +7,7 @@ import _CryptoExtras
 /// DKIM against an independent implementation, Python's dkimpy: what it signs verifies here,
 /// what Backstop signs verifies there, and keys RFC 8301 forbids are refused.
 @Suite("DKIM interoperability with dkimpy", .enabled(if: PythonPeer.dkimpyAvailable || MailAuthTestPaths.peersRequired,
-                                                     "python3 with dkimpy and pynacl missing: run scripts/test (pip installs them)"))
+                                                     "python3 with dkimpy, pynacl and authres missing: run scripts/test (pip installs them)"))
 struct DKIMInteropTests {
     static let message = [
         "Received: from client.example.org (client.example.org [192.0.2.1])",

@@ -6,8 +6,8 @@ enum PythonPeer {
         var description: String
     }
 
-    /// Whether python3 with dkimpy and PyNaCl is here; the tests that need it skip visibly otherwise.
-    static let dkimpyAvailable: Bool = (try? run(["-c", "import dkim, nacl"])) != nil
+    /// Whether python3 with dkimpy, PyNaCl and authres is here; the tests that need it skip visibly otherwise.
+    static let dkimpyAvailable: Bool = (try? run(["-c", "import dkim, nacl, authres"])) != nil
 
     /// Runs `python3 arguments…`; throws with stderr when it exits non-zero.
     @discardableResult

@@ -62,6 +62,24 @@ struct DKIMKeyRecord: Sendable {
         }
     }
 
+    /// The key published at `selector._domainkey.domain`; a DNS failure is temperror, anything
+    /// else that leaves no usable key permerror (RFC 6376 §6.1.2).
+    static func fetch(selector: String, domain: String, dns: any AuthDNS) async -> Result<DKIMKeyRecord, KeyFailure> {
+        let name = selector + "._domainkey." + domain
+        let answer = await dns.txt(name)
+        if case .temporaryFailure = answer { return .failure(KeyFailure(result: .temperror, reason: "key lookup \(name) failed temporarily")) }
+        let records = answer.records(limit: DKIMKeyLimits.maxKeyRecords)
+        guard let first = records.first else { return .failure(KeyFailure(result: .permerror, reason: "no key at \(name)")) }
+        do { return .success(try DKIMKeyRecord(parsing: first)) } catch {
+            switch error { case .permerror(let why): return .failure(KeyFailure(result: .permerror, reason: why)) }
+        }
+    }
+
+    struct KeyFailure: Error {
+        var result: DKIMResult
+        var reason: String
+    }
+
     var keyType: String {
         switch key {
         case .rsa: return "rsa"

@@ -25,11 +25,29 @@ struct DKIMSignature: Sendable {
         case permerror(String)
     }
 
+    /// ARC-Message-Signature only: its i= instance (RFC 8617 §4.2.1).
+    var instance: Int?
+
     init(field: HeaderField) throws(Failure) {
+        try self.init(field: field, arcMessageSignature: false)
+    }
+
+    /// An ARC-Message-Signature: DKIM-Signature's syntax without v=, with i= the ARC instance
+    /// instead of an identity (RFC 8617 §4.1.2).
+    init(arcMessageSignature field: HeaderField) throws(Failure) {
+        try self.init(field: field, arcMessageSignature: true)
+    }
+
+    private init(field: HeaderField, arcMessageSignature: Bool) throws(Failure) {
         self.field = field
         let tags: TagList
         do { tags = try TagList(parsing: field.value) } catch { throw .permerror("signature tag list: \(error)") }
-        guard tags.compact("v") == "1" else { throw .permerror("v= is not 1") }
+        if arcMessageSignature {
+            instance = try Self.number(tags["i"], "i=")
+            guard let instance, (1...ARCLimits.maxInstances).contains(instance) else { throw .permerror("i= is no ARC instance") }
+        } else {
+            guard tags.compact("v") == "1" else { throw .permerror("v= is not 1") }
+        }
         guard let algorithmName = tags.lowercased("a") else { throw .permerror("no a= tag") }
         guard let algorithm = DKIMAlgorithm(rawValue: algorithmName) else { throw .permerror("algorithm \(algorithmName) not accepted") }
         self.algorithm = algorithm
@@ -52,7 +70,9 @@ struct DKIMSignature: Sendable {
         if let q = tags.lowercased("q"), !q.utf8.split(separator: UInt8(ascii: ":")).contains(where: { $0.elementsEqual("dns/txt".utf8) }) {
             throw .permerror("q= offers no dns/txt")
         }
-        if let i = tags.compact("i") {
+        if arcMessageSignature {
+            identity = "@" + domain.ascii
+        } else if let i = tags.compact("i") {
             // §3.5: the i= domain is d= or below it.
             guard let at = i.utf8.lastIndex(of: UInt8(ascii: "@")),
                   let idomain = MailDomain(Substring(i.utf8[i.utf8.index(after: at)...])),

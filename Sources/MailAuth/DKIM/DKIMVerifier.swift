@@ -62,14 +62,10 @@ public enum DKIMVerifier {
                 return verdict
             }
             if let expiration = signature.expiration, expiration < now { return done(.fail, "signature expired") }
-            let name = signature.selector + "._domainkey." + signature.domain
-            let answer = await dns.txt(name)
-            if case .temporaryFailure = answer { return done(.temperror, "key lookup \(name) failed temporarily") }
-            let records = answer.records(limit: DKIMKeyLimits.maxKeyRecords)
-            guard !records.isEmpty else { return done(.permerror, "no key at \(name)") }
             let key: DKIMKeyRecord
-            do { key = try DKIMKeyRecord(parsing: records[0]) } catch {
-                switch error { case .permerror(let why): return done(.permerror, why) }
+            switch await DKIMKeyRecord.fetch(selector: signature.selector, domain: signature.domain, dns: dns) {
+            case .success(let found): key = found
+            case .failure(let failure): return done(failure.result, failure.reason)
             }
             verdict.testing = key.testing
             guard key.keyType == signature.algorithm.keyType else { return done(.permerror, "key type does not match a=") }
