@@ -1,3 +1,4 @@
+import Foundation
 import MailAuth
 import Testing
 
@@ -144,5 +145,40 @@ struct DKIMVectorTests {
         #expect(result.canonicalLength == expected.utf8.count)
         // The simple canonical form of an already canonical text is itself (but "" becomes CRLF).
         if !expected.isEmpty { #expect(result.hash == wanted.hash) }
+    }
+
+    @Test("h= naming more than 256 fields is refused before any hashing")
+    func signedHeaderBound() async throws {
+        let names = Array(repeating: "from", count: 257).joined(separator: ":")
+        let message = "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s; h=\(names); bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=AAAA\r\nFrom: a@example.com\r\n\r\nbody\r\n"
+        let verdicts = try await DKIMVerifier.verify(message: Array(message.utf8), dns: TestZone(), now: Self.now)
+        #expect(verdicts.map(\.result) == [.permerror])
+        #expect(verdicts.first?.reason == "h= names more than 256 fields")
+    }
+
+    @Test("a header block past its bounds is refused, not read in part")
+    func headerBounds() {
+        let many = String(repeating: "X-Filler: a\r\n", count: HeaderBlock.maxFields + 1)
+        #expect(throws: MailAuthError.tooManyHeaderFields) { try HeaderBlock(parsing: Array(many.utf8)) }
+        let huge = "Subject: " + String(repeating: "a", count: HeaderBlock.maxBytes) + "\r\n"
+        #expect(throws: MailAuthError.headerTooLarge) { try HeaderBlock(parsing: Array(huge.utf8)) }
+    }
+
+    @Test("the signer refuses a message without From (RFC 6376 §5.4), and its own signatures verify")
+    func signerNeedsFrom() async throws {
+        let seed = Array(repeating: UInt8(7), count: 32)
+        let der: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20] + seed
+        let pem = "-----BEGIN PRIVATE KEY-----\n" + Data(der).base64EncodedString() + "\n-----END PRIVATE KEY-----\n"
+        let key = try DKIMPrivateKey(pem: pem)
+        let signer = DKIMSigner(domain: "example.org", selector: "ed", key: key, headerCanonicalization: .relaxed,
+                                bodyCanonicalization: .relaxed, signedHeaders: ["Subject"])
+        #expect(throws: MailAuthError.malformedHeaderField) {
+            try signer.sign(message: Array("Subject: no author\r\n\r\nbody\r\n".utf8), timestamp: 0)
+        }
+        let message = Array("From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n".utf8)
+        let signed = try signer.sign(message: message, timestamp: 0).raw + message
+        var zone = TestZone()
+        zone.addTXT("ed._domainkey.example.org", key.keyRecord)
+        #expect(try await DKIMVerifier.verify(message: signed, dns: zone, now: Self.now).map(\.result) == [.pass])
     }
 }

@@ -165,6 +165,10 @@ struct SPFMechanismTests {
         #expect(await check("missing.example") == .none)
         #expect(await check("slow.example") == .temperror)
         #expect(await check("localhost") == .none)
+        // A domain literal names no domain, even if a zone had a name spelled like it.
+        zone.addTXT("[192.0.2.10]", "v=spf1 +all")
+        let literal = SPFVerifier(dns: zone, receivingHost: "mx.backstop.test", defaultExplanation: nil)
+        #expect(await literal.checkHELO(client: Self.client, helo: "[192.0.2.10]", timestamp: 0).result == .none)
     }
 
     @Test("a macro expansion past the output bound is a permerror")

@@ -15,6 +15,8 @@ public enum DKIMKeyLimits {
     public static let maximumRSABits = 8_192
     /// At most this many signatures of one message are evaluated; later ones are ignored.
     public static let maxSignatures = 8
+    /// h= naming more fields than this is refused (real signatures name a few dozen at most).
+    public static let maxSignedHeaders = 256
     /// At most this many key records of one selector are looked at.
     public static let maxKeyRecords = 4
 }

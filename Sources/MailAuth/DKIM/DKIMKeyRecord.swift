@@ -1,8 +1,9 @@
-@preconcurrency import Crypto
+import Crypto
 import _CryptoExtras
 
 /// A DKIM key record (RFC 6376 §3.6.1) and the public key it holds.
 struct DKIMKeyRecord: Sendable {
+    /// `@unchecked Sendable`: Curve25519 public keys are immutable values swift-crypto does not mark Sendable.
     enum PublicKey: @unchecked Sendable {
         case rsa(_RSA.Signing.PublicKey, bits: Int)
         case ed25519(Curve25519.Signing.PublicKey)

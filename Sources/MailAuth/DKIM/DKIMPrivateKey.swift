@@ -1,8 +1,11 @@
-@preconcurrency import Crypto
+import Crypto
 import _CryptoExtras
 
 /// A signing key for DKIM and ARC: RSA (2048 bits or more; RFC 8301 asks signers for at
 /// least 1024, Backstop asks more of itself) or Ed25519 (RFC 8463), read from PEM.
+///
+/// `@unchecked Sendable`: swift-crypto does not mark Curve25519 keys Sendable, but they are
+/// immutable values (their bytes never change after creation), so sharing them is safe.
 public enum DKIMPrivateKey: @unchecked Sendable {
     case rsa(_RSA.Signing.PrivateKey)
     case ed25519(Curve25519.Signing.PrivateKey)

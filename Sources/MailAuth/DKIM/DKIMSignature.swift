@@ -65,6 +65,8 @@ struct DKIMSignature: Sendable {
         selector = ASCII.lowercasedString(s.utf8)
         guard let h = tags.compact("h") else { throw .permerror("no h= tag") }
         signedHeaders = h.utf8.split(separator: UInt8(ascii: ":")).map { ASCII.lowercasedString($0) }
+        // Each name costs a pass over the header block: a bound keeps that linear in practice.
+        guard signedHeaders.count <= DKIMKeyLimits.maxSignedHeaders else { throw .permerror("h= names more than \(DKIMKeyLimits.maxSignedHeaders) fields") }
         // §5.4: From MUST be signed; a signature that does not cover it says nothing about the author.
         guard signedHeaders.contains("from") else { throw .permerror("From is not signed") }
         if let q = tags.lowercased("q"), !q.utf8.split(separator: UInt8(ascii: ":")).contains(where: { $0.elementsEqual("dns/txt".utf8) }) {

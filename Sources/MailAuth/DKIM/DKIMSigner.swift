@@ -24,6 +24,8 @@ public struct DKIMSigner: Sendable {
 
     /// The DKIM-Signature field for a message with this header and body hash; prepend it.
     public func signatureField(header: HeaderBlock, bodyHash: [UInt8], timestamp: Int) throws(MailAuthError) -> HeaderField {
+        // RFC 6376 §5.4: a message without From cannot carry a valid signature.
+        guard header.fields.contains(where: { $0.hasName("From") }) else { throw .malformedHeaderField }
         let names = Self.namesToSign(signedHeaders, in: header)
         let tags = [
             ("v", "1"), ("a", key.algorithm.rawValue),

@@ -34,7 +34,9 @@ public struct SPFVerifier: Sendable {
         let domainText = AddressText.domainPart(of: sender)
         let identity = (local.isEmpty ? "postmaster" : String(local)) + "@" + domainText
         // §4.3: a domain that is no multi-label FQDN (or holds a bad label) has no SPF policy.
-        guard let domain = SPFDomainName.validated(String(domainText)), domain.utf8.contains(UInt8(ascii: ".")) else {
+        // A domain literal ("[192.0.2.1]") or a bare address is no domain either.
+        guard IPAddress(domainText) == nil, !domainText.utf8.contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }),
+              let domain = SPFDomainName.validated(String(domainText)), domain.utf8.contains(UInt8(ascii: ".")) else {
             return SPFVerdict(result: .none, identity: identity, domain: "", explanation: nil, reason: "no valid domain in identity")
         }
         let context = SPFMacroContext(
