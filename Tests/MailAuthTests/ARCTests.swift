@@ -154,4 +154,22 @@ struct ARCTests {
         #expect(try await ARCVerifier.validate(message: Array(renumbered.utf8), dns: zone, now: Self.now).result == .fail)
         #expect(try await ARCVerifier.validate(message: Array(Self.message.utf8), dns: zone, now: Self.now).result == .none)
     }
+
+    @Test("sealing with Authentication-Results puts this host's results and arc= into the ARC-Authentication-Results")
+    func resultsInAAR() async throws {
+        let first = try Self.hop("relay.example", ed25519: false)
+        let second = try Self.hop("backup.example", ed25519: false)
+        let zone = Self.zone([first, second])
+        let once = try await Self.sealed(Self.message, by: first, zone: zone)
+        let results = AuthenticationResults(
+            authservID: "mx.backup.example", clientIP: IPAddress("192.0.2.1"),
+            mailFromSPF: SPFVerdict(result: .pass, identity: "alice@example.org", domain: "example.org", explanation: nil, reason: ""),
+            heloSPF: nil, helo: nil, dkim: [], dmarc: nil, arc: nil)
+        let fields = try await second.sealer.seal(message: Array(once.utf8), results: results, dns: zone, now: Self.now)
+        let aar = String(decoding: fields[2].raw, as: UTF8.self)
+        #expect(aar.hasPrefix("ARC-Authentication-Results: i=2; mx.backup.example;\r\n\tspf=pass (client-ip 192.0.2.1) smtp.mailfrom=alice@example.org;"))
+        #expect(aar.contains("arc=pass (1 ARC set verified)"))
+        let twice = fields.map { String(decoding: $0.raw, as: UTF8.self) }.joined() + once
+        #expect(try Self.dkimpyVerdict(twice, hops: [first, second]).hasPrefix("pass"))
+    }
 }

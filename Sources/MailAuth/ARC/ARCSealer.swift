@@ -65,14 +65,29 @@ public struct ARCSealer: Sendable {
     }
 
     /// Validates the chain already present, then seals; for a message held in memory.
+    /// `results` are resinfo entries; they should include arc= (the other overload adds it).
     public func seal(message: [UInt8], results: [String], dns: any AuthDNS, now: Int) async throws(Failure) -> [HeaderField] {
-        let split = MessageSplit(message)
         let chain: ARCChainValidation
         do { chain = try await ARCVerifier.validate(message: message, dns: dns, now: now) } catch { throw .signing(error) }
+        return try seal(message: message, results: results, chain: chain, timestamp: now)
+    }
+
+    /// Seals with this host's Authentication-Results as the ARC-Authentication-Results, its
+    /// arc= set to the validation of the chain found (RFC 8617 §4.1.1 wants it there).
+    public func seal(message: [UInt8], results: AuthenticationResults, dns: any AuthDNS, now: Int) async throws(Failure) -> [HeaderField] {
+        let chain: ARCChainValidation
+        do { chain = try await ARCVerifier.validate(message: message, dns: dns, now: now) } catch { throw .signing(error) }
+        var results = results
+        results.arc = chain
+        return try seal(message: message, results: results.resultInfos, chain: chain, timestamp: now)
+    }
+
+    private func seal(message: [UInt8], results: [String], chain: ARCChainValidation, timestamp: Int) throws(Failure) -> [HeaderField] {
+        let split = MessageSplit(message)
         let header: HeaderBlock
         do { header = try HeaderBlock(parsing: message[..<split.headerEnd]) } catch { throw .signing(error) }
         var hasher = bodyHasher()
         hasher.update(message[split.bodyStart...])
-        return try seal(header: header, bodyHash: hasher.finalize().hash, chain: chain, results: results, timestamp: now)
+        return try seal(header: header, bodyHash: hasher.finalize().hash, chain: chain, results: results, timestamp: timestamp)
     }
 }

@@ -22,3 +22,11 @@ enum ASCII {
         return slice
     }
 }
+
+extension String {
+    /// Byte-wise, ASCII case-insensitive suffix test (never Unicode equivalence).
+    func hasSuffixBytes(_ suffix: String) -> Bool {
+        let own = Array(utf8), tail = Array(suffix.utf8)
+        return own.count >= tail.count && ASCII.equalsIgnoringCase(own.suffix(tail.count), tail)
+    }
+}

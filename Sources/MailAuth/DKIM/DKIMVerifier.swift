@@ -95,11 +95,3 @@ public enum DKIMVerifier {
         return await verification.finish(dns: dns, now: now)
     }
 }
-
-extension String {
-    /// Byte-wise, ASCII case-insensitive suffix test (never Unicode equivalence).
-    func hasSuffixBytes(_ suffix: String) -> Bool {
-        let own = Array(utf8), tail = Array(suffix.utf8)
-        return own.count >= tail.count && ASCII.equalsIgnoringCase(own.suffix(tail.count), tail)
-    }
-}

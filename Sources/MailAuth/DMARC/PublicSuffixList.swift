@@ -15,7 +15,7 @@ public struct PublicSuffixList: Sendable {
 
     /// Parses the list's text format: one rule a line, `//` comments, `*.` wildcards, `!` exceptions.
     public init(text: some Collection<UInt8>) throws(MailAuthError) {
-        guard text.count <= Self.maxFileBytes else { throw .badKey("public suffix list larger than \(Self.maxFileBytes) bytes") }
+        guard text.count <= Self.maxFileBytes else { throw .publicSuffixList("larger than \(Self.maxFileBytes) bytes") }
         for line in Array(text).split(separator: 0x0A) {
             // A rule is the first whitespace-free run of the line.
             let rule = line.prefix { !ASCII.isWhitespace($0) }
@@ -30,7 +30,7 @@ public struct PublicSuffixList: Sendable {
 
     /// Reads the list from a file (Debian's path unless given).
     public init(contentsOfFile path: String) throws(MailAuthError) {
-        guard let bytes = FileBytes.read(path, limit: Self.maxFileBytes) else { throw .badKey("cannot read public suffix list at \(path)") }
+        guard let bytes = FileBytes.read(path, limit: Self.maxFileBytes) else { throw .publicSuffixList("cannot read \(path)") }
         try self.init(text: bytes)
     }
 

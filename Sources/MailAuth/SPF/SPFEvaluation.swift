@@ -164,18 +164,3 @@ struct SPFEvaluation {
         return String(decoding: expanded.prefix(SPFLimits.maxExplanationLength), as: UTF8.self)
     }
 }
-
-extension SPFMechanism {
-    var name: String {
-        switch self {
-        case .all: return "all"
-        case .include: return "include"
-        case .a: return "a"
-        case .mx: return "mx"
-        case .ptr: return "ptr"
-        case .ip4: return "ip4"
-        case .ip6: return "ip6"
-        case .exists: return "exists"
-        }
-    }
-}
