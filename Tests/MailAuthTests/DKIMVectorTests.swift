@@ -181,4 +181,15 @@ struct DKIMVectorTests {
         zone.addTXT("ed._domainkey.example.org", key.keyRecord)
         #expect(try await DKIMVerifier.verify(message: signed, dns: zone, now: Self.now).map(\.result) == [.pass])
     }
+
+    @Test("tag values compare as bytes: a Kelvin sign is no K, a dotless i no i")
+    func lookalikeTagValues() async throws {
+        var zone = Self.rfc8463Zone
+        zone["brisbane._domainkey.football.example.com"].txt = [Array("v=D\u{212A}IM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8)]
+        let verdicts = try await DKIMVerifier.verify(message: Array(Self.rfc8463Message.utf8), dns: zone, now: Self.now)
+        #expect(verdicts.map(\.result) == [.permerror, .pass])
+        let dotless = Self.rfc8463Message.replacingOccurrences(of: "c=relaxed/relaxed;\r\n d=football.example.com; i=@football.example.com;\r\n q=dns/txt; s=brisbane;",
+                                                                with: "c=relaxed/relaxed;\r\n d=football.example.com; i=@football.example.com;\r\n q=dns/txt; s=br\u{131}sbane;")
+        #expect(try await DKIMVerifier.verify(message: Array(dotless.utf8), dns: Self.rfc8463Zone, now: Self.now).first?.result == .permerror)
+    }
 }

@@ -7,7 +7,14 @@ enum ASCII {
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
     static func lowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte + 0x20 : byte }
     static func lowercased<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> [UInt8] { bytes.map(lowercased) }
-    static func lowercasedString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String { String(decoding: lowercased(bytes), as: UTF8.self) }
+    /// Lowercased text with every non-ASCII byte as "?": identifiers compared as Swift strings
+    /// are then pure ASCII, where `==` is byte equality (no Kelvin sign equal to "K").
+    static func lowercasedString<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String { text(lowercased(bytes)) }
+
+    /// `bytes` as text, every non-ASCII byte as "?" (see `lowercasedString`).
+    static func text<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        String(decoding: bytes.map { $0 < 0x80 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+    }
 
     /// Case-insensitive equality of ASCII bytes.
     static func equalsIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {

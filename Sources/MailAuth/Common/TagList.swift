@@ -31,9 +31,10 @@ struct TagList: Sendable {
 
     subscript(name: String) -> [UInt8]? { tags.first { $0.name == name }?.value }
 
-    /// The value as text without any whitespace (FWS inside base64 and lists is allowed).
+    /// The value as text without any whitespace (FWS inside base64 and lists is allowed), and
+    /// non-ASCII bytes as "?" so that a value compared as a string is pure ASCII.
     func compact(_ name: String) -> String? {
-        self[name].map { String(decoding: $0.filter { !ASCII.isWhitespace($0) }, as: UTF8.self) }
+        self[name].map { ASCII.text($0.filter { !ASCII.isWhitespace($0) }) }
     }
 
     /// The value as text, trimmed, ASCII-lowercased.
