@@ -153,6 +153,11 @@ struct ARCTests {
         let renumbered = sealed.replacingOccurrences(of: "i=1;", with: "i=2;")
         #expect(try await ARCVerifier.validate(message: Array(renumbered.utf8), dns: zone, now: Self.now).result == .fail)
         #expect(try await ARCVerifier.validate(message: Array(Self.message.utf8), dns: zone, now: Self.now).result == .none)
+        let signsSeal = sealed.replacingOccurrences(of: "h=from:", with: "h=arc-seal:from:")
+        #expect(signsSeal != sealed)
+        let verdict = try await ARCVerifier.validate(message: Array(signsSeal.utf8), dns: zone, now: Self.now)
+        #expect(verdict.result == .fail)
+        #expect(verdict.reason == "ARC-Message-Signature i=1 signs ARC-Seal")
     }
 
     @Test("sealing with Authentication-Results puts this host's results and arc= into the ARC-Authentication-Results")

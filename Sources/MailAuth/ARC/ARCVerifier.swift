@@ -54,6 +54,10 @@ public enum ARCVerifier {
             switch messageSignature {
             case .failure(.permerror(let why))?: return fail("ARC-Message-Signature i=\(highest): \(why)")
             case .success(let signature)?:
+                // §4.1.2: an AMS must not cover ARC-Seal fields (the seals sign the AMS, not the reverse).
+                guard !signature.signedHeaders.contains(where: { $0.utf8.elementsEqual("arc-seal".utf8) }) else {
+                    return fail("ARC-Message-Signature i=\(highest) signs ARC-Seal")
+                }
                 var hasher = body!
                 let verdict = await DKIMVerifier.Verification.verify(signature, body: hasher.finalize(), fields: header.fields, dns: dns, now: now)
                 guard verdict.result == .pass else { return fail("ARC-Message-Signature i=\(highest): \(verdict.reason)") }
