@@ -1,6 +1,7 @@
 /// Verifies every DKIM signature of a message as it streams past (RFC 6376 §6): the header
-/// block is read first, then body chunks go through one canonicalizing hasher per signature,
-/// so the body is never held. Key lookups happen at the end, through `AuthDNS`.
+/// block is read first, then body chunks go through one canonicalizing hasher per distinct
+/// (canonicalization, l=) pair, so the body is never held and signatures that agree share
+/// one pass. Key lookups happen at the end, through `AuthDNS`.
 ///
 ///     var verification = try DKIMVerifier.Verification(headerBlock: header)
 ///     for chunk in storedBody { verification.update(chunk) }
@@ -8,45 +9,51 @@
 public enum DKIMVerifier {
     public struct Verification: Sendable {
         let header: HeaderBlock
-        private var candidates: [Candidate] = []
+        private var signatures: [Result<DKIMSignature, DKIMSignature.Failure>] = []
+        private var hashers: [BodyForm: DKIMBodyHasher] = [:]
 
-        struct Candidate: Sendable {
-            var signature: Result<DKIMSignature, DKIMSignature.Failure>
-            var body: DKIMBodyHasher?
+        /// What makes two body hashes the same computation.
+        struct BodyForm: Hashable, Sendable {
+            var canonicalization: DKIMCanonicalization
+            var limit: Int?
         }
 
         /// Reads the header block (the bytes before the empty line) and the signatures in it.
         public init(headerBlock: some Collection<UInt8>) throws(MailAuthError) {
             header = try HeaderBlock(parsing: headerBlock)
             for field in header.fields where field.hasName("DKIM-Signature") {
-                guard candidates.count < DKIMKeyLimits.maxSignatures else { break }
+                guard signatures.count < DKIMKeyLimits.maxSignatures else { break }
                 do {
                     let signature = try DKIMSignature(field: field)
-                    candidates.append(Candidate(signature: .success(signature),
-                                                body: DKIMBodyHasher(canonicalization: signature.bodyCanonicalization, limit: signature.bodyLength)))
+                    signatures.append(.success(signature))
+                    let form = BodyForm(canonicalization: signature.bodyCanonicalization, limit: signature.bodyLength)
+                    if hashers[form] == nil { hashers[form] = DKIMBodyHasher(canonicalization: form.canonicalization, limit: form.limit) }
                 } catch {
-                    candidates.append(Candidate(signature: .failure(error), body: nil))
+                    signatures.append(.failure(error))
                 }
             }
         }
 
         /// Feeds the next body bytes, exactly as stored (CRLF line ends).
         public mutating func update(_ chunk: some Collection<UInt8>) {
-            for index in candidates.indices where candidates[index].body != nil {
-                candidates[index].body!.update(chunk)
-            }
+            for form in hashers.keys { hashers[form]!.update(chunk) }
         }
 
         /// One verdict per DKIM-Signature field, in header order; none when there are none.
         public func finish(dns: any AuthDNS, now: Int) async -> [DKIMVerdict] {
+            var bodies: [BodyForm: (hash: [UInt8], canonicalLength: Int)] = [:]
+            for (form, hasher) in hashers {
+                var hasher = hasher
+                bodies[form] = hasher.finalize()
+            }
             var verdicts: [DKIMVerdict] = []
-            for candidate in candidates {
-                switch candidate.signature {
+            for signature in signatures {
+                switch signature {
                 case .failure(.permerror(let why)):
                     verdicts.append(DKIMVerdict(result: .permerror, domain: "", selector: "", identity: "", algorithm: "", shortSignature: "", testing: false, reason: why))
                 case .success(let signature):
-                    var body = candidate.body!
-                    verdicts.append(await Self.verify(signature, body: body.finalize(), fields: header.fields, dns: dns, now: now))
+                    let body = bodies[BodyForm(canonicalization: signature.bodyCanonicalization, limit: signature.bodyLength)]!
+                    verdicts.append(await Self.verify(signature, body: body, fields: header.fields, dns: dns, now: now))
                 }
             }
             return verdicts
