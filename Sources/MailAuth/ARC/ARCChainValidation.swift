@@ -8,7 +8,7 @@ public struct ARCChainValidation: Sendable, Equatable {
     public var result: ARCChainResult
     /// The highest instance found (0 without ARC sets).
     public var highestInstance: Int
-    /// The d= of the oldest passing AMS, for reports (RFC 8617 §4.4.3's "oldest-pass").
+    /// Why, in a few words, for logs and the arc= comment in Authentication-Results.
     public var reason: String
 
     public init(result: ARCChainResult, highestInstance: Int, reason: String) {

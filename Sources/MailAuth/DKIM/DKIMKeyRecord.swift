@@ -69,7 +69,7 @@ struct DKIMKeyRecord: Sendable {
         let name = selector + "._domainkey." + domain
         let answer = await dns.txt(name)
         if case .temporaryFailure = answer { return .failure(KeyFailure(result: .temperror, reason: "key lookup \(name) failed temporarily")) }
-        let records = answer.records(limit: DKIMKeyLimits.maxKeyRecords)
+        let records = answer.records(limit: DKIMKeyLimits.maxKeyRecords).filter { $0.count <= AuthDNSLimits.maxTXTLength }
         guard let first = records.first else { return .failure(KeyFailure(result: .permerror, reason: "no key at \(name)")) }
         do { return .success(try DKIMKeyRecord(parsing: first)) } catch {
             switch error { case .permerror(let why): return .failure(KeyFailure(result: .permerror, reason: why)) }
