@@ -24,10 +24,18 @@ public struct DKIMBodyHasher: @unchecked Sendable {
     public init(canonicalization: DKIMCanonicalization, limit: Int?) {
         self.canonicalization = canonicalization
         self.limit = limit
+        buffer.reserveCapacity(Self.bufferSize)
     }
 
     public mutating func update(_ chunk: some Sequence<UInt8>) {
-        for byte in chunk { consume(byte) }
+        // Contiguous chunks (arrays, slices of the stored message) are walked through a buffer
+        // pointer: the generic iterator costs several times more per byte.
+        let walked: Void? = chunk.withContiguousStorageIfAvailable { buffer in
+            for byte in buffer { consume(byte) }
+        }
+        if walked == nil {
+            for byte in chunk { consume(byte) }
+        }
     }
 
     /// The body hash (bh=) and the canonical body's full length.
@@ -84,7 +92,6 @@ public struct DKIMBodyHasher: @unchecked Sendable {
     }
 
     private mutating func emit(_ byte: UInt8) {
-        if buffer.capacity < Self.bufferSize { buffer.reserveCapacity(Self.bufferSize) }
         buffer.append(byte)
         if buffer.count >= Self.bufferSize { flush() }
     }
