@@ -130,7 +130,10 @@ extension DeliveryScheduler {
         var dispositions: [RecipientOutcome] = []
         var reportEntries: [DSNBuilder.Entry] = []
         for entry in result.outcomes {
-            guard let recipient = job.recipients.first(where: { $0.address == entry.address }) else { continue }
+            // Byte for byte, as the spool matches recipients: String == would treat canonically
+            // equivalent addresses as one.
+            guard let recipient = job.recipients.first(where: { $0.address.utf8.elementsEqual(entry.address.utf8) })
+            else { continue }
             let disposition = settle(entry.disposition, job: job, attempts: attempts, counts: counts, now: now)
             switch disposition {
             case .failed(let diagnosis), .expired(let diagnosis):
