@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailAuth", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Listener", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailAuth", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
