@@ -106,8 +106,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailNames", "Spool", "SpoolContract",
-                "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailAuth", "MailCore", "MailNames", "Spool",
+                "SpoolContract", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,15 +1,19 @@
 import CResolv
 
-/// The record types mail routing asks for (RFC 5321 §5.1).
+/// The record types mail routing (RFC 5321 §5.1) and mail authentication ask for.
 public enum DNSRecordType: UInt16, Hashable, Sendable, CustomStringConvertible {
     case a = 1
+    case ptr = 12
     case mx = 15
+    case txt = 16
     case aaaa = 28
 
     public var description: String {
         switch self {
         case .a: return "A"
+        case .ptr: return "PTR"
         case .mx: return "MX"
+        case .txt: return "TXT"
         case .aaaa: return "AAAA"
         }
     }

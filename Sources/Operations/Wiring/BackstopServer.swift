@@ -1,5 +1,6 @@
 import BackstopConfig
 import BackstopDefaults
+import Forwarder
 import Foundation
 import Listener
 import SMTPProtocol
@@ -20,6 +21,8 @@ public final class BackstopServer: Sendable {
     public let spool: Spool
     public let listener: SMTPListener
     private let forwarding: ForwardingService?
+    /// Runs the listener's SPF, DKIM and DMARC lookups, apart from the forwarder's.
+    private let authenticationDNS: DNSLookupPool
     /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
     private let operations: [any Service]
     private let group: MultiThreadedEventLoopGroup
@@ -47,6 +50,17 @@ public final class BackstopServer: Sendable {
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
+        let authenticationDNS = DNSLookupPool()
+        let authenticator: MessageAuthenticator?
+        do {
+            authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile,
+                                                                    dns: SystemResolver(pool: authenticationDNS))
+        } catch {
+            authenticationDNS.shutdown()
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw error
+        }
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
@@ -64,13 +78,15 @@ public final class BackstopServer: Sendable {
             logger: logger,
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
-            recipientVerifier: forwarding?.recipientVerifier)
+            recipientVerifier: forwarding?.recipientVerifier,
+            authenticator: authenticator)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
         do {
             try await listener.bind()
         } catch {
+            authenticationDNS.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
@@ -81,6 +97,7 @@ public final class BackstopServer: Sendable {
                 forwarding: forwarding, hangups: hangups, group: group, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
+            authenticationDNS.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -89,6 +106,7 @@ public final class BackstopServer: Sendable {
         self.spool = spool
         self.listener = listener
         self.forwarding = forwarding
+        self.authenticationDNS = authenticationDNS
         self.group = group
         self.logger = logger
         self.lock = lock
@@ -103,6 +121,7 @@ public final class BackstopServer: Sendable {
             logger: logger))
         try await services.run()
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
+        authenticationDNS.shutdown()
         try await group.shutdownGracefully()
         try spool.close()
         lock.release()
