@@ -91,6 +91,11 @@ struct MessageAuthenticatorTests {
         #expect(forged.verdict.replyCodes == "550 5.7.1")
         let subdomain = try await Self.run(zone, message: AuthFixtures.message(from: "ceo@mail.example.net"))
         #expect(subdomain.verdict.replyCodes == "550 5.7.1")
+        // An SPF pass for the forger's own envelope domain proves nothing about ours.
+        let forgerPasses = try await Self.run(AuthZone(txt: ["sender.test": ["v=spf1 ip4:192.0.2.1 -all"]]),
+                                              message: AuthFixtures.message(from: "ceo@example.net"))
+        #expect(forgerPasses.results.mailFromSPF?.result == .pass)
+        #expect(forgerPasses.verdict.replyCodes == "550 5.7.1")
         // A look-alike that only ends with the same letters is not ours.
         let other = try await Self.run(zone, message: AuthFixtures.message(from: "ceo@badexample.net"))
         #expect(other.verdict == .accept)

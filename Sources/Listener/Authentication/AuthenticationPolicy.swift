@@ -27,9 +27,10 @@ public struct AuthenticationPolicy: Sendable {
         self.sealer = sealer
     }
 
-    /// Whether `domain` (A-label, lowercased) is a relay domain or below one; compared as bytes.
+    /// Whether `domain` (A-label) is a relay domain or below one; ASCII case folded, compared as bytes.
     func isOwn(_ domain: String) -> Bool {
-        let bytes = Array(domain.utf8)
+        var bytes = domain.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        if bytes.last == UInt8(ascii: ".") { bytes.removeLast() }
         return ownDomains.contains { own in
             let suffix = Array(own.utf8)
             if bytes == suffix { return true }

@@ -105,10 +105,11 @@ public struct MessageAuthenticator: Sendable {
             return .refuse(SMTPReply(550, .init(5, 7, 1), "Message refused: \(dmarc.fromDomain) publishes a DMARC reject policy "
                                      + "and this message has no aligned SPF or DKIM pass"))
         }
-        // Mail From one of our own domains must prove it: a forged own-domain sender is refused.
+        // Mail From one of our own domains must prove it with a pass for one of them (not for the
+        // envelope domain a forger chose): a forged own-domain sender is refused.
         if let author, policy.isOwn(author), policy.checkSPF || policy.checkDKIM {
-            let spfPassed = spf?.result == .pass
-            let dkimPassed = dkim.contains { $0.result == .pass }
+            let spfPassed = spf.map { $0.result == .pass && policy.isOwn($0.domain) } ?? false
+            let dkimPassed = dkim.contains { $0.result == .pass && policy.isOwn($0.domain) }
             guard !spfPassed, !dkimPassed else { return .accept }
             if dnsFailed { return .refuse(Self.retry) }
             return .refuse(SMTPReply(550, .init(5, 7, 1), "Message refused: From \(author) is one of this relay's own domains, "
