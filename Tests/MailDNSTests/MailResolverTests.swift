@@ -1,0 +1,82 @@
+import BackstopSync
+import Foundation
+import MailDNS
+import Testing
+
+/// The cache in front of libresolv, on a clock the test moves: answers live for their TTL
+/// (at most the cap), "no such name" for the negative TTL, failures not at all.
+@Suite("MailResolver's cache")
+struct MailResolverTests {
+    final class TestClock: Sendable {
+        private let instant = Locked(ContinuousClock.now)
+        var now: ContinuousClock.Instant { instant.withLock { $0 } }
+        func advance(_ duration: Duration) { instant.withLock { $0 += duration } }
+    }
+
+    private func cached(_ upstream: any DNSQuerier, clock: TestClock, entries: Int = 100) -> MailResolver {
+        MailResolver(upstream: upstream,
+                     configuration: .init(cacheEntries: entries, maxTTL: .seconds(3600), negativeTTL: .seconds(60)),
+                     now: { clock.now })
+    }
+
+    @Test("an answer is served from the cache until its TTL runs out, then asked again")
+    func ttl() async throws {
+        let server = try TestDNSServer(SystemResolverTests.zone)
+        defer { server.stop() }
+        let (dns, pool) = resolver([server.nameServer])
+        defer { pool.shutdown() }
+        let clock = TestClock()
+        let cache = cached(dns, clock: clock)
+
+        let first = await cache.query("mx.example.test", type: .a)
+        clock.advance(.seconds(119))
+        #expect(await cache.query("mx.example.test", type: .a) == first, "the very message, ID and all")
+        #expect(server.queries.count == 1, "within the TTL of 120 s no second query")
+        clock.advance(.seconds(1))
+        guard case .message(let fresh) = await cache.query("mx.example.test", type: .a) else {
+            Issue.record("expected records")
+            return
+        }
+        #expect(try DNSAnswer(parsing: fresh).addresses.map(\.description) == ["192.0.2.25"])
+        #expect(server.queries.count == 2, "at the TTL the server is asked again")
+    }
+
+    @Test("NXDOMAIN is kept for the negative TTL only; a failure is not kept")
+    func negativeAndFailures() async throws {
+        let server = try TestDNSServer(SystemResolverTests.zone)
+        defer { server.stop() }
+        let (dns, pool) = resolver([server.nameServer])
+        defer { pool.shutdown() }
+        let clock = TestClock()
+        let cache = cached(dns, clock: clock)
+        #expect(await cache.query("nowhere.example.test", type: .a) == .noSuchDomain)
+        clock.advance(.seconds(59))
+        #expect(await cache.query("nowhere.example.test", type: .a) == .noSuchDomain)
+        #expect(server.queries.count == 1)
+        clock.advance(.seconds(1))
+        _ = await cache.query("nowhere.example.test", type: .a)
+        #expect(server.queries.count == 2)
+
+        let silent = try TestDNSServer([], silent: true)
+        defer { silent.stop() }
+        let (dead, deadPool) = resolver([silent.nameServer], timeout: .seconds(1), attempts: 1)
+        defer { deadPool.shutdown() }
+        let failing = cached(dead, clock: clock)
+        if case .failed = await failing.query("mx.example.test", type: .a) {} else { Issue.record("expected a failure") }
+        #expect(failing.cachedCount == 0, "a failure is asked again next time")
+    }
+
+    @Test("the cache never holds more than its bound")
+    func bounded() async {
+        struct Numbered: DNSQuerier {
+            func query(_ name: String, type: DNSRecordType) async -> DNSResponse { .noRecords }
+        }
+        let clock = TestClock()
+        let cache = cached(Numbered(), clock: clock, entries: 3)
+        for index in 0..<10 {
+            clock.advance(.seconds(1))
+            _ = await cache.query("n\(index).example.test", type: .a)
+        }
+        #expect(cache.cachedCount == 3)
+    }
+}
