@@ -55,6 +55,7 @@ public final class BackstopServer: Sendable {
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
+        let refusals = RefusalLog(now: { ContinuousClock.now })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
@@ -72,7 +73,8 @@ public final class BackstopServer: Sendable {
             logger: logger,
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
-            recipientVerifier: forwarding?.recipientVerifier)
+            recipientVerifier: forwarding?.recipientVerifier,
+            clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals))
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
