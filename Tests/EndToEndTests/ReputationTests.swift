@@ -27,11 +27,14 @@ struct ReputationTests {
         ("3.0.0.127.bl.example.test", "A", "127.0.0.9"),
     ]
 
-    static func withListedBackstop(_ keys: [String] = [], _ body: (BackstopInstance, TestDNS) async throws -> Void) async throws {
+    static func withListedBackstop(_ keys: [String] = [], adminPort: Int? = nil,
+                                   _ body: (BackstopInstance, TestDNS) async throws -> Void) async throws {
         try await withTestDirectory { directory in
             let dns = try await TestDNS.start(in: directory, records: zone)
+            var options = BackstopOptions(sections: [dns.section, lists(keys)])
+            if let adminPort { options.addAdmin(port: adminPort) }
             do {
-                try await withBackstop(BackstopOptions(sections: [dns.section, lists(keys)]), in: directory) { server in
+                try await withBackstop(options, in: directory) { server in
                     try await body(server, dns)
                 }
             } catch {
@@ -54,9 +57,10 @@ struct ReputationTests {
         return (mail, end)
     }
 
-    @Test("a listed client is refused at MAIL with 554 5.7.1 naming the list, and nothing is stored")
+    @Test("a listed client is refused at MAIL with 554 5.7.1 naming the list, nothing is stored, /metrics counts it")
     func listedClientRefused() async throws {
-        try await Self.withListedBackstop { server, dns in
+        let adminPort = try freeLoopbackPort()
+        try await Self.withListedBackstop(adminPort: adminPort) { server, dns in
             let connection = try await LimitTests.session(server, from: "127.0.0.2")
             #expect(try await connection.command("EHLO listed.test").code == 250)
             let refusal = try await connection.command("MAIL FROM:<a@sender.test>")
@@ -71,6 +75,12 @@ struct ReputationTests {
             let clean = try await Self.send(server, from: "127.0.0.3")
             #expect(clean.end?.code == 250, "\(String(describing: clean.end))")
             #expect(try await LimitTests.spooledCount(server) == 1)
+
+            let metrics = try await adminGet(adminPort, "/metrics").body
+            #expect(metric(#"backstop_messages_rejected_total{reason="dnsbl"}"#, in: metrics) == 1, "\(metrics)")
+            #expect(metric(#"backstop_messages_rejected_total{reason="relay_denied"}"#, in: metrics) == 0,
+                    "a listing is not counted as a relay refusal")
+            #expect(metric(#"backstop_messages_rejected_total{reason="pregreet"}"#, in: metrics) == 0)
         }
     }
 
