@@ -241,6 +241,8 @@ public enum BackstopDefaults {
         public static let dnswlWeight = -1.0
         /// No greeting delay unless configured: it costs every client that long.
         public static let pregreet: Duration = .zero
+        /// How often the last hour's refusals are written beside the spool for `backstop status`.
+        public static let refusalFileInterval: Duration = .seconds(5)
     }
 
     /// Per-client rates (`[limits]`); 0 turns a limit off.

@@ -81,6 +81,17 @@ struct ReputationTests {
             #expect(metric(#"backstop_messages_rejected_total{reason="relay_denied"}"#, in: metrics) == 0,
                     "a listing is not counted as a relay refusal")
             #expect(metric(#"backstop_messages_rejected_total{reason="pregreet"}"#, in: metrics) == 0)
+
+            // The server copies its refusal counts beside the spool every few seconds.
+            let refusals = server.directory.appendingPathComponent("spool/refusals.json")
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline,
+                  !((try? String(contentsOf: refusals, encoding: .utf8))?.contains("dnsbl") ?? false) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let status = try await runToCompletion(try Tools.backstop(), ["status", "--config", "backstop.toml"],
+                                                   in: server.directory.path)
+            #expect(status.stdoutText.contains("Clients refused last hour: dnsbl 1\n"), "\(status.stdoutText)")
         }
     }
 

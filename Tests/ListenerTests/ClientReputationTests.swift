@@ -1,4 +1,5 @@
 import BackstopSync
+import Foundation
 import Listener
 import MailDNS
 import SMTPProtocol
@@ -141,18 +142,23 @@ struct ClientRatesTests {
         #expect(rates.admitMessage(from: "192.0.2.1") == nil)
     }
 
-    @Test("the refusal log counts the last hour by reason")
+    @Test("the refusal log counts the last hour by reason, on the wall clock's minutes")
     func refusalLog() {
-        let clock = TestClock()
-        let log = RefusalLog(now: { clock.now })
+        let clock = Locked(Date(timeIntervalSince1970: 1_800_000_000))
+        let log = RefusalLog(now: { clock.withLock { $0 } })
         log.record(.dnsbl)
-        clock.advance(.seconds(1800))
+        clock.withLock { $0 += 1800 }
         log.record(.dnsbl)
         log.record(.pregreet)
         #expect(log.lastHour[.dnsbl] == 2)
         #expect(log.lastHour[.harvest] == 0)
-        clock.advance(.seconds(1860))
+        clock.withLock { $0 += 1860 }
         #expect(log.lastHour[.dnsbl] == 1)
         #expect(log.lastHour[.pregreet] == 1)
+        #expect(log.recentMinutes.count == 1)
+        clock.withLock { $0 += 1800 }
+        #expect(RefusalLog.lastHour(of: [RefusalLog.Minute(index: 30_000_000 + 30, counts: [.dnsbl: 4])],
+                                    at: clock.withLock { $0 }) == [.dnsbl: 0, .pregreet: 0, .messageRate: 0,
+                                                                   .recipientRate: 0, .harvest: 0])
     }
 }

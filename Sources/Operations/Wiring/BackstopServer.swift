@@ -55,7 +55,7 @@ public final class BackstopServer: Sendable {
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
-        let refusals = RefusalLog(now: { ContinuousClock.now })
+        let refusals = RefusalLog(now: { Date() })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
