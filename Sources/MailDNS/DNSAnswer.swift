@@ -39,16 +39,17 @@ public struct DNSAnswer: Hashable, Sendable {
     /// The records that answer `name`: those owned by it or by the end of its CNAME chain,
     /// as a stub resolver reads an answer (RFC 1034 §3.6.2). The chain is followed for at
     /// most `maxChain` links, so a loop in it ends.
+    /// Names are compared as UTF-8 bytes, never as Swift strings (canonical equivalence).
     public func records(answering name: String) -> [DNSResourceRecord] {
-        var owner = Self.canonical(name)
-        var seen: Set<String> = [owner]
+        var owner = Array(Self.canonical(name).utf8)
+        var seen: Set<[UInt8]> = [owner]
         for _ in 0..<Self.maxChain {
-            guard let alias = resourceRecords.first(where: { $0.owner == owner && $0.data.isCNAME }),
+            guard let alias = resourceRecords.first(where: { $0.owner.utf8.elementsEqual(owner) && $0.data.isCNAME }),
                   case .cname(let target) = alias.data else { break }
-            owner = Self.canonical(target)
+            owner = Array(Self.canonical(target).utf8)
             guard seen.insert(owner).inserted else { return [] }
         }
-        return resourceRecords.filter { $0.owner == owner && !$0.data.isCNAME }
+        return resourceRecords.filter { $0.owner.utf8.elementsEqual(owner) && !$0.data.isCNAME }
     }
 
     /// CNAME links followed within one answer; glibc's resolver stops at about as many.

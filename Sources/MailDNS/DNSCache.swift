@@ -1,8 +1,10 @@
 /// Answers kept for as long as their TTL allows, bounded in count and in age. Pure: the
 /// caller gives the time, so tests move a clock instead of sleeping.
 struct DNSCache<Instant: Comparable & Sendable>: Sendable {
+    /// The name as UTF-8 bytes: two names that differ in bytes are two names to DNS, even
+    /// when Swift would call the strings equal.
     struct Key: Hashable, Sendable {
-        var name: String
+        var name: [UInt8]
         var type: DNSRecordType
     }
 

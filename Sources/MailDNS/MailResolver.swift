@@ -31,7 +31,7 @@ public final class MailResolver: DNSQuerier {
     }
 
     public func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
-        let key = DNSCache<ContinuousClock.Instant>.Key(name: DNSAnswer.canonical(name), type: type)
+        let key = DNSCache<ContinuousClock.Instant>.Key(name: Array(DNSAnswer.canonical(name).utf8), type: type)
         let asked = now()
         if let cached = cache.withLock({ $0.lookup(key, at: asked) }) { return cached }
         let response = await upstream.query(name, type: type)

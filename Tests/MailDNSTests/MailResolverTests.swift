@@ -80,3 +80,30 @@ struct MailResolverTests {
         #expect(cache.cachedCount == 3)
     }
 }
+
+@Suite("MailResolver's cache keys")
+struct MailResolverKeyTests {
+    /// Counts the queries that reach it; every name has no records.
+    final class Counting: DNSQuerier {
+        let asked = Locked<[String]>([])
+        func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
+            asked.withLock { $0.append(name) }
+            return .noRecords
+        }
+    }
+
+    @Test("names equal as Swift strings but not as bytes are cached apart; ASCII case and a trailing dot are not")
+    func bytesNotCharacters() async {
+        let upstream = Counting()
+        let cache = MailResolver(upstream: upstream,
+                                 configuration: .init(cacheEntries: 10, maxTTL: .seconds(60), negativeTTL: .seconds(60)),
+                                 now: { ContinuousClock.now })
+        // "é" precomposed and as "e" + combining acute: one Swift string, two DNS names.
+        _ = await cache.query("caf\u{E9}.example.test", type: .a)
+        _ = await cache.query("cafe\u{301}.example.test", type: .a)
+        #expect(upstream.asked.withLock { $0.count } == 2)
+        _ = await cache.query("MX.Example.Test.", type: .a)
+        _ = await cache.query("mx.example.test", type: .a)
+        #expect(upstream.asked.withLock { $0.count } == 3)
+    }
+}
