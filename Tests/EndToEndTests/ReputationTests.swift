@@ -27,10 +27,10 @@ struct ReputationTests {
         ("3.0.0.127.bl.example.test", "A", "127.0.0.9"),
     ]
 
-    static func withListedBackstop(_ keys: [String] = [], adminPort: Int? = nil,
+    static func withListedBackstop(_ keys: [String] = [], adminPort: Int? = nil, delays: [String: Double] = [:],
                                    _ body: (BackstopInstance, TestDNS) async throws -> Void) async throws {
         try await withTestDirectory { directory in
-            let dns = try await TestDNS.start(in: directory, records: zone)
+            let dns = try await TestDNS.start(in: directory, records: zone, delays: delays)
             var options = BackstopOptions(sections: [dns.section, lists(keys)])
             if let adminPort { options.addAdmin(port: adminPort) }
             do {
@@ -92,6 +92,18 @@ struct ReputationTests {
             let status = try await runToCompletion(try Tools.backstop(), ["status", "--config", "backstop.toml"],
                                                    in: server.directory.path)
             #expect(status.stdoutText.contains("Clients refused last hour: dnsbl 1\n"), "\(status.stdoutText)")
+        }
+    }
+
+    @Test("commands wait for a slow list's answer: a listed client that pipelines EHLO and MAIL at once is still refused")
+    func commandsWaitForTheLists() async throws {
+        try await Self.withListedBackstop(delays: ["2.0.0.127.bl.example.test": 0.5]) { server, _ in
+            let connection = try await LimitTests.session(server, from: "127.0.0.2")
+            try await connection.send("EHLO listed.test\r\nMAIL FROM:<a@sender.test>\r\n")
+            #expect(try await connection.readReply().code == 250)
+            let refusal = try await connection.readReply()
+            #expect(refusal.isExactly(554, "5.7.1"), "\(refusal)")
+            #expect(try await LimitTests.spooledCount(server) == 0)
         }
     }
 

@@ -4,7 +4,8 @@ TCP port, so that no test touches the real DNS. Standard library only.
 
     dns_server.py ZONE.json [--host 127.0.0.1] [--silent] [--log QUERIES.log]
 
-ZONE.json: {"records": [{"name": "mx.example.test", "type": "A", "ttl": 300, "data": "192.0.2.1"}, ...]}
+ZONE.json: {"records": [{"name": "mx.example.test", "type": "A", "ttl": 300, "data": "192.0.2.1"}, ...],
+            "delays": {"slow.example.test": 0.5}}   (seconds before answering a name; optional)
 data by type: A/AAAA an address, MX [preference, "exchange"], TXT ["string", ...] (each one
 character-string; "\\u00ff" escapes stand for octets), PTR/CNAME a name.
 
@@ -21,6 +22,7 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 
 TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28}
 NAMES = {number: name for name, number in TYPES.items()}
@@ -123,8 +125,8 @@ class Zone:
 
 
 class Server:
-    def __init__(self, zone, silent, log):
-        self.zone, self.silent, self.log = zone, silent, log
+    def __init__(self, zone, silent, log, delays):
+        self.zone, self.silent, self.log, self.delays = zone, silent, log, delays
         self.lock = threading.Lock()
 
     def note(self, query, proto):
@@ -141,6 +143,9 @@ class Server:
         self.note(query, proto)
         if self.silent:
             return None
+        delay = self.delays.get(query[2])
+        if delay:
+            time.sleep(delay)
         return self.zone.response(query, limit)
 
 
@@ -162,8 +167,10 @@ def main():
         else:
             sys.exit("unknown argument " + flag)
     with open(zone_path) as handle:
-        zone = Zone(json.load(handle)["records"])
-    server = Server(zone, silent, open(log_path, "a") if log_path else None)
+        table = json.load(handle)
+    zone = Zone(table["records"])
+    delays = {name.strip(".").lower(): float(seconds) for name, seconds in table.get("delays", {}).items()}
+    server = Server(zone, silent, open(log_path, "a") if log_path else None, delays)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
     class UDPHandler(socketserver.BaseRequestHandler):

@@ -8,10 +8,14 @@ struct TestDNS {
     let port: Int
     let directory: URL
 
-    static func start(in directory: URL, records: [(name: String, type: String, data: String)]) async throws -> TestDNS {
+    /// `delays`: seconds the server waits before answering a name, for a slow list.
+    static func start(in directory: URL, records: [(name: String, type: String, data: String)],
+                      delays: [String: Double] = [:]) async throws -> TestDNS {
         let python = try Tools.require("python3")
         let zone = records.map { #"{"name": "\#($0.name)", "type": "\#($0.type)", "ttl": 300, "data": "\#($0.data)"}"# }
-        let zoneFile = try directory.write(#"{"records": [\#(zone.joined(separator: ", "))]}"#, to: "zone.json")
+        let delayed = delays.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
+        let zoneFile = try directory.write(#"{"records": [\#(zone.joined(separator: ", "))], "delays": {\#(delayed)}}"#,
+                                           to: "zone.json")
         let log = directory.appendingPathComponent("dns-queries.log").path
         let process = try ChildProcess(python, [Tools.peersDirectory.appendingPathComponent("dns_server.py").path,
                                                 zoneFile.path, "--log", log])
