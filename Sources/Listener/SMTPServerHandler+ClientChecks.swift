@@ -53,7 +53,7 @@ extension SMTPServerHandler {
         let delay = environment.clientChecks?.pregreet ?? .zero
         let refusal = ClientRefusal(
             reply: SMTPReply(554, .init(5, 5, 1), "Protocol error: [\(clientAddress)] talked before the greeting"),
-            reason: .pregreet, rule: "[reputation] pregreet = \(delay)")
+            reason: .pregreet, rule: "[reputation] pregreet = \(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)ms")
         record(refusal)
         sendingClientRefusal = true
         send(refusal.reply, context: context)

@@ -132,7 +132,7 @@ struct ReputationTests {
             #expect(ContinuousClock.now - started >= .milliseconds(900), "the greeting waits for pregreet")
             #expect(try await polite.command("EHLO polite.test").code == 250)
             #expect(try await polite.command("MAIL FROM:<a@sender.test>").code == 250)
-            #expect(server.log.contains("reason=pregreet"))
+            #expect(server.log.contains("reason=pregreet rule=[reputation] pregreet = 1000ms"), "\(server.log)")
         }
     }
 
