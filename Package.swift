@@ -96,6 +96,17 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict),
+        // Mail authentication as a pure library: SPF (RFC 7208), DKIM (RFC 6376, RFC 8463),
+        // DMARC (RFC 7489), Authentication-Results (RFC 8601), ARC (RFC 8617). DNS through its
+        // own small protocol; RSA and Ed25519 from swift-crypto.
+        .target(
+            name: "MailAuth",
+            dependencies: [
+                "MailNames",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         // Service wiring: config to services, logging, signals.
         .target(
             name: "Operations",
@@ -167,6 +178,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MailAuthTests",
+            dependencies: [
+                "MailAuth", "MailNames",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            exclude: ["Peers"],
             swiftSettings: strict),
         // Runs the real `backstop` binary against real peers (Python smtplib, swaks, openssl).
         .testTarget(

@@ -22,5 +22,17 @@ public struct Diagnosis: Hashable, Sendable, CustomStringConvertible {
     public var storedText: String {
         reply?.description ?? summary
     }
+
+    /// Reads back `storedText`. Text that is a reply becomes one (its enhanced status, or the
+    /// class's generic one), so the DSN written at expiry still quotes the primary's reply and
+    /// status; anything else is a summary with `4.0.0`.
+    public init(storedText: String, remoteHost: String?) {
+        if let reply = SMTPReply(oneLine: storedText) {
+            self.init(status: reply.status ?? EnhancedStatusCode(reply.code / 100, 0, 0), reply: reply,
+                      remoteHost: remoteHost, summary: reply.description)
+        } else {
+            self.init(status: EnhancedStatusCode(4, 0, 0), reply: nil, remoteHost: remoteHost, summary: storedText)
+        }
+    }
 }
 

@@ -37,16 +37,25 @@ extension Spool: DeliveryLedger {
                 if let receivedBefore {
                     arguments += ["before": receivedBefore.unixMilliseconds]
                 }
-                // The message rows whole: each claimed message needs them, and its recipients in scope.
-                let claimable = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT \(StoredEnvelope.messageColumns) FROM message m
-                    WHERE m.kind = :kind AND m.state = 'active'
-                      AND (m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)
-                      \(messageDue)
-                      AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
-                                  AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
-                    ORDER BY m.id LIMIT :limit
-                    """), arguments: arguments + scoped.arguments)
+                // The message rows whole: each claimed message needs them, and its recipients in
+                // scope. Free messages and those whose lease expired (a worker that died) are
+                // read through their own indexes (`v8ClaimIndexes`) and merged, oldest first.
+                // INDEXED BY: a plan that cannot use the index fails loudly instead of scanning.
+                func candidates(_ index: String, _ lease: String) throws -> [Row] {
+                    try Row.fetchAll(db.cachedStatement(sql: """
+                        SELECT \(StoredEnvelope.messageColumns) FROM message m INDEXED BY \(index)
+                        WHERE m.kind = :kind AND m.state = 'active' AND \(lease)
+                          \(messageDue)
+                          AND EXISTS (SELECT 1 FROM recipient r WHERE r.message_id = m.id
+                                      AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
+                        ORDER BY m.id LIMIT :limit
+                        """), arguments: arguments + scoped.arguments)
+                }
+                let free = try candidates("message_unleased", "m.lease_owner IS NULL")
+                let lapsed = try candidates(
+                    "message_lease_expiry", "m.lease_owner IS NOT NULL AND coalesce(m.lease_expires_at, 0) <= :now")
+                let claimable = lapsed.isEmpty ? free
+                    : Array((free + lapsed).sorted { ($0[0] as Int64) < ($1[0] as Int64) }.prefix(limit))
                 guard !claimable.isEmpty else { return [] }
                 // One statement each for the whole claim, not one per message; the row IDs are
                 // integers the query above returned.
@@ -72,6 +81,27 @@ extension Spool: DeliveryLedger {
     /// Up to `maxLength` bytes of the stored message from `offset`; fewer only at the end, empty
     /// past it. Throws when the message has left the spool (an operator removed it meanwhile).
     public func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8] {
+        guard let read = try await read(queueID, offset: offset, maxLength: maxLength, leaseOwner: nil) else {
+            throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
+        }
+        return read.content
+    }
+
+    /// The opening of a claimed message that is still to be sent: spooled, not held, and the
+    /// lease still `leaseOwner`'s. The forwarder claims a batch at once; asking this before each
+    /// job lets an operator's hold or delete stop a message that is claimed but not yet
+    /// started, and the check costs no read of its own.
+    public func deliverableContent(of queueID: QueueID, leaseOwner: String, maxLength: Int) async throws -> [UInt8]? {
+        guard let read = try await read(queueID, offset: 0, maxLength: maxLength, leaseOwner: leaseOwner),
+              read.deliverable
+        else { return nil }
+        return read.content
+    }
+
+    /// Reads a slice of the message and, with `leaseOwner`, whether it may still be sent; nil
+    /// when the message is gone.
+    private func read(_ queueID: QueueID, offset: Int, maxLength: Int,
+                      leaseOwner: String?) async throws -> (content: [UInt8], deliverable: Bool)? {
         guard offset >= 0, maxLength >= 0 else {
             throw SpoolError.other("cannot read message \(queueID) at offset \(offset), length \(maxLength): both must be ≥ 0")
         }
@@ -86,16 +116,15 @@ extension Spool: DeliveryLedger {
             try await pool.unsafeRead { db in
                 // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
                 let slices = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT c.seq, substr(c.data, CASE WHEN c.seq = :first THEN :start ELSE 1 END, :length)
+                    SELECT c.seq, substr(c.data, CASE WHEN c.seq = :first THEN :start ELSE 1 END, :length),
+                           m.state = 'active' AND m.lease_owner IS :owner
                     FROM message m
                     LEFT JOIN message_chunk c ON c.message_id = m.id AND c.seq BETWEEN :first AND :last
                     WHERE m.queue_id = :queueID
                     ORDER BY c.seq
                     """), arguments: ["first": firstSeq, "start": start + 1, "length": min(maxLength, chunkSize),
-                                      "last": lastSeq, "queueID": queueID.rawValue])
-                guard !slices.isEmpty else {
-                    throw SpoolError.other("message \(queueID) is no longer in the spool; it was delivered or removed")
-                }
+                                      "last": lastSeq, "queueID": queueID.rawValue, "owner": leaseOwner])
+                guard let first = slices.first else { return nil }
                 var content: [UInt8] = []
                 var expectedSeq = firstSeq
                 // Chunk after chunk while each is whole: a short one is the message's last.
@@ -108,22 +137,7 @@ extension Spool: DeliveryLedger {
                     guard piece.count >= wanted else { break }
                     expectedSeq += 1
                 }
-                return content
-            }
-        }
-    }
-
-    /// Whether a leased message should still be sent: it is spooled, not held, and the lease is
-    /// still `leaseOwner`'s. The forwarder claims a batch at once; asking this before each job
-    /// lets an operator's hold or delete stop a message that is claimed but not yet started.
-    public func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool {
-        try await mappingDatabaseErrors {
-            // One statement, one snapshot: no transaction needed around it.
-            try await pool.unsafeRead { db in
-                // Asked before every replayed message: the statement is prepared once per reader.
-                try Bool.fetchOne(db.cachedStatement(sql: """
-                    SELECT state = 'active' AND lease_owner IS ? FROM message WHERE queue_id = ?
-                    """), arguments: [leaseOwner, queueID.rawValue]) ?? false
+                return (content, first[2] as Bool)
             }
         }
     }

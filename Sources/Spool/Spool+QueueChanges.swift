@@ -7,7 +7,7 @@ import GRDB
 /// changed before it leaves or not found, never brought back.
 ///
 /// Leases are respected rather than broken: holding or deleting a leased message lets the
-/// attempt under way finish (the forwarder asks `mayDeliver` before each message of a batch,
+/// attempt under way finish (the forwarder asks `deliverableContent` before each message of a batch,
 /// so one only claimed is not sent). Its `record` then finds the message held (the outcome is kept,
 /// the message waits for `release`) or gone (`record` does nothing, so a deleted message is
 /// never resurrected; the primary may still receive the copy in flight). Retry skips a leased

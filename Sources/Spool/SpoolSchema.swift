@@ -14,6 +14,7 @@ enum SpoolSchema {
         migrator.registerMigration("v5", migrate: v5)
         migrator.registerMigration("v6-recipient-verified", migrate: recipientVerified)
         migrator.registerMigration("v7-content-digest-and-history", migrate: v7ContentDigestAndHistory)
+        migrator.registerMigration("v8-claim-indexes", migrate: v8ClaimIndexes)
         return migrator
     }()
 

@@ -35,9 +35,11 @@ public protocol DeliveryLedger: Sendable {
     /// past it. Throws when the message has left the spool.
     func readContent(of queueID: QueueID, offset: Int, maxLength: Int) async throws -> [UInt8]
 
-    /// Whether a claimed message is still to be sent: still spooled, not held, and still leased
-    /// by `leaseOwner`.
-    func mayDeliver(_ queueID: QueueID, leaseOwner: String) async throws -> Bool
+    /// Up to `maxLength` bytes from the start of a claimed message that is still to be sent
+    /// (still spooled, not held, still leased by `leaseOwner`), as `readContent` gives them; nil
+    /// when it is not to be sent. Asked before each message of a batch: the check and the first
+    /// read are one trip to storage.
+    func deliverableContent(of queueID: QueueID, leaseOwner: String, maxLength: Int) async throws -> [UInt8]?
 
     /// Applies one attempt atomically and returns its lease (see the protocol's comment).
     func record(_ attempt: DeliveryAttempt) async throws

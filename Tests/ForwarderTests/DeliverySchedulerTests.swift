@@ -79,6 +79,27 @@ struct DeliverySchedulerTests {
         #expect(await ledger.message("Q2")?.lease == nil)
     }
 
+    @Test("a message of several chunks goes out whole: the opening read with the check, the rest read on")
+    func multiChunkMessageIsSentWhole() async throws {
+        let primary = try await FakePrimary.start()
+        defer { Task { await primary.stop() } }
+        let (scheduler, _, _) = try scheduler(port: primary.port)
+        let line = String(repeating: "x", count: 70)
+        let big = "Received: by backstop\r\nSubject: big\r\n\r\n"
+            + (0..<2_500).map { "\($0) \(line)\r\n" }.joined() + ".\r\n"
+        #expect(big.utf8.count > 2 * 64 * 1024, "more than two chunks of the client's reads")
+        await ledger.add(Fixtures.job("BIG", receivedAt: Fixtures.epoch.addingTimeInterval(-2)), content: big)
+        await ledger.add(Fixtures.job("SMALL", receivedAt: Fixtures.epoch.addingTimeInterval(-1)), content: content(1))
+
+        let running = Task { await scheduler.run() }
+        await ledger.waitForAttempts(2)
+        running.cancel()
+        await running.value
+
+        let delivered = primary.recorded.transactions.map { String(decoding: $0.content, as: UTF8.self) }
+        #expect(delivered == [big, content(1)])
+    }
+
     @Test func wakeDeliversNewMailWithoutWaitingForThePoll() async throws {
         let primary = try await FakePrimary.start()
         defer { Task { await primary.stop() } }

@@ -63,6 +63,23 @@ struct ClaimTests {
         }
     }
 
+    @Test("free messages and messages whose lease lapsed are claimed together, oldest first, up to the limit")
+    func lapsedLeasesMergeInArrivalOrder() async throws {
+        try await withSpool { spool, _ async throws in
+            let queued = try await spool.storeInOrder((0..<6).map { _ in makeMessage(to: ["alice@example.net"]) })
+            // A worker that died holds the 1st and 4th; its lease runs out at 60 s.
+            for index in [0, 3] {
+                try await spool.setLease(of: queued[index], owner: "gone", expiresAt: at(seconds: 60))
+            }
+            let early = try await spool.claimDue(scope: .allExcept([]), limit: 2, lease: lease("a", until: at(seconds: 600)), now: at(seconds: 30))
+            #expect(early.map(\.envelope.queueID) == [queued[1], queued[2]])
+            let late = try await spool.claimDue(scope: .allExcept([]), limit: 3, lease: lease("b", until: at(seconds: 600)), now: at(seconds: 61))
+            #expect(late.map(\.envelope.queueID) == [queued[0], queued[3], queued[4]])
+            #expect(try await spool.leaseOwner(of: queued[0]) == "b")
+            #expect(try await spool.leaseOwner(of: queued[5]) == nil)
+        }
+    }
+
     @Test("a held message is never claimed, due or expired")
     func heldNeverClaimed() async throws {
         try await withSpool { spool, _ async throws in

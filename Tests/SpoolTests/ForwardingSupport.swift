@@ -93,6 +93,14 @@ extension Spool {
         }
     }
 
+    /// A lease as a worker that has since died left it.
+    func setLease(of queueID: QueueID, owner: String, expiresAt: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE queue_id = ?",
+                           arguments: [owner, expiresAt.unixMilliseconds, queueID.rawValue])
+        }
+    }
+
     func leaseOwner(of queueID: QueueID) async throws -> String? {
         try await pool.read { db in
             try String.fetchOne(db, sql: "SELECT lease_owner FROM message WHERE queue_id = ?", arguments: [queueID.rawValue])

@@ -19,8 +19,9 @@ struct LedgerContractTests {
 
             let claimed = try await ledger.claimDue(scope: .allExcept([]), limit: 10, lease: first, now: receivedAt)
             #expect(claimed.map(\.envelope.queueID) == [queueID])
-            #expect(try await ledger.mayDeliver(queueID, leaseOwner: "worker-1"))
-            #expect(try await !ledger.mayDeliver(queueID, leaseOwner: "worker-2"))
+            #expect(try await ledger.deliverableContent(of: queueID, leaseOwner: "worker-1", maxLength: 10)
+                == Array(receivedHeader.prefix(10)))
+            #expect(try await ledger.deliverableContent(of: queueID, leaseOwner: "worker-2", maxLength: 10) == nil)
             #expect(try await ledger.claimDue(scope: .allExcept([]), limit: 10,
                                               lease: lease("worker-2", until: at(seconds: 60)), now: receivedAt).isEmpty,
                     "a live lease keeps the message from a second owner")

@@ -133,17 +133,20 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("mayDeliver: a claimed message may be sent until it is held, deleted or its lease taken")
-    func mayDeliver() async throws {
+    @Test("deliverableContent: a claimed message opens for sending until it is held, deleted or its lease taken")
+    func deliverableContent() async throws {
         try await withSpool { spool, _ async throws in
-            let ids = try await spool.storeInOrder((0..<3).map { makeMessage(to: ["r\($0)@example.net"]) })
+            let messages = (0..<3).map { makeMessage(to: ["r\($0)@example.net"]) }
+            let ids = try await spool.storeInOrder(messages)
             _ = try await spool.claimDue(scope: everyone, limit: 3, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
-            #expect(try await spool.mayDeliver(ids[0], leaseOwner: "w"))
-            #expect(try await spool.mayDeliver(ids[0], leaseOwner: "other") == false)
+            let whole = try await spool.readContent(of: ids[0], offset: 0, maxLength: .max)
+            #expect(try await spool.deliverableContent(of: ids[0], leaseOwner: "w", maxLength: .max) == whole)
+            #expect(try await spool.deliverableContent(of: ids[0], leaseOwner: "w", maxLength: 7) == Array(whole.prefix(7)))
+            #expect(try await spool.deliverableContent(of: ids[0], leaseOwner: "other", maxLength: .max) == nil)
             _ = try await spool.hold(.messages([ids[1]]))
             _ = try await spool.delete(.messages([ids[2]]))
-            #expect(try await spool.mayDeliver(ids[1], leaseOwner: "w") == false)
-            #expect(try await spool.mayDeliver(ids[2], leaseOwner: "w") == false)
+            #expect(try await spool.deliverableContent(of: ids[1], leaseOwner: "w", maxLength: .max) == nil)
+            #expect(try await spool.deliverableContent(of: ids[2], leaseOwner: "w", maxLength: .max) == nil)
         }
     }
 

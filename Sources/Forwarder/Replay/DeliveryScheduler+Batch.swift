@@ -25,10 +25,18 @@ extension DeliveryScheduler {
                 break
             }
             // An operator may have held or deleted it since the batch was claimed. When the
-            // spool cannot say, the lease still stands and delivering is the safe side.
-            if let allowed = try? await ledger.mayDeliver(job.queueID, leaseOwner: job.lease.owner), !allowed {
-                await returnLeases(jobs[index...index])
-                continue
+            // spool cannot say, the lease still stands and delivering is the safe side: the
+            // content is then read as it goes out.
+            let opening: [UInt8]?
+            do {
+                opening = try await ledger.deliverableContent(of: job.queueID, leaseOwner: job.lease.owner,
+                                                              maxLength: SMTPSession.chunkSize)
+                if opening == nil {
+                    await returnLeases(jobs[index...index])
+                    continue
+                }
+            } catch {
+                opening = nil
             }
             if session == nil || session?.failure != nil {
                 await session?.quit()
@@ -57,7 +65,12 @@ extension DeliveryScheduler {
             let ledger = self.ledger
             let id = job.queueID
             let result = await session.deliver(job) { offset, maxLength in
-                try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
+                // The opening read with the check serves the first chunk, and the whole message
+                // when it was short (the end).
+                if offset == 0, let opening, opening.count >= maxLength || opening.count < SMTPSession.chunkSize {
+                    return opening.count > maxLength ? Array(opening.prefix(maxLength)) : opening
+                }
+                return try await ledger.readContent(of: id, offset: offset, maxLength: maxLength)
             }
             pace(pacer, by: result)
             let host = session.host
@@ -117,7 +130,10 @@ extension DeliveryScheduler {
         var dispositions: [RecipientOutcome] = []
         var reportEntries: [DSNBuilder.Entry] = []
         for entry in result.outcomes {
-            guard let recipient = job.recipients.first(where: { $0.address == entry.address }) else { continue }
+            // Byte for byte, as the spool matches recipients: String == would treat canonically
+            // equivalent addresses as one.
+            guard let recipient = job.recipients.first(where: { $0.address.utf8.elementsEqual(entry.address.utf8) })
+            else { continue }
             let disposition = settle(entry.disposition, job: job, attempts: attempts, counts: counts, now: now)
             switch disposition {
             case .failed(let diagnosis), .expired(let diagnosis):

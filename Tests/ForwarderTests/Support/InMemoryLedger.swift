@@ -111,9 +111,9 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
         holdWhenRead[id] = other
     }
 
-    func mayDeliver(_ id: QueueID, leaseOwner: String) async throws -> Bool {
-        guard let message = messages[id] else { return false }
-        return !held.contains(id) && message.lease?.owner == leaseOwner
+    func deliverableContent(of id: QueueID, leaseOwner: String, maxLength: Int) async throws -> [UInt8]? {
+        guard let message = messages[id], !held.contains(id), message.lease?.owner == leaseOwner else { return nil }
+        return try await readContent(of: id, offset: 0, maxLength: maxLength)
     }
 
     func returnLease(_ id: QueueID, leaseOwner: String) async throws {
