@@ -15,6 +15,11 @@ struct DNSCache<Instant: Comparable & Sendable>: Sendable {
 
     let capacity: Int
     private var entries: [Key: Entry] = [:]
+    /// Questions on their way upstream, which a caller asking the same joins; as many as the
+    /// lookup pool admits, since a refused lookup returns at once.
+    var inFlight: [Key: Task<DNSResponse, Never>] = [:]
+    /// Callers waiting on `inFlight`.
+    var waiting = 0
 
     init(capacity: Int) {
         precondition(capacity >= 1, "a cache holds at least one answer")
@@ -31,6 +36,12 @@ struct DNSCache<Instant: Comparable & Sendable>: Sendable {
             return nil
         }
         return entry.response
+    }
+
+    /// One caller of `flight` got its answer; the question is no longer on its way.
+    mutating func land(_ key: Key, _ flight: Task<DNSResponse, Never>) {
+        waiting -= 1
+        if inFlight[key] == flight { inFlight[key] = nil }
     }
 
     /// Keeps `response` until `expires`. When full, expired answers go first, then the one

@@ -30,20 +30,52 @@ public final class MailResolver: DNSQuerier {
         cache = Locked(DNSCache(capacity: configuration.cacheEntries))
     }
 
+    /// A question asked while the same one is on its way waits for that answer instead of
+    /// asking again: a burst of connections from one address costs one lookup per list.
     public func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
         let key = DNSCache<ContinuousClock.Instant>.Key(name: Array(DNSAnswer.canonical(name).utf8), type: type)
         let asked = now()
-        if let cached = cache.withLock({ $0.lookup(key, at: asked) }) { return cached }
-        let response = await upstream.query(name, type: type)
-        if let keep = lifetime(of: response) {
-            let answered = now()
-            cache.withLock { $0.store(response, for: key, until: answered + keep, now: answered) }
+        let lookup = cache.withLock { state -> Lookup in
+            if let cached = state.lookup(key, at: asked) { return .cached(cached) }
+            return .asking(Self.join(&state, key) { [upstream] in await upstream.query(name, type: type) })
         }
-        return response
+        switch lookup {
+        case .cached(let response):
+            return response
+        case .asking(let flight):
+            let response = await flight.value
+            let lifetime = lifetime(of: response)
+            cache.withLock { state in
+                if let keep = lifetime {
+                    let answered = now()
+                    state.store(response, for: key, until: answered + keep, now: answered)
+                }
+                state.land(key, flight)
+            }
+            return response
+        }
+    }
+
+    private enum Lookup {
+        case cached(DNSResponse)
+        case asking(Task<DNSResponse, Never>)
+    }
+
+    private static func join(_ state: inout DNSCache<ContinuousClock.Instant>, _ key: DNSCache<ContinuousClock.Instant>.Key,
+                             _ ask: @escaping @Sendable () async -> DNSResponse) -> Task<DNSResponse, Never> {
+        state.waiting += 1
+        if let flight = state.inFlight[key] { return flight }
+        let flight = Task { await ask() }
+        state.inFlight[key] = flight
+        return flight
     }
 
     /// Answers held now, for tests and the status page.
     public var cachedCount: Int { cache.withLock { $0.count } }
+
+    /// Callers waiting for an answer from upstream, including those that joined another's
+    /// question: lets a test see that a second caller is waiting before the answer comes.
+    public var waitingCount: Int { cache.withLock { $0.waiting } }
 
     /// How long `response` may be kept; nil: not at all.
     private func lifetime(of response: DNSResponse) -> Duration? {

@@ -107,3 +107,55 @@ struct MailResolverKeyTests {
         #expect(upstream.asked.withLock { $0.count } == 3)
     }
 }
+
+@Suite("MailResolver joins questions already on their way")
+struct MailResolverFlightTests {
+    /// Answers only once the test opens the gate, and counts the questions it got.
+    final class Gated: DNSQuerier {
+        let asked = Locked(0)
+        private let gate = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func open() {
+            let waiters = gate.withLock { gate in
+                gate.open = true
+                defer { gate.waiters = [] }
+                return gate.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        func query(_ name: String, type: DNSRecordType) async -> DNSResponse {
+            asked.withLock { $0 += 1 }
+            await withCheckedContinuation { continuation in
+                let open = gate.withLock { gate in
+                    if !gate.open { gate.waiters.append(continuation) }
+                    return gate.open
+                }
+                if open { continuation.resume() }
+            }
+            return .noRecords
+        }
+    }
+
+    @Test("two callers asking the same name at once cause one upstream query and get the same answer")
+    func joined() async {
+        let upstream = Gated()
+        let resolver = MailResolver(upstream: upstream,
+                                    configuration: .init(cacheEntries: 10, maxTTL: .seconds(60), negativeTTL: .zero),
+                                    now: { ContinuousClock.now })
+        let first = Task { await resolver.query("2.0.0.127.bl.example.test", type: .a) }
+        let second = Task { await resolver.query("2.0.0.127.BL.example.test.", type: .a) }
+        // Both callers are waiting (an event, not a pause): only then is the answer released.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while resolver.waitingCount < 2, ContinuousClock.now < deadline { await Task.yield() }
+        #expect(resolver.waitingCount == 2)
+        upstream.open()
+        #expect(await first.value == .noRecords)
+        #expect(await second.value == .noRecords)
+        #expect(upstream.asked.withLock { $0 } == 1)
+        #expect(resolver.waitingCount == 0)
+        // Nothing cached (negative TTL 0) and nothing in flight: the next question goes upstream.
+        _ = await resolver.query("2.0.0.127.bl.example.test", type: .a)
+        #expect(upstream.asked.withLock { $0 } == 2)
+    }
+}
