@@ -84,7 +84,7 @@ struct ReputationTests {
 
             // The server copies its refusal counts beside the spool every few seconds.
             let refusals = server.directory.appendingPathComponent("spool/refusals.json")
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline,
                   !((try? String(contentsOf: refusals, encoding: .utf8))?.contains("dnsbl") ?? false) {
                 try await Task.sleep(for: .milliseconds(50))

@@ -90,8 +90,10 @@ struct SystemResolverTests {
             return
         }
         #expect(why.contains("127.0.0.1:\(server.port)"), "\(why)")
-        #expect(ContinuousClock.now - started < .seconds(10))
-        #expect(!server.queries.isEmpty, "the query reached the server")
+        // The wait happened, and `attempts = 1` meant one try (libresolv's own default is two).
+        // No upper bound on the time: on a loaded machine any bound is a guess.
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
+        #expect(server.queries == ["mx.example.test A udp"])
     }
 
     // Needs an IPv6 loopback (absent in some containers); skipped, and counted, without one.
