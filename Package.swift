@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailAuth", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailAuth", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -75,14 +75,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // The system resolver (libresolv) for DSNs to the sender domain's MX. C because its API
-        // is macros and by-value structs; the blocking calls run on a thread pool.
+        // libresolv, for every DNS lookup. C because its API is macros and by-value structs.
         .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+        // The one resolver: libresolv on threads of its own, the configured servers, a cache
+        // that honours TTLs. MX routing of DSNs and the listener's DNS lists ask through it.
+        .target(
+            name: "MailDNS",
+            dependencies: ["BackstopDefaults", "BackstopSync", "CResolv", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         // The way back to the primary: SMTP client, health monitor, replay scheduler, DSNs.
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -106,8 +111,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailAuth", "MailCore", "MailNames", "Spool",
-                "SpoolContract", "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailAuth", "MailCore", "MailDNS", "MailNames", "Spool", "SpoolContract",
+                "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -135,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Forwarder", "MailCore", "SMTPProtocol", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Forwarder", "MailCore", "MailDNS", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -143,13 +148,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The resolver against the tests' own authoritative DNS server on loopback.
+        .testTarget(
+            name: "MailDNSTests", dependencies: ["BackstopDefaults", "BackstopSync", "MailDNS"], swiftSettings: strict),
         .testTarget(
             name: "BackstopConfigTests", dependencies: ["BackstopConfig", "BackstopDefaults", "MailNames"],
             swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Listener", "MailAuth", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailAuth", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -162,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "MailDNS", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

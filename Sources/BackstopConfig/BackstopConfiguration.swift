@@ -16,6 +16,9 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var admin: AdminSettings
     public var notify: NotifySettings
     public var log: LogSettings
+    public var dns: DNSSettings
+    public var reputation: ReputationSettings
+    public var limits: LimitsSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -32,6 +35,9 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(AdminSettings.section, at: \.admin),
             SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),
+            SectionBinding(DNSSettings.section, at: \.dns),
+            SectionBinding(ReputationSettings.section, at: \.reputation),
+            SectionBinding(LimitsSettings.section, at: \.limits),
         ]
     }
 

@@ -39,6 +39,8 @@ public final class ListenerEnvironment: Sendable {
     /// Asked about recipients the relay policy leaves to verification (`[relay] verify`);
     /// without one, such recipients are accepted.
     public let recipientVerifier: (any RecipientVerifier)?
+    /// DNS lists, greeting delay and per-address rates; nil: none of them.
+    public let clientChecks: ClientChecks?
     /// Checks SPF, DKIM, DMARC and ARC of each message (`[auth]`); nil checks nothing.
     public let authenticator: MessageAuthenticator?
     private let reloadable: Locked<Reloadable>
@@ -48,10 +50,12 @@ public final class ListenerEnvironment: Sendable {
                 messageStored: @escaping @Sendable () -> Void = {},
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
                 recipientVerifier: (any RecipientVerifier)? = nil,
+                clientChecks: ClientChecks? = nil,
                 authenticator: MessageAuthenticator? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
+        self.clientChecks = clientChecks
         self.authenticator = authenticator
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail

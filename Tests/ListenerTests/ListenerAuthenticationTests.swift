@@ -11,12 +11,12 @@ struct ListenerAuthenticationTests {
     func liveSession() async throws {
         let scratch = try AuthScratch()
         let keyPath = scratch.url.appendingPathComponent("rsa.pem").path
-        let record = try Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try await Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
         var unsigned = Array("From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: big\r\n\r\n".utf8)
         let sample = messageBody(size: 5 << 20)
         unsigned += sample[try #require(sample.firstRange(of: Array("\r\n\r\n".utf8))).upperBound...]
         let messagePath = try scratch.write("m.eml", unsigned)
-        let signed = Array(try Dkimpy.peer(["sign", messagePath, keyPath, "sel", "example.org", "rsa-sha256", "relaxed/relaxed"]).utf8) + unsigned
+        let signed = Array(try await Dkimpy.peer(["sign", messagePath, keyPath, "sel", "example.org", "rsa-sha256", "relaxed/relaxed"]).utf8) + unsigned
         let zone = AuthZone(txt: ["sel._domainkey.example.org": [record], "_dmarc.example.org": ["v=DMARC1; p=reject"],
                                   "sender.test": ["v=spf1 -all"]])
         let authenticator = AuthFixtures.authenticator(zone, ownDomains: ["example.org", "example.com"])

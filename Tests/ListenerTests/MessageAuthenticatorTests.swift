@@ -38,10 +38,10 @@ struct MessageAuthenticatorTests {
     func dkimpySigned() async throws {
         let scratch = try AuthScratch()
         let keyPath = scratch.url.appendingPathComponent("rsa.pem").path
-        let record = try Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try await Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
         let message = AuthFixtures.message(from: "alice@example.org")
         let messagePath = try scratch.write("m.eml", message)
-        let signature = try Dkimpy.peer(["sign", messagePath, keyPath, "sel", "example.org", "rsa-sha256", "relaxed/relaxed"])
+        let signature = try await Dkimpy.peer(["sign", messagePath, keyPath, "sel", "example.org", "rsa-sha256", "relaxed/relaxed"])
         let signed = Array(signature.utf8) + message
         let zone = AuthZone(txt: ["sel._domainkey.example.org": [record], "_dmarc.example.org": ["v=DMARC1; p=reject"]])
         let outcome = try await Self.run(zone, message: signed)

@@ -79,7 +79,7 @@ struct MessageIntakeAuthenticationTests {
     func arcSealed() async throws {
         let scratch = try AuthScratch()
         let keyPath = scratch.url.appendingPathComponent("arc.pem").path
-        let record = try Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try await Dkimpy.peer(["rsa-key", "2048", keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
         let key = try DKIMPrivateKey(pem: String(decoding: try Data(contentsOf: URL(fileURLWithPath: keyPath)), as: UTF8.self))
         let sealer = ARCSealer(domain: "example.net", selector: "arc", key: key, authservID: AuthFixtures.authservID,
                                signedHeaders: ["From", "To", "Subject", "Date", "Message-ID"])
@@ -95,7 +95,7 @@ struct MessageIntakeAuthenticationTests {
         #expect(trace.contains("ARC-Authentication-Results: i=1; mx2.example.net;\r\n\tspf=pass"))
         let path = try scratch.write("forwarded.eml", stored.receivedHeader + (try Self.bytes(stored.body)))
         let zone = try scratch.writeZone(["arc._domainkey.example.net": record])
-        let verdict = try Dkimpy.peer(["arc-verify", path, zone])
+        let verdict = try await Dkimpy.peer(["arc-verify", path, zone])
         #expect(verdict.hasPrefix("pass"), "dkimpy: \(verdict)")
     }
 }

@@ -50,7 +50,14 @@ enum Dkimpy {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func peer(_ arguments: [String]) throws -> String { try run([script] + arguments) }
+    /// Runs the peer script on a thread of its own: waiting for a child (RSA key generation takes
+    /// seconds) must not hold one of the cooperative pool's threads, which other tests need.
+    static func peer(_ arguments: [String]) async throws -> String {
+        let command = [script] + arguments
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try run(command) }) }
+        }
+    }
 }
 
 /// A directory for one test's files, removed when the test ends.

@@ -1,6 +1,6 @@
 import BackstopConfig
 import BackstopDefaults
-import Forwarder
+import MailDNS
 import Foundation
 import Listener
 import MailAuth

@@ -1,10 +1,10 @@
 import BackstopConfig
 import BackstopDefaults
-import Forwarder
 import Foundation
 import Listener
 import SMTPProtocol
 import Logging
+import MailDNS
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -21,11 +21,11 @@ public final class BackstopServer: Sendable {
     public let spool: Spool
     public let listener: SMTPListener
     private let forwarding: ForwardingService?
-    /// Runs the listener's SPF, DKIM and DMARC lookups, apart from the forwarder's.
-    private let authenticationDNS: DNSLookupPool
     /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
     private let operations: [any Service]
     private let group: MultiThreadedEventLoopGroup
+    /// The threads of every blocking DNS lookup (DNS lists, DSN routing), apart from the spool's.
+    private let dnsPool: DNSLookupPool
     private let logger: Logger
     /// Held while this server runs: no second server may free its leases.
     private let lock: SpoolLock
@@ -41,26 +41,30 @@ public final class BackstopServer: Sendable {
         let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
+                                    maxPending: BackstopDefaults.DNS.maxPendingLookups)
+        let resolver = MailResolver.configured(configuration.dns, pool: dnsPool)
         let forwarding: ForwardingService?
         do {
             forwarding = configuration.primary.forwardsMail
-                ? try ForwardingService(configuration: configuration, spool: spool, group: group, logger: logger) : nil
+                ? try ForwardingService(configuration: configuration, spool: spool, dns: resolver, group: group,
+                                        logger: logger) : nil
         } catch {
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
-        let authenticationDNS = DNSLookupPool()
         let authenticator: MessageAuthenticator?
         do {
-            authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile,
-                                                                    dns: SystemResolver(pool: authenticationDNS))
+            authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile, dns: resolver)
         } catch {
-            authenticationDNS.shutdown()
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
         }
+        let refusals = RefusalLog(now: { Date() })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
@@ -79,6 +83,7 @@ public final class BackstopServer: Sendable {
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
+            clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
             authenticator: authenticator)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
@@ -86,7 +91,7 @@ public final class BackstopServer: Sendable {
         do {
             try await listener.bind()
         } catch {
-            authenticationDNS.shutdown()
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
@@ -97,7 +102,7 @@ public final class BackstopServer: Sendable {
                 forwarding: forwarding, hangups: hangups, group: group, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
-            authenticationDNS.shutdown()
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -106,8 +111,8 @@ public final class BackstopServer: Sendable {
         self.spool = spool
         self.listener = listener
         self.forwarding = forwarding
-        self.authenticationDNS = authenticationDNS
         self.group = group
+        self.dnsPool = dnsPool
         self.logger = logger
         self.lock = lock
     }
@@ -121,7 +126,7 @@ public final class BackstopServer: Sendable {
             logger: logger))
         try await services.run()
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
-        authenticationDNS.shutdown()
+        dnsPool.shutdown()
         try await group.shutdownGracefully()
         try spool.close()
         lock.release()
