@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailAuth", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailDNS", "MailNames", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailAuth", "MailCore", "MailDNS", "MailNames", "Spool", "SpoolContract",
                 "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Listener", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailAuth", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailDNS", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "MailDNS", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -11,6 +11,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var spool: SpoolSettings
     public var primary: PrimarySettings
     public var bounce: BounceSettings
+    public var auth: AuthSettings
+    public var arc: ARCSettings
     public var admin: AdminSettings
     public var notify: NotifySettings
     public var log: LogSettings
@@ -28,6 +30,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(SpoolSettings.section, at: \.spool),
             SectionBinding(PrimarySettings.section, at: \.primary),
             SectionBinding(BounceSettings.section, at: \.bounce),
+            SectionBinding(AuthSettings.section, at: \.auth),
+            SectionBinding(ARCSettings.section, at: \.arc),
             SectionBinding(AdminSettings.section, at: \.admin),
             SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),

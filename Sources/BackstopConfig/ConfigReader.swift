@@ -75,11 +75,13 @@ struct ConfigReader {
     }
 
     private func unknownKey(_ key: String, in section: SectionBinding, _ sections: [SectionBinding]) -> String {
-        if let home = sections.first(where: { $0.keyNames.contains(key) }) {
-            return "unknown key (it belongs in [\(home.name)])"
-        }
+        // A near miss of this section's own key is likelier than a key of another section
+        // (`domain` in [relay] means `domains`, not [arc] domain).
         if let nearest = NearestName.to(key, among: section.keyNames) {
             return "unknown key (did you mean \(nearest)?)"
+        }
+        if let home = sections.first(where: { $0.keyNames.contains(key) }) {
+            return "unknown key (it belongs in [\(home.name)])"
         }
         return "unknown key (known: \(section.keyNames.joined(separator: ", ")))"
     }

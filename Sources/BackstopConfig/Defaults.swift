@@ -17,7 +17,7 @@ extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
     public static let embeddedDefaults = BackstopConfiguration(
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
-        bounce: .defaults, admin: .defaults, notify: .defaults, log: .defaults, dns: .defaults,
+        bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, notify: .defaults, log: .defaults, dns: .defaults,
         reputation: .defaults, limits: .defaults)
 }
 
@@ -100,6 +100,17 @@ extension BounceSettings {
     /// DSNs go to the MX of each recipient's domain, with STARTTLS where offered (RFC 7435):
     /// those hosts are anyone's, and a DSN deferred for a certificate is a DSN lost.
     public static let defaults = BounceSettings(relay: nil, tls: .opportunistic)
+}
+
+extension AuthSettings {
+    public static let defaults = AuthSettings(
+        spf: BackstopDefaults.Auth.spf, dkim: BackstopDefaults.Auth.dkim, dmarc: BackstopDefaults.Auth.dmarc,
+        rejectDMARC: BackstopDefaults.Auth.rejectDMARC, authservID: nil, publicSuffixList: BackstopDefaults.Auth.publicSuffixList)
+}
+
+extension ARCSettings {
+    /// No seal until a key is configured.
+    public static let defaults = ARCSettings(domain: nil, selector: nil, privateKey: nil)
 }
 
 extension AdminSettings {

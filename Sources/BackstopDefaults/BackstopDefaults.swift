@@ -106,6 +106,21 @@ public enum BackstopDefaults {
         public static let pruneBatchSize = 5000
     }
 
+    /// Mail authentication in the session (`[auth]`, `[arc]`).
+    public enum Auth {
+        /// SPF of MAIL FROM and HELO, DKIM, DMARC: each checked and recorded for the primary.
+        public static let spf = true
+        public static let dkim = true
+        public static let dmarc = true
+        /// A DMARC failure of a p=reject domain is refused at the end of DATA.
+        public static let rejectDMARC = true
+        /// Debian's `publicsuffix` package, for DMARC's organisational domains.
+        public static let publicSuffixList = "/usr/share/publicsuffix/public_suffix_list.dat"
+        /// What an ARC-Message-Signature covers: the fields a reader sees and DKIM signs.
+        public static let arcSignedHeaders = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
+                                              "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "DKIM-Signature"]
+    }
+
     /// The primary hosts and the client that talks to them (`[primary]`).
     public enum Primary {
         /// SMTP's port (RFC 5321 §4.5.4.2).

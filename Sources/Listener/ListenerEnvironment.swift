@@ -41,6 +41,8 @@ public final class ListenerEnvironment: Sendable {
     public let recipientVerifier: (any RecipientVerifier)?
     /// DNS lists, greeting delay and per-address rates; nil: none of them.
     public let clientChecks: ClientChecks?
+    /// Checks SPF, DKIM, DMARC and ARC of each message (`[auth]`); nil checks nothing.
+    public let authenticator: MessageAuthenticator?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -49,10 +51,12 @@ public final class ListenerEnvironment: Sendable {
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
                 recipientVerifier: (any RecipientVerifier)? = nil,
                 clientChecks: ClientChecks? = nil,
+                authenticator: MessageAuthenticator? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.clientChecks = clientChecks
+        self.authenticator = authenticator
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings

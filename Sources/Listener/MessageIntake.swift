@@ -25,23 +25,45 @@ struct MessageIntake: Sendable {
     let messageStored: @Sendable () -> Void
     /// Removes a body file the store did not take. It blocks: the caller runs it off the loop.
     let discardBodyFile: @Sendable (String) async -> Void
+    /// SPF, DKIM, DMARC and ARC for each message (`[auth]`); nil checks nothing.
+    let authenticator: MessageAuthenticator?
 
     /// Stores one message; returns the reply for the end of DATA or of the last BDAT chunk.
     /// `size`: bytes of the body, for the log; `body`: waits for the body, or throws if
-    /// writing it failed.
+    /// writing it failed. `senderCheck`: the SPF checks started at MAIL FROM, if any.
     func accept(_ transaction: MailTransaction, from client: Client, messageID: String?, size: Int,
-                queueID: QueueID, at receivedAt: Date,
+                queueID: QueueID, at receivedAt: Date, senderCheck: MessageAuthenticator.SenderCheck?,
                 body: @Sendable () async throws -> MessageBody) async -> SMTPReply {
         let envelope = transaction.envelope(queueID: queueID, clientAddress: client.address,
                                             clientHelo: client.helo ?? "", messageID: messageID, receivedAt: receivedAt)
-        let header = ReceivedHeader.make(
+        var header = ReceivedHeader.make(
             clientHelo: client.helo ?? "unknown", clientAddress: client.address, hostname: hostname,
             queueID: queueID.rawValue, esmtp: client.esmtp, tls: client.tls,
             smtpUTF8: transaction.parameters.smtpUTF8, recipients: transaction.recipients.map(\.mailbox.text),
             at: Int(receivedAt.timeIntervalSince1970))
         let receipt: StoredReceipt
         do {
-            receipt = try await store(IncomingMessage(envelope: envelope, receivedHeader: header, body: try await body()))
+            var content = try await body()
+            if let authenticator {
+                let check = senderCheck ?? authenticator.begin(clientAddress: client.address, helo: client.helo ?? "",
+                                                                 mailFrom: transaction.sender.address, now: Int(receivedAt.timeIntervalSince1970))
+                let outcome: AuthenticationOutcome
+                do {
+                    outcome = try await authenticator.finish(check, message: content, now: Int(receivedAt.timeIntervalSince1970))
+                    if case .refuse(let reply) = outcome.verdict {
+                        logger.notice("message from=<\(envelope.sender)> refused: \(reply.lines.joined(separator: " "))")
+                        await discard(content)
+                        return reply
+                    }
+                    content = try ForgedResultsRemoval.remove(outcome.forgedResults, from: content)
+                } catch {
+                    await discard(content)
+                    throw error
+                }
+                // Our Received: first, then what we found about the message.
+                header += outcome.traceFields
+            }
+            receipt = try await store(IncomingMessage(envelope: envelope, receivedHeader: header, body: content))
         } catch {
             logger.error("message refused with a tempfail, spool error: \(error)")
             return Self.reply(for: error)
@@ -50,6 +72,10 @@ struct MessageIntake: Sendable {
         ListenerMetrics.messageAccepted()
         if !receipt.isDuplicate { messageStored() }
         return Replies.queued(receipt.queueID.rawValue)
+    }
+
+    private func discard(_ content: MessageBody) async {
+        if case .file(let path) = content { await discardBodyFile(path) }
     }
 
     /// A body file is the store's once it is committed; after a failure it is left to us.

@@ -14,6 +14,8 @@ extension SMTPServerHandler {
             return
         }
         self.assembler = nil
+        let senderCheck = self.senderCheck
+        self.senderCheck = nil
         awaitingAnswer = true
         let client = MessageIntake.Client(address: clientAddress, helo: machine.clientHelo, esmtp: machine.esmtp,
                                           tls: machine.tlsActive)
@@ -26,7 +28,7 @@ extension SMTPServerHandler {
         let promise = context.eventLoop.makePromise(of: SMTPReply.self)
         promise.completeWithTask {
             await intake.accept(transaction, from: client, messageID: messageID, size: size, queueID: queueID,
-                                at: receivedAt, body: { try await body.get() })
+                                at: receivedAt, senderCheck: senderCheck, body: { try await body.get() })
         }
         promise.futureResult.assumeIsolated().whenSuccess { reply in
             self.awaitingAnswer = false

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOSSL
@@ -32,6 +33,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var deadlines: SessionDeadlines<LoopInstant>
     private var timeout: Scheduled<Void>?
     let intake: MessageIntake
+    /// SPF of the transaction's sender, started when its content begins to arrive.
+    var senderCheck: MessageAuthenticator.SenderCheck?
     /// The negotiated TLS version once STARTTLS completed, for the disconnect line.
     private var tlsVersion: String?
     /// Bytes of replies written and not yet taken by the socket.
@@ -69,7 +72,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let operations = environment.spillFileOperations
         self.intake = MessageIntake(store: environment.store, hostname: environment.settings.hostname, logger: logger,
                                     messageStored: environment.messageStored,
-                                    discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } })
+                                    discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } },
+                                    authenticator: environment.authenticator)
     }
 
     // MARK: - Channel events
@@ -335,11 +339,18 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         assembler.onDrained = { [weak self] in self?.resumeReading(context: loopBound.value) }
         self.assembler = assembler
+        // Only a transaction with accepted recipients costs SPF lookups; they overlap the transfer.
+        if let authenticator = environment.authenticator, let transaction = machine.transaction {
+            senderCheck = authenticator.begin(clientAddress: clientAddress, helo: machine.clientHelo ?? "",
+                                              mailFrom: transaction.sender.address, now: Int(Date().timeIntervalSince1970))
+        }
     }
 
     private func dropAssembler() {
         assembler?.discard()
         assembler = nil
+        senderCheck?.cancel()
+        senderCheck = nil
     }
 
     /// Input is read only while it can be processed at once: not while an answer is awaited,

@@ -47,9 +47,9 @@ struct MessageIntakeTests {
         async throws -> SMTPReply {
         let intake = MessageIntake(store: store, hostname: testHostname, logger: quietLogger,
                                    messageStored: { observer.wake() },
-                                   discardBodyFile: { observer.discard($0) })
+                                   discardBodyFile: { observer.discard($0) }, authenticator: nil)
         return await intake.accept(try transaction(recipients: recipients), from: client, messageID: "<m1@sender.test>",
-                                   size: Self.body.count, queueID: queueID, at: receivedAt, body: body)
+                                   size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body)
     }
 
     @Test("a stored message gets 250 with its queue ID, and wakes the forwarder once")

@@ -40,7 +40,8 @@ final class RunningListener: Sendable {
                       group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                       shutdownGrace: Duration = .seconds(10),
                       verifier: (any RecipientVerifier)? = nil,
-                      spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) async throws -> RunningListener {
+                      spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations(),
+                      authenticator: MessageAuthenticator? = nil) async throws -> RunningListener {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("backstop-listener-tests-\(UUID().uuidString)", isDirectory: true)
         let incoming = directory.appendingPathComponent("incoming").path
@@ -50,7 +51,7 @@ final class RunningListener: Sendable {
             settings: settings,
             reloadable: .init(policy: RelayPolicy(domains: domains, verifiesRecipients: verifier != nil), tls: tls),
             store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
-            logger: quietLogger, recipientVerifier: verifier, spillFileOperations: spillFileOperations)
+            logger: quietLogger, recipientVerifier: verifier, authenticator: authenticator, spillFileOperations: spillFileOperations)
         let listener = SMTPListener(addresses: [.init(host: "127.0.0.1", port: 0)], environment: environment,
                                     group: group, shutdownGrace: shutdownGrace)
         let bound = try await listener.bind()
@@ -95,9 +96,10 @@ func withListener(settings: SessionSettings = SessionSettings(hostname: testHost
                   limits: ConnectionLimits = ConnectionLimits(maxTotal: 100, maxPerAddress: 100),
                   verifier: (any RecipientVerifier)? = nil,
                   spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations(),
+                  authenticator: MessageAuthenticator? = nil,
                   _ body: (RunningListener) async throws -> Void) async throws {
     let server = try await RunningListener.start(settings: settings, tls: tls, limits: limits, verifier: verifier,
-                                                 spillFileOperations: spillFileOperations)
+                                                 spillFileOperations: spillFileOperations, authenticator: authenticator)
     do {
         try await body(server)
     } catch {

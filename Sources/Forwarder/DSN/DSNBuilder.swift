@@ -46,10 +46,19 @@ public struct DSNBuilder: Sendable {
     public var reportingMTA: String
     /// A larger original is returned as headers only, whatever RET says.
     public var maxReturnedSize: Int
+    /// The listener's authserv-id when it authenticates mail: a message whose sender failed
+    /// SPF or DMARC there gets no DSN (`SenderAuthentication`). Nil: every sender gets one.
+    public var authservID: String?
 
     public init(reportingMTA: String, maxReturnedSize: Int = BackstopDefaults.DSN.maxReturnedSize) {
         self.reportingMTA = reportingMTA
         self.maxReturnedSize = maxReturnedSize
+        self.authservID = nil
+    }
+
+    /// Why the sender gets no DSN ("spf=fail", "dmarc=fail"), or nil when it gets one.
+    public func suppressedForAuthentication(original: [UInt8]) -> String? {
+        authservID.flatMap { SenderAuthentication.failure(in: original, authservID: $0) }
     }
 
     /// Whether the full original is to be returned, so the caller reads only what is needed.

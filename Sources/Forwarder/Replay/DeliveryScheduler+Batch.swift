@@ -232,6 +232,11 @@ extension DeliveryScheduler {
             logger.error("cannot read the original for a DSN; sending headers that could be read",
                          metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
         }
+        if let failure = builder.suppressedForAuthentication(original: original) {
+            logger.notice("no DSN: the sender failed authentication when the message arrived",
+                          metadata: ["queue-id": "\(job.queueID)", "sender": "\(job.sender)", "result": "\(failure)"])
+            return nil
+        }
         return random.withLock { builder.build(for: job, entries: entries, original: original, now: now, using: &$0) }
     }
 

@@ -55,6 +55,15 @@ public final class BackstopServer: Sendable {
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
+        let authenticator: MessageAuthenticator?
+        do {
+            authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile, dns: resolver)
+        } catch {
+            dnsPool.shutdown()
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw error
+        }
         let refusals = RefusalLog(now: { Date() })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
@@ -74,7 +83,8 @@ public final class BackstopServer: Sendable {
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
-            clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals))
+            clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
+            authenticator: authenticator)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)

@@ -61,7 +61,7 @@ final class ForwardingService: Service, Sendable {
                              maxRate: primary.maxRate == 0 ? nil : Double(primary.maxRate),
                              initialRate: BackstopDefaults.Replay.slowStartRate,
                              widenAfter: BackstopDefaults.Replay.widenAfter),
-                dsn: DSNBuilder(reportingMTA: configuration.server.hostname),
+                dsn: Self.dsnBuilder(configuration),
                 leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
                 idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
             ledger: spool, verdicts: configuration.relay.verify ? spool : nil,

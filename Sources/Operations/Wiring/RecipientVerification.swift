@@ -75,6 +75,15 @@ extension ForwardingService {
             logger: logger)
     }
 
+    /// DSNs from our hostname; none to a sender that failed SPF or DMARC at our listener.
+    static func dsnBuilder(_ configuration: BackstopConfiguration) -> DSNBuilder {
+        var builder = DSNBuilder(reportingMTA: configuration.server.hostname)
+        if configuration.auth.spf || configuration.auth.dmarc {
+            builder.authservID = configuration.auth.authservID ?? configuration.server.hostname
+        }
+        return builder
+    }
+
     /// DSNs go through `[bounce] relay`, or without it to their recipient domain's MX, found
     /// through the server's resolver (`[dns]`), under `[bounce] tls` (opportunistic by
     /// default: MX hosts are anyone's, and most certificates would not verify against MX names).

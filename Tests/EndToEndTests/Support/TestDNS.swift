@@ -12,7 +12,11 @@ struct TestDNS {
     static func start(in directory: URL, records: [(name: String, type: String, data: String)],
                       delays: [String: Double] = [:]) async throws -> TestDNS {
         let python = try Tools.require("python3")
-        let zone = records.map { #"{"name": "\#($0.name)", "type": "\#($0.type)", "ttl": 300, "data": "\#($0.data)"}"# }
+        // TXT data is one character-string per record, written as the JSON array the script reads.
+        let zone = records.map { record in
+            let data = record.type == "TXT" ? #"["\#(record.data)"]"# : #""\#(record.data)""#
+            return #"{"name": "\#(record.name)", "type": "\#(record.type)", "ttl": 300, "data": \#(data)}"#
+        }
         let delayed = delays.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
         let zoneFile = try directory.write(#"{"records": [\#(zone.joined(separator: ", "))], "delays": {\#(delayed)}}"#,
                                            to: "zone.json")
