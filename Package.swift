@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // Unicode rules for addresses and domain names (IDNA A-labels, Punycode, which scalars
@@ -102,12 +104,27 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // The emergency inbox: an HTTPS web app where users read their held mail while the
+        // primary is down. Hummingbird for routing, forms and cookies; bcrypt from hummingbird-auth.
+        .target(
+            name: "Inbox",
+            dependencies: [
+                "BackstopDefaults", "BackstopSync", "MailCore", "SpoolContract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // Service wiring: config to services, logging, signals.
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailCore", "MailNames", "Spool", "SpoolContract",
-                "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "Inbox", "MailCore", "MailNames", "Spool",
+                "SpoolContract", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -122,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "MailCore", "MailNames", "Spool", "SpoolContract",
+                "Operations", "BackstopConfig", "Inbox", "MailCore", "MailNames", "Spool", "SpoolContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -169,6 +186,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "InboxTests",
+            dependencies: [
+                "Inbox", "Spool", "SpoolContract", "MailCore",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
         .testTarget(
