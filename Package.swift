@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "Inbox", "MailCore", "MailNames", "Spool", "SpoolContract",
+                "Operations", "BackstopConfig", "BackstopDefaults", "Inbox", "MailCore", "MailNames", "Spool", "SpoolContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
