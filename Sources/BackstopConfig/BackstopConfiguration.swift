@@ -12,6 +12,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var primary: PrimarySettings
     public var bounce: BounceSettings
     public var admin: AdminSettings
+    public var inbox: InboxSettings
     public var notify: NotifySettings
     public var log: LogSettings
 
@@ -26,6 +27,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(PrimarySettings.section, at: \.primary),
             SectionBinding(BounceSettings.section, at: \.bounce),
             SectionBinding(AdminSettings.section, at: \.admin),
+            SectionBinding(InboxSettings.section, at: \.inbox),
             SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),
         ]
