@@ -107,7 +107,8 @@ enum InboxPages {
         let id = queueID.rawValue
         var rows = [("From", message.from), ("To", message.to)]
         if !message.cc.isEmpty { rows.append(("Cc", message.cc)) }
-        rows += [("Date", message.date), ("Delivered for", recipients.joined(separator: ", ")),
+        if !message.date.isEmpty { rows.append(("Date", message.date)) }
+        rows += [("Delivered for", recipients.joined(separator: ", ")),
                  ("Received by Backstop", time(receivedAt)), ("Size", self.size(size))]
         var body = "<p class=\"back\"><a href=\"/\">← All held mail</a></p>"
         body += "<article class=\"card\"><h1>\(html(message.subject.isEmpty ? "(no subject)" : message.subject))</h1><dl class=\"headers\">"
