@@ -40,6 +40,8 @@ actor LoginThrottle {
         }
     }
 
+    var entryCount: Int { records.count }
+
     /// Forgets a user's failures after a good sign-in; the client address keeps its count.
     func recordSuccess(_ key: String) {
         records[key] = nil
