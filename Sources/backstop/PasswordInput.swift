@@ -20,6 +20,7 @@ enum PasswordInput {
             password = prompt("Password: ")
             if confirm, prompt("Again: ") != password { throw ValidationError("the two passwords differ") }
         }
+        guard !password.utf8.contains(0) else { throw ValidationError("the password contains a NUL byte") }
         let bytes = password.utf8.count
         guard bytes >= minimumBytes else { throw ValidationError("the password is shorter than \(minimumBytes) bytes") }
         guard bytes <= PasswordHasher.maxPasswordBytes else {

@@ -28,3 +28,9 @@ import Testing
         #expect(await throttle.entryCount <= 10)
     }
 }
+
+@Suite struct SignInLogTests {
+    @Test func typedNamesCannotForgeLogLines() {
+        #expect(InboxHandlers.loggable("a@b\ninbox sign-in user=root\u{85}") == "a@b?inbox sign-in user=root?")
+    }
+}

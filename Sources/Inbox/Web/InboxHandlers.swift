@@ -53,24 +53,26 @@ struct InboxHandlers: Sendable {
         let now = Date()
         let username = InboxUser.normalized(String((form.username ?? "").prefix(Self.maxUsernameBytes)))
         let keys = ["user:" + username, "client:" + client]
+        let shown = Self.loggable(username)
         if await throttle.isBlocked(keys, now: now) {
-            logger.warning("inbox sign-in throttled", metadata: ["user": "\(username)", "client": "\(client)"])
+            logger.warning("inbox sign-in throttled", metadata: ["user": "\(shown)", "client": "\(client)"])
             return page(.tooManyRequests, InboxPages.login(
                 csrf: cookieToken, problem: "Too many failed sign-ins. Wait 15 minutes, then try again."))
         }
         let password = form.password ?? ""
         let user = username.isEmpty ? nil : try await store.inboxUser(address: username)
         // Always one bcrypt: an unknown user costs what a wrong password does.
-        let passwordMatches = try await PasswordHasher.verify(
-            String(decoding: password.utf8.prefix(PasswordHasher.maxPasswordBytes), as: UTF8.self),
-            hash: user?.passwordHash ?? dummyHash)
-        var accepted = passwordMatches && user != nil && password.utf8.count <= PasswordHasher.maxPasswordBytes
+        // bcrypt reads a C string of at most 72 bytes: a longer password or one with a NUL in it
+        // would be compared by a prefix only, so it fails (after the same hashing as any other).
+        let usable = password.utf8.count <= PasswordHasher.maxPasswordBytes && !password.utf8.contains(0)
+        let passwordMatches = try await PasswordHasher.verify(usable ? password : "", hash: user?.passwordHash ?? dummyHash)
+        var accepted = usable && passwordMatches && user != nil
         if accepted, let secret = user?.totpSecret {
             accepted = TOTP.verify(form.totp ?? "", secret: secret, at: now, drift: BackstopDefaults.Inbox.totpDriftSteps)
         }
         guard accepted, let user else {
             await throttle.recordFailure(keys, now: now)
-            logger.warning("inbox sign-in failed", metadata: ["user": "\(username)", "client": "\(client)"])
+            logger.warning("inbox sign-in failed", metadata: ["user": "\(shown)", "client": "\(client)"])
             return page(.unauthorized, InboxPages.login(
                 csrf: cookieToken, problem: "That address, password or code is not right."))
         }
@@ -174,6 +176,11 @@ struct InboxHandlers: Sendable {
     }
 
     // MARK: Pieces
+
+    /// A typed user name for the log: controls become "?", so a name cannot forge log lines.
+    static func loggable(_ name: String) -> String {
+        String(String.UnicodeScalarView(name.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : $0 }))
+    }
 
     private func session(of request: Request) async throws -> (InboxSession, InboxUser)? {
         guard let key = request.cookies[Self.sessionCookie]?.value, SessionToken.isWellFormed(key),
