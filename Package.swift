@@ -111,12 +111,14 @@ let package = Package(
         .target(
             name: "Inbox",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "SpoolContract",
+                "BackstopDefaults", "SpoolContract",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -193,10 +195,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "InboxTests",
-            dependencies: [
-                "Inbox", "Spool", "SpoolContract", "MailCore",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["Inbox", "SpoolContract"],
             swiftSettings: strict),
         .testTarget(
             name: "MailAuthTests",

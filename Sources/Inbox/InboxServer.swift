@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SpoolContract
@@ -31,10 +32,21 @@ public struct InboxServerSettings: Sendable {
 /// for them. It never changes the queue. Runs as a service of `backstop serve`'s group.
 public struct InboxServer: Service {
     private let application: Application<RouterResponder<InboxRequestContext>>
+    private let logger: Logger
 
     /// Builds the routes and the TLS server; throws when the TLS configuration is unusable.
     /// Hashes a dummy password once, so that unknown users cost what known ones do.
     public init(settings: InboxServerSettings, store: any InboxStore, group: any EventLoopGroup, logger: Logger) async throws {
+        // Hummingbird binds only when it runs; a port in use is found here, before serve starts.
+        do {
+            let probe = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: settings.host, port: settings.port).get()
+            try await probe.close()
+        } catch {
+            throw InboxStartupError(address: "\(settings.host):\(settings.port)", reason: "\(error)")
+        }
+        self.logger = logger
         let dummyHash = try await PasswordHasher.hash(SessionToken.make())
         let handlers = InboxHandlers(
             store: store, sessionLifetime: settings.sessionLifetime, dummyHash: dummyHash,
@@ -58,8 +70,24 @@ public struct InboxServer: Service {
             logger: logger)
     }
 
+    /// A failure of the inbox does not take the relay down with it: it is logged, and the
+    /// service waits for the shutdown of the rest.
     public func run() async throws {
-        try await application.run()
+        do {
+            try await application.run()
+        } catch {
+            logger.error("the emergency inbox stopped: \(error); mail is still accepted and replayed")
+            try? await gracefulShutdown()
+        }
+    }
+}
+
+public struct InboxStartupError: Error, CustomStringConvertible {
+    let address: String
+    let reason: String
+
+    public var description: String {
+        "cannot listen on \(address) for the emergency inbox: \(reason) (is another server using the port? see [inbox] listen, \"\" turns it off)"
     }
 }
 

@@ -2,6 +2,7 @@ import BackstopDefaults
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import SpoolContract
 
 /// The inbox's routes. Sign-in and sign-out are forms with CSRF tokens; everything else needs a
@@ -141,7 +142,8 @@ struct InboxHandlers: Sendable {
                 .contentDisposition: "attachment; filename=\"\(id).eml\"",
             ], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        let readable = ReadableMessage(data)
+        // Parsing a large message is CPU work: NIO's thread pool, not the cooperative threads.
+        let readable = try await NIOThreadPool.singleton.runIfActive { ReadableMessage(data) }
         return page(.ok, InboxPages.message(user: user.address, csrf: session.csrfToken, queueID: stored.envelope.queueID,
                                             message: readable, recipients: recipients,
                                             receivedAt: stored.envelope.receivedAt, size: stored.size))
@@ -153,7 +155,8 @@ struct InboxHandlers: Sendable {
         guard let index = context.parameters.get("index", as: Int.self),
               let (stored, _) = try await visibleMessage(id, to: user),
               let data = try await store.messageData(of: stored.envelope.queueID),
-              let (fileName, body) = ReadableMessage.part(index, of: data) else { return notFound() }
+              let (fileName, body) = try await NIOThreadPool.singleton.runIfActive({ ReadableMessage.part(index, of: data) })
+        else { return notFound() }
         logger.notice("inbox attachment download", metadata: [
             "user": "\(user.address)", "client": "\(context.clientAddress)", "queue_id": "\(id)", "part": "\(index)"])
         // Never the declared type: an attachment is downloaded, not rendered by the browser.
