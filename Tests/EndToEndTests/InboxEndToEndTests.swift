@@ -127,3 +127,30 @@ struct InboxEndToEndTests {
         }
     }
 }
+
+@Suite("Emergency inbox startup", .timeLimit(.minutes(2)))
+struct InboxStartupTests {
+    @Test("an inbox port in use stops serve before it starts, naming [inbox] listen")
+    func portInUse() async throws {
+        try await withTestDirectory { directory in
+            let python = try Tools.require("python3")
+            let holder = try ChildProcess(python, ["-c", """
+                import socket, sys, time
+                s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+                print(s.getsockname()[1], flush=True); time.sleep(120)
+                """])
+            defer { holder.signal(SIGKILL) }
+            _ = await holder.output.wait(for: .seconds(20)) { !$0.stdoutText.isEmpty || $0.exit != nil }
+            let port = try #require(Int(holder.output.current.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+            var options = BackstopOptions()
+            options.sections = ["", "[inbox]", "listen = \"127.0.0.1:\(port)\""]
+            _ = try directory.write(options.render(port: try freeLoopbackPort(), certificate: nil, recipientsFile: nil),
+                                    to: "backstop.toml")
+            let serve = try await runToCompletion(try Tools.backstop(), ["serve", "--config", "backstop.toml"],
+                                                  in: directory.path, timeout: .seconds(30))
+            #expect(serve.exit == .exited(1), "\(serve.summary)")
+            #expect(serve.stderrText.contains("cannot listen on 127.0.0.1:\(port) for the emergency inbox")
+                && serve.stderrText.contains("[inbox] listen"), "\(serve.summary)")
+        }
+    }
+}
