@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "Listener",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -79,14 +79,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // The system resolver (libresolv) for DSNs to the sender domain's MX. C because its API
-        // is macros and by-value structs; the blocking calls run on a thread pool.
+        // libresolv, for every DNS lookup. C because its API is macros and by-value structs.
         .target(name: "CResolv", linkerSettings: [.linkedLibrary("resolv")]),
+        // The one resolver: libresolv on threads of its own, the configured servers, a cache
+        // that honours TTLs. MX routing of DSNs and the listener's DNS lists ask through it.
+        .target(
+            name: "MailDNS",
+            dependencies: ["BackstopDefaults", "BackstopSync", "CResolv", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict),
         // The way back to the primary: SMTP client, health monitor, replay scheduler, DSNs.
         .target(
             name: "Forwarder",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SMTPProtocol", "SpoolContract", "CResolv",
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -128,8 +133,8 @@ let package = Package(
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "Inbox", "MailCore", "MailNames", "Spool",
-                "SpoolContract", "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "Inbox", "MailCore", "MailDNS", "MailNames",
+                "Spool", "SpoolContract", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -157,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "ForwarderTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Forwarder", "MailCore", "SMTPProtocol", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Forwarder", "MailCore", "MailDNS", "SMTPProtocol", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -165,13 +170,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The resolver against the tests' own authoritative DNS server on loopback.
+        .testTarget(
+            name: "MailDNSTests", dependencies: ["BackstopDefaults", "BackstopSync", "MailDNS"], swiftSettings: strict),
         .testTarget(
             name: "BackstopConfigTests", dependencies: ["BackstopConfig", "BackstopDefaults", "MailNames"],
             swiftSettings: strict),
         .testTarget(
             name: "ListenerTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Listener", "MailCore", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Listener", "MailCore", "MailDNS", "MailNames", "SMTPProtocol", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -184,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailDNS", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -15,6 +15,9 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var inbox: InboxSettings
     public var notify: NotifySettings
     public var log: LogSettings
+    public var dns: DNSSettings
+    public var reputation: ReputationSettings
+    public var limits: LimitsSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -30,6 +33,9 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(InboxSettings.section, at: \.inbox),
             SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),
+            SectionBinding(DNSSettings.section, at: \.dns),
+            SectionBinding(ReputationSettings.section, at: \.reputation),
+            SectionBinding(LimitsSettings.section, at: \.limits),
         ]
     }
 

@@ -17,7 +17,8 @@ extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
     public static let embeddedDefaults = BackstopConfiguration(
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
-        bounce: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults)
+        bounce: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults, dns: .defaults,
+        reputation: .defaults, limits: .defaults)
 }
 
 extension ServerSettings {
@@ -123,4 +124,24 @@ extension NotifySettings {
 
 extension LogSettings {
     public static let defaults = LogSettings(level: .info, format: .text)
+}
+
+extension DNSSettings {
+    /// The system's name servers.
+    public static let defaults = DNSSettings(
+        servers: [], timeout: BackstopDefaults.DNS.timeout, attempts: BackstopDefaults.DNS.attempts)
+}
+
+extension ReputationSettings {
+    /// No lists, no greeting delay: reputation checks are the operator's choice of lists.
+    public static let defaults = ReputationSettings(
+        rejectScore: BackstopDefaults.Reputation.rejectScore, pregreet: BackstopDefaults.Reputation.pregreet,
+        dnsbl: [], dnswl: [])
+}
+
+extension LimitsSettings {
+    public static let defaults = LimitsSettings(
+        messagesPerIPPerMinute: BackstopDefaults.Limits.messagesPerIPPerMinute,
+        recipientsPerIPPerMinute: BackstopDefaults.Limits.recipientsPerIPPerMinute,
+        unknownRecipientsPerIP: BackstopDefaults.Limits.unknownRecipientsPerIP)
 }

@@ -159,10 +159,6 @@ public enum BackstopDefaults {
         public static let maintenanceClaimLimit = 100
         /// Messages delivered at the same time on a route resolved per message (DSNs to MXs).
         public static let resolvedRouteConcurrency = 4
-        /// Threads for DSN routing's blocking DNS lookups, apart from the spool's.
-        public static let dnsLookupThreads = 2
-        /// DNS lookups that may wait for a thread before more are refused.
-        public static let dnsMaxPendingLookups = 64
     }
 
     /// Delivery status notifications (RFC 3464).
@@ -237,5 +233,49 @@ public enum BackstopDefaults {
         public static let totpDriftSteps = 1
         /// Throttle entries kept before the oldest are dropped, so the table has a bound.
         public static let throttleEntries = 100_000
+    }
+
+    /// The resolver every lookup goes through (`[dns]`): DNSBLs, MX routing of DSNs.
+    public enum DNS {
+        /// Seconds libresolv waits for each try: DNSBL lookups run during the greeting delay,
+        /// so a slow list costs a session seconds, not minutes.
+        public static let timeout: Duration = .seconds(2)
+        /// Tries per server before a lookup is a temporary failure.
+        public static let attempts = 2
+        /// Answers the cache keeps; past this the one closest to expiry goes first.
+        public static let cacheEntries = 10_000
+        /// The longest an answer is kept, whatever its TTL says.
+        public static let maxCacheTTL: Duration = .seconds(3600)
+        /// NXDOMAIN and NODATA are kept this long: most DNSBL lookups are for clean clients.
+        public static let negativeCacheTTL: Duration = .seconds(60)
+        /// Threads for blocking lookups (DNS lists at connect, DSN routing), apart from the spool's.
+        public static let lookupThreads = 4
+        /// Lookups that may wait for a thread before more fail as temporary errors.
+        public static let maxPendingLookups = 256
+    }
+
+    /// Connect-time reputation (`[reputation]`).
+    public enum Reputation {
+        /// The score at which a client is refused, when any list is configured.
+        public static let rejectScore = 1.0
+        /// The weight of a DNSBL hit that gives none.
+        public static let dnsblWeight = 1.0
+        /// The weight of a DNSWL hit that gives none.
+        public static let dnswlWeight = -1.0
+        /// No greeting delay unless configured: it costs every client that long.
+        public static let pregreet: Duration = .zero
+        /// How often the last hour's refusals are written beside the spool for `backstop status`.
+        public static let refusalFileInterval: Duration = .seconds(5)
+    }
+
+    /// Per-client rates (`[limits]`); 0 turns a limit off.
+    public enum Limits {
+        public static let messagesPerIPPerMinute = 0
+        public static let recipientsPerIPPerMinute = 0
+        /// Unknown recipients an address may draw in `harvestWindow` before it is refused.
+        public static let unknownRecipientsPerIP = 20
+        public static let harvestWindow: Duration = .seconds(3600)
+        /// Client addresses whose counts are kept; the oldest go first.
+        public static let trackedClients = 100_000
     }
 }

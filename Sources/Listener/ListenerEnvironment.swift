@@ -39,6 +39,8 @@ public final class ListenerEnvironment: Sendable {
     /// Asked about recipients the relay policy leaves to verification (`[relay] verify`);
     /// without one, such recipients are accepted.
     public let recipientVerifier: (any RecipientVerifier)?
+    /// DNS lists, greeting delay and per-address rates; nil: none of them.
+    public let clientChecks: ClientChecks?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -46,9 +48,11 @@ public final class ListenerEnvironment: Sendable {
                 messageStored: @escaping @Sendable () -> Void = {},
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
                 recipientVerifier: (any RecipientVerifier)? = nil,
+                clientChecks: ClientChecks? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
+        self.clientChecks = clientChecks
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings

@@ -18,8 +18,11 @@ enum ListenerMetrics {
         .init(4, 4, 3): "primary_up",
     ]
 
-    /// Every value `rejectionReasons` can give, so a scrape shows each at zero from the start.
-    static var allRejectionReasons: [String] { Array(Set(rejectionReasons.values)).sorted() }
+    /// Every value `rejectionReasons` can give, and the refusals of a client for what it is
+    /// (DNS lists, rates, pregreet, harvesting), so a scrape shows each at zero from the start.
+    static var allRejectionReasons: [String] {
+        Array(Set(rejectionReasons.values).union(ClientRefusal.Reason.allCases.map(\.rawValue))).sorted()
+    }
 
     static func connectionOpened() {
         Counter(label: "backstop_smtp_connections_total").increment()
@@ -32,6 +35,16 @@ enum ListenerMetrics {
     static func replied(_ reply: SMTPReply) {
         guard !reply.isPositive, let status = reply.status, let reason = rejectionReasons[status] else { return }
         Counter(label: "backstop_messages_rejected_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    /// A client refused for what it is rather than for a recipient or a message it sent.
+    static func clientRefused(_ reason: ClientRefusal.Reason) {
+        Counter(label: "backstop_messages_rejected_total", dimensions: [("reason", reason.rawValue)]).increment()
+    }
+
+    /// From connect to the DNS lists' verdict: what the checks may add to a session's start.
+    static func reputationChecked(took duration: Duration) {
+        Timer(label: "backstop_reputation_check_seconds").record(duration: duration)
     }
 
     /// From handing the message to the spool to its commit (or failure): what the sender waits.

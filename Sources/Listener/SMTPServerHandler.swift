@@ -43,6 +43,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     private var processing = false
     /// Set once the session is being closed: no more input is processed.
     var closing = false
+    /// False until the 220 is sent: input before it is a client talking first.
+    var greeted = true
+    var greetingTask: Scheduled<Void>?
+    /// The DNS lists are still being asked: no command is processed until they answered.
+    var reputationPending = false
+    /// The lists' refusal, given at the client's first MAIL.
+    var reputationRefusal: ClientRefusal?
+    /// Set while a client refusal is sent: it is counted by its own reason, not by its status code.
+    var sendingClientRefusal = false
 
     init(environment: ListenerEnvironment, clientAddress: String) {
         self.environment = environment
@@ -69,8 +78,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         environment.sessions.add(context.channel)
         ListenerMetrics.connectionOpened()
         logger.info("connect from [\(clientAddress)]")
-        send(SMTPReply(220, nil, "\(environment.settings.hostname) ESMTP Backstop"), context: context)
-        flush(context: context)
+        if let reputation = environment.clientChecks?.reputation { checkReputation(reputation, context: context) }
+        if let delay = environment.clientChecks?.pregreet, delay > .zero {
+            delayGreeting(by: delay, context: context)
+        } else {
+            greet(context: context)
+        }
         armTimeout(context: context)
         context.fireChannelActive()
     }
@@ -79,6 +92,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         environment.sessions.remove(context.channel)
         closing = true
         timeout?.cancel()
+        greetingTask?.cancel()
         dropAssembler()
         logger.info("disconnect from [\(clientAddress)] tls=\(tlsVersion ?? "none")")
         context.fireChannelInactive()
@@ -87,6 +101,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         if machine.isClosed || closing { return }
+        if !greeted {
+            refuseTalkingFirst(context: context)
+            return
+        }
         let count = bytes.readableBytes
         if inbound == nil { inbound = bytes } else { inbound!.writeBuffer(&bytes) }
         if let deadline = deadlines.received(count, at: LoopInstant(context.eventLoop.now)) {
@@ -145,7 +163,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         defer { processing = false }
         // Ask the framer even when no input is left: a BDAT chunk that ended exactly at the end
         // of the input still owes its chunkEnd, and its reply must not wait for more bytes.
-        while !awaitingAnswer, !machine.isClosed, !closing {
+        while !awaitingAnswer, !reputationPending, greeted, !machine.isClosed, !closing {
             // Replies go out as they accumulate, so that a client that does not read them turns
             // the channel unwritable (also through TLS, which holds what is not flushed); then
             // the rest of the input waits.
@@ -177,7 +195,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 logger.notice("synchronization error: \(inbound?.readableBytes ?? 0) bytes sent after DATA before its reply")
                 perform(machine.pipelinedAfterData(), context: context)
             case .success(let command):
-                perform(machine.receive(command, primaryTakesMail: environment.primaryTakesMail()), context: context)
+                if let refusal = clientRefusal(before: command) {
+                    refuse(refusal, context: context)
+                } else {
+                    perform(machine.receive(command, primaryTakesMail: environment.primaryTakesMail()), context: context)
+                }
             case .failure(let reply): perform(machine.refuse(reply), context: context)
             }
         case .commandTooLong:
@@ -219,6 +241,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             switch action {
             case .reply(let reply):
                 send(reply, context: context)
+                if reply == Replies.unknownUser { unknownRecipientRefused() }
             case .replyAndClose(let reply):
                 send(reply, context: context)
                 close(context: context)
@@ -246,10 +269,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         if shutdownRequested, !machine.isReceivingMessage, !machine.isClosed { closeForShutdown(context: context) }
     }
 
-    private func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
+    func send(_ reply: SMTPReply, context: ChannelHandlerContext) {
         guard !closing else { return }
         if !reply.isPositive { logger.debug("reply: \(reply)") }
-        ListenerMetrics.replied(reply)
+        if !sendingClientRefusal { ListenerMetrics.replied(reply) }
         let buffer = context.channel.allocator.buffer(string: reply.wireFormat)
         let count = buffer.readableBytes
         pendingOutput += count
@@ -276,7 +299,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Closes once the last reply is written, so a slow reader still gets it; but at once if
     /// the client is not reading (the reply would never go out), and after `closeLinger` if
     /// the reply has not gone out by then.
-    private func close(context: ChannelHandlerContext) {
+    func close(context: ChannelHandlerContext) {
         guard !closing else { return }
         closing = true
         timeout?.cancel()
@@ -322,7 +345,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Input is read only while it can be processed at once: not while an answer is awaited,
     /// a body's writes are behind, or the client is not reading its replies.
     private func mayRead(context: ChannelHandlerContext) -> Bool {
-        !awaitingAnswer && assembler?.needsBackpressure != true && context.channel.isWritable && !closing
+        // Before the greeting input is read, to catch a client that talks first.
+        !awaitingAnswer && (!reputationPending || !greeted) && assembler?.needsBackpressure != true
+            && context.channel.isWritable && !closing
     }
 
     func resumeReading(context: ChannelHandlerContext) {

@@ -39,7 +39,8 @@ extension Spool: DeliveryLedger {
                 }
                 // The message rows whole: each claimed message needs them, and its recipients in
                 // scope. Free messages and those whose lease expired (a worker that died) are
-                // read through their own indexes (`v8ClaimIndexes`) and merged, oldest first.
+                // read through their own indexes (`v8ClaimIndexes`) and merged, oldest first;
+                // expired messages through the index by arrival time.
                 // INDEXED BY: a plan that cannot use the index fails loudly instead of scanning.
                 func candidates(_ index: String, _ lease: String) throws -> [Row] {
                     try Row.fetchAll(db.cachedStatement(sql: """
@@ -51,11 +52,17 @@ extension Spool: DeliveryLedger {
                         ORDER BY m.id LIMIT :limit
                         """), arguments: arguments + scoped.arguments)
                 }
-                let free = try candidates("message_unleased", "m.lease_owner IS NULL")
-                let lapsed = try candidates(
-                    "message_lease_expiry", "m.lease_owner IS NOT NULL AND coalesce(m.lease_expires_at, 0) <= :now")
-                let claimable = lapsed.isEmpty ? free
-                    : Array((free + lapsed).sorted { ($0[0] as Int64) < ($1[0] as Int64) }.prefix(limit))
+                let claimable: [Row]
+                if receivedBefore != nil {
+                    claimable = try candidates(
+                        "message_by_age", "(m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)")
+                } else {
+                    let free = try candidates("message_unleased", "m.lease_owner IS NULL")
+                    let lapsed = try candidates(
+                        "message_lease_expiry", "m.lease_owner IS NOT NULL AND coalesce(m.lease_expires_at, 0) <= :now")
+                    claimable = lapsed.isEmpty ? free
+                        : Array((free + lapsed).sorted { ($0[0] as Int64) < ($1[0] as Int64) }.prefix(limit))
+                }
                 guard !claimable.isEmpty else { return [] }
                 // One statement each for the whole claim, not one per message; the row IDs are
                 // integers the query above returned.

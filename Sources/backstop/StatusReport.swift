@@ -36,6 +36,9 @@ enum StatusReport {
         text += "  queued \(counts[.queued] ?? 0), deferred \(counts[.deferred] ?? 0), held \(counts[.held] ?? 0), "
             + "in flight \(counts[.inFlight] ?? 0)\n"
         text += "Last hour: \(status.acceptedLastHour) accepted, \(status.deliveredLastHour) delivered\n"
+        let refused = snapshot.refusalsLastHour.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        text += "Clients refused last hour: " + (refused.isEmpty ? "none"
+            : refused.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) + "\n"
 
         text += "\nRecent transitions:\n"
         if status.recentTransitions.isEmpty {

@@ -20,7 +20,9 @@ struct RenderingTests {
         #expect(rendered.contains("\nmax_age = \"5d\"\n# delay_warning is not set\ndedup_window = \"10m\"\n"))
         #expect(rendered.contains("\n[primary]\nhosts = []\ncheck_interval = \"30s\"\n"))
         #expect(rendered.contains("\ndata_timeout = \"10m\"\n# [[primary.route]] is not set\n\n[bounce]\n# relay is not set\n"))
-        #expect(rendered.hasSuffix("[log]\nlevel = \"info\"\nformat = \"text\"\n"))
+        #expect(rendered.contains("\n[log]\nlevel = \"info\"\nformat = \"text\"\n\n[dns]\nservers = []\ntimeout = \"2s\"\nattempts = 2\n"))
+        #expect(rendered.contains("\n[reputation]\nreject_score = 1\npregreet = \"0s\"\n# [[reputation.dnsbl]] is not set\n# [[reputation.dnswl]] is not set\n"))
+        #expect(rendered.hasSuffix("[limits]\nmessages_per_ip_per_minute = 0\nrecipients_per_ip_per_minute = 0\nunknown_recipients_per_ip = 20\n"))
     }
 
     /// Every key changed from its default, so that each one's rendering is exercised.
@@ -79,6 +81,14 @@ struct RenderingTests {
         configuration.bounce.relay = MailHost(name: "smtp.example.org", port: 587)
         configuration.log.level = .critical
         configuration.log.format = .json
+        configuration.dns.servers = [NameServerAddress(host: "127.0.0.1", port: 5353), NameServerAddress(host: "2001:db8::53", port: 53)]
+        configuration.dns.timeout = .seconds(5)
+        configuration.dns.attempts = 1
+        configuration.reputation.rejectScore = 2.5
+        configuration.reputation.pregreet = .milliseconds(1500)
+        configuration.reputation.dnsbl = [DNSListSettings(zone: "block.example.test", weight: 2, match: ["127.0.0.2", "127.0.0.4"])]
+        configuration.reputation.dnswl = [DNSListSettings(zone: "allow.example.test", weight: -0.5, match: [])]
+        configuration.limits = LimitsSettings(messagesPerIPPerMinute: 30, recipientsPerIPPerMinute: 300, unknownRecipientsPerIP: 0)
 
         let rendered = configuration.rendered()
         #expect(try parsed(rendered) == configuration)
@@ -101,6 +111,16 @@ struct RenderingTests {
             [bounce]
             relay = "smtp.example.org:587"
             """))
+        #expect(rendered.contains("""
+            servers = ["127.0.0.1:5353", "[2001:db8::53]:53"]
+            """))
+        #expect(rendered.contains("""
+            [[reputation.dnsbl]]
+            zone = "block.example.test"
+            weight = 2
+            match = ["127.0.0.2", "127.0.0.4"]
+            """))
+        #expect(rendered.contains("\nweight = -0.5\n"))
     }
 
     /// The other choices, which `everyKeyRoundTrips` leaves at other values.

@@ -111,6 +111,7 @@ struct QueueCommandTests {
             Queue: 4 messages, 1.2 KiB; oldest arrived 3h00m ago
               queued 1, deferred 1, held 1, in flight 1
             Last hour: 3 accepted, 0 delivered
+            Clients refused last hour: none
 
             Recent transitions:
               2025-06-15 15:02:00  mx1.example.test:25  up -> down     connect refused

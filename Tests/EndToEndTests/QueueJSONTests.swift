@@ -135,10 +135,12 @@ struct QueueJSONTests {
     @Test("status --json, exit 1 while a primary is down")
     func status() async throws {
         let (data, object) = try await json(["status"], exit: 1)
-        #expect(keys(object) == ["spool", "now", "primary_up", "hosts", "paused_routes", "queue", "last_hour", "recent_transitions"])
+        #expect(keys(object) == ["spool", "now", "primary_up", "hosts", "paused_routes", "queue", "last_hour", "refused_last_hour",
+                                "recent_transitions"])
         #expect(keys(object["queue"]) == ["messages", "queued", "deferred", "held", "in_flight", "bytes", "oldest_received_at",
                                           "oldest_age_seconds"])
         #expect(keys(object["last_hour"]) == ["accepted", "delivered"])
+        #expect(keys(object["refused_last_hour"]) == ["dnsbl", "harvest", "message_rate", "pregreet", "recipient_rate"])
         for host in try #require(object["hosts"] as? [[String: Any]]) {
             #expect(keys(host) == ["host", "state", "since", "reason", "configured"])
         }

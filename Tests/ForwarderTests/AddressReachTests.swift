@@ -1,4 +1,5 @@
 import Forwarder
+import MailDNS
 import Testing
 
 @Suite("AddressReach: which addresses a DSN may be sent to")

@@ -1,5 +1,6 @@
 import Dispatch
 import Forwarder
+import MailDNS
 import NIOPosix
 import Testing
 
@@ -39,7 +40,7 @@ struct DNSLookupPoolTests {
         }
         #expect(await overflow.value, "refused with Overloaded, not queued")
         guardTime.cancel()
-        let answer = await SystemResolver(pool: pool).query("sender.example", type: .mx)
+        let answer = await SystemResolver(pool: pool, configuration: ResolverConfiguration(servers: [], timeout: .seconds(1), attempts: 1)).query("sender.example", type: .mx)
         guard case .failed(let why) = answer else {
             Issue.record("expected a temporary failure, got \(answer)")
             return

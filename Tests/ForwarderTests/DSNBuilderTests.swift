@@ -13,9 +13,9 @@ struct DSNBuilderTests {
                              remoteHost: "mx.primary.example:25", summary: "550 5.1.1 No such user (in reply to RCPT)")
 
     private func job(ret: DSNReturn? = nil, envelopeID: String? = nil, sender: String = "alice@sender.example",
-                     recipients: [JobRecipient], size: Int? = nil) -> DeliveryJob {
-        DeliveryJob(queueID: "Q42", sender: sender, recipients: recipients, ret: ret, envelopeID: envelopeID,
-                    size: size ?? original.utf8.count, receivedAt: Fixtures.epoch, lease: Fixtures.lease())
+                     recipients: [StoredRecipient], size: Int? = nil) -> DeliveryJob {
+        Fixtures.job("Q42", sender: sender, recipients: recipients, size: size ?? original.utf8.count,
+                     ret: ret, envelopeID: envelopeID)
     }
 
     private func build(_ job: DeliveryJob, _ entries: [DSNBuilder.Entry]) -> GeneratedMessage? {
@@ -24,14 +24,14 @@ struct DSNBuilderTests {
                              now: Fixtures.epoch.addingTimeInterval(3600), using: &random)
     }
 
-    private func failed(_ recipient: JobRecipient) -> DSNBuilder.Entry {
+    private func failed(_ recipient: StoredRecipient) -> DSNBuilder.Entry {
         .init(recipient: recipient, action: .failed, diagnosis: rejected, lastAttempt: Fixtures.epoch.addingTimeInterval(3600))
     }
 
     @Test func structureParsesBack() throws {
-        let bob = JobRecipient(address: "bob@example.com", originalRecipient: "rfc822;Bob+2BOld@example.com",
+        let bob = Fixtures.recipient("bob@example.com", originalRecipient: "rfc822;Bob+2BOld@example.com",
                                notify: .on([.failure]), verified: true)
-        let carol = JobRecipient(address: "carol@example.com", verified: true)
+        let carol = Fixtures.recipient("carol@example.com", verified: true)
         let message = try #require(build(job(envelopeID: "env+2Bid-1", recipients: [bob, carol]), [failed(bob), failed(carol)]))
 
         #expect(message.sender == "")
@@ -74,7 +74,7 @@ struct DSNBuilderTests {
     @Test func linesAreCRLFAndShort() throws {
         let long = Diagnosis(status: .init(5, 0, 0), reply: SMTPReply(550, nil, String(repeating: "word ", count: 400)),
                              remoteHost: nil, summary: String(repeating: "x", count: 2000))
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         let message = try #require(build(job(recipients: [bob]), [.init(recipient: bob, action: .failed, diagnosis: long, lastAttempt: nil)]))
         let bytes = message.content
         for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
@@ -90,7 +90,7 @@ struct DSNBuilderTests {
     }
 
     @Test func retHeadersReturnsOnlyTheHeaders() throws {
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         let message = try #require(build(job(ret: .headers, recipients: [bob]), [failed(bob)]))
         let returned = MIMEEntity(String(decoding: message.content, as: UTF8.self)).parts[2]
         #expect(returned.header("Content-Type") == "text/rfc822-headers")
@@ -98,7 +98,7 @@ struct DSNBuilderTests {
     }
 
     @Test func largeOriginalReturnsOnlyTheHeaders() throws {
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         let big = job(recipients: [bob], size: 5000)
         #expect(!builder.returnsFullMessage(big, [failed(bob)]))
         let message = try #require(build(big, [failed(bob)]))
@@ -106,7 +106,7 @@ struct DSNBuilderTests {
     }
 
     @Test func delayedOnlyReportsAsDelay() throws {
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         let entry = DSNBuilder.Entry(recipient: bob, action: .delayed, diagnosis: rejected, lastAttempt: nil,
                                      willRetryUntil: Fixtures.epoch.addingTimeInterval(5 * 86400))
         let message = try #require(build(job(recipients: [bob]), [entry]))
@@ -118,25 +118,25 @@ struct DSNBuilderTests {
 
     @Test(arguments: [DSNNotifyRequest.never, .on([.success, .delay])])
     func notifyWithoutFailureGivesNoDSN(_ notify: DSNNotifyRequest) {
-        let bob = JobRecipient(address: "bob@example.com", notify: notify)
+        let bob = Fixtures.recipient("bob@example.com", notify: notify)
         #expect(build(job(recipients: [bob]), [failed(bob)]) == nil)
     }
 
     @Test func onlyRecipientsThatAskedAreReported() throws {
-        let bob = JobRecipient(address: "bob@example.com", notify: .never)
-        let carol = JobRecipient(address: "carol@example.com", notify: .on([.failure]))
+        let bob = Fixtures.recipient("bob@example.com", notify: .never)
+        let carol = Fixtures.recipient("carol@example.com", notify: .on([.failure]))
         let message = try #require(build(job(recipients: [bob, carol]), [failed(bob), failed(carol)]))
         let groups = MIMEEntity(String(decoding: message.content, as: UTF8.self)).parts[1].statusGroups
         #expect(groups.dropFirst().map { $0["Final-Recipient"] } == ["rfc822; carol@example.com"])
     }
 
     @Test func nullSenderGetsNoDSN() {
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         #expect(build(job(sender: "", recipients: [bob]), [failed(bob)]) == nil)
     }
 
     @Test func boundaryNeverOccursInTheOriginal() throws {
-        let bob = JobRecipient(address: "bob@example.com")
+        let bob = Fixtures.recipient("bob@example.com")
         let message = try #require(build(job(recipients: [bob]), [failed(bob)]))
         let boundary = try #require(MIMEEntity(String(decoding: message.content, as: UTF8.self)).boundary)
         #expect(!original.contains(boundary))

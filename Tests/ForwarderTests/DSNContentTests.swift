@@ -1,6 +1,7 @@
 @testable import Forwarder
 import Foundation
 import SMTPProtocol
+import SpoolContract
 import Testing
 import MailCore
 
@@ -11,10 +12,10 @@ struct DSNContentTests {
     let rejected = Diagnosis(status: .init(5, 1, 1), reply: SMTPReply(550, .init(5, 1, 1), "No such user"),
                              remoteHost: "mx.primary.example:25", summary: "550 5.1.1 No such user (in reply to RCPT)")
 
-    private func job(_ recipients: [JobRecipient], ret: DSNReturn? = .full, sender: String = "alice@sender.example",
+    private func job(_ recipients: [StoredRecipient], ret: DSNReturn? = .full, sender: String = "alice@sender.example",
                      smtpUTF8: Bool = false, original: String? = nil) -> DeliveryJob {
-        DeliveryJob(queueID: "Q42", sender: sender, recipients: recipients, ret: ret, smtpUTF8: smtpUTF8,
-                    size: (original ?? self.original).utf8.count, receivedAt: Fixtures.epoch, lease: Fixtures.lease())
+        Fixtures.job("Q42", sender: sender, recipients: recipients, size: (original ?? self.original).utf8.count,
+                     smtpUTF8: smtpUTF8, ret: ret)
     }
 
     private func build(_ job: DeliveryJob, _ entries: [DSNBuilder.Entry], original: String? = nil) throws -> MIMEEntity {
@@ -24,14 +25,14 @@ struct DSNContentTests {
         return MIMEEntity(String(decoding: message.content, as: UTF8.self))
     }
 
-    private func failed(_ recipient: JobRecipient) -> DSNBuilder.Entry {
+    private func failed(_ recipient: StoredRecipient) -> DSNBuilder.Entry {
         .init(recipient: recipient, action: .failed, diagnosis: rejected, lastAttempt: nil)
     }
 
     @Test("RET=FULL returns the message only when every failed recipient was verified at RCPT")
     func contentOnlyForVerifiedRecipients() throws {
-        let verified = JobRecipient(address: "bob@example.com", verified: true)
-        let unverified = JobRecipient(address: "nobody@example.com")
+        let verified = Fixtures.recipient("bob@example.com", verified: true)
+        let unverified = Fixtures.recipient("nobody@example.com")
 
         let full = try build(job([verified], ret: .full), [failed(verified)]).parts[2]
         #expect(full.header("Content-Type") == "message/rfc822")
@@ -49,7 +50,7 @@ struct DSNContentTests {
 
     @Test("NOTIFY=SUCCESS to a primary without DSN gives a 'relayed' report (RFC 3461 §5.2.2); no NOTIFY gives none")
     func relayedReport() throws {
-        let bob = JobRecipient(address: "bob@example.com", notify: .on([.success, .failure]), verified: true)
+        let bob = Fixtures.recipient("bob@example.com", notify: .on([.success, .failure]), verified: true)
         let accepted = SMTPReply(250, .init(2, 0, 0), "Ok: queued as 4XyZ")
         let entry = DSNBuilder.Entry(recipient: bob, action: .relayed,
                                      diagnosis: Diagnosis(status: .init(2, 0, 0), reply: accepted, remoteHost: "mx.primary.example:25",
@@ -75,7 +76,7 @@ struct DSNContentTests {
     @Test("SMTPUTF8: utf-8 address type, message/global-delivery-status and message/global (RFC 6533)")
     func internationalised() throws {
         let text = "Received: from a by b\r\nSubject: Grüße aus Köln\r\nMessage-ID: <m2@sender.example>\r\n\r\nHallo.\r\n"
-        let bücher = JobRecipient(address: "bücher@example.com", originalRecipient: "utf-8;b\\x{FC}cher@example.com",
+        let bücher = Fixtures.recipient("bücher@example.com", originalRecipient: "utf-8;b\\x{FC}cher@example.com",
                                   verified: true)
         let mail = job([bücher], sender: "jürgen@sender.example", smtpUTF8: true, original: text)
         var random = SeededRandom(seed: 3)
@@ -102,7 +103,7 @@ struct DSNContentTests {
 
     @Test("an SMTPUTF8 message with nothing but ASCII keeps the classic types")
     func asciiStaysClassic() throws {
-        let bob = JobRecipient(address: "bob@example.com", verified: true)
+        let bob = Fixtures.recipient("bob@example.com", verified: true)
         let dsn = try build(job([bob], smtpUTF8: true), [failed(bob)])
         #expect(dsn.parts[1].header("Content-Type") == "message/delivery-status")
         #expect(dsn.parts[2].header("Content-Type") == "message/rfc822")

@@ -1,5 +1,6 @@
 import BackstopDefaults
 import Forwarder
+import MailDNS
 import SMTPProtocol
 import Testing
 
@@ -67,7 +68,7 @@ struct DefaultArgumentTests {
         #expect(CalloutRate(perMinute: 1).maximumClients == BackstopDefaults.Relay.calloutRateClients)
         let pool = DNSLookupPool()
         defer { pool.shutdown() }
-        #expect(pool.maxPending == BackstopDefaults.Replay.dnsMaxPendingLookups)
+        #expect(pool.maxPending == BackstopDefaults.DNS.maxPendingLookups)
         let route = ResolvedRoute(id: .bounce, resolver: RelayHostResolver(relay: Fixtures.local(25)),
                                   client: try Fixtures.client())
         #expect(route.concurrency == BackstopDefaults.Replay.resolvedRouteConcurrency)

@@ -1,4 +1,5 @@
 import Forwarder
+import MailDNS
 import SMTPProtocol
 import Testing
 

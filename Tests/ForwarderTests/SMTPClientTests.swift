@@ -84,7 +84,7 @@ struct SMTPClientTests {
         #expect(result.outcomes.allSatisfy { if case .delivered = $0.disposition { true } else { false } })
         let batches = primary.recorded.batches.filter { $0.contains { $0.hasPrefix("MAIL") || $0.hasPrefix("RCPT") || $0 == "DATA" } }
         if pipelining {
-            #expect(batches == [["MAIL FROM:<alice@sender.example>", "RCPT TO:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"]])
+            #expect(batches == [["MAIL FROM:<alice@sender.example> BODY=7BIT", "RCPT TO:<a@example.com>", "RCPT TO:<b@example.com>", "DATA"]])
         } else {
             #expect(batches.allSatisfy { $0.count == 1 })
             #expect(batches.count == 4)

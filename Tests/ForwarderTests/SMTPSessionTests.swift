@@ -13,7 +13,7 @@ struct SMTPSessionTests {
         job.envelopeID = "abc+2B1"
         job.body = .eightBitMIME
         job.recipients[0].notify = .on([.failure, .delay])
-        job.recipients[0].originalRecipient = "rfc822;bob@example.com"
+        job.recipients[0].recipient.orcpt = "rfc822;bob@example.com"
         return job
     }
 

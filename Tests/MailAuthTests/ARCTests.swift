@@ -57,13 +57,13 @@ struct ARCTests {
         return fields.map { String(decoding: $0.raw, as: UTF8.self) }.joined() + message
     }
 
-    static func dkimpyVerdict(_ message: String, hops: [Hop], extra: [String: String] = [:]) throws -> String {
+    static func dkimpyVerdict(_ message: String, hops: [Hop], extra: [String: String] = [:]) async throws -> String {
         let directory = try ScratchDirectory()
         var records = extra
         for hop in hops { records[hop.name] = hop.record }
         let zone = try directory.writeZone(records)
         let path = try directory.write("sealed.eml", message)
-        return try PythonPeer.dkim(["arc-verify", path, zone])
+        return try await PythonPeer.dkim(["arc-verify", path, zone])
     }
 
     @Test("one set sealed here is i=1 cv=none and verifies with dkimpy")
@@ -75,7 +75,7 @@ struct ARCTests {
         let ours = try await ARCVerifier.validate(message: Array(sealed.utf8), dns: Self.zone([hop]), now: Self.now)
         #expect(ours.result == .pass)
         #expect(ours.highestInstance == 1)
-        let theirs = try Self.dkimpyVerdict(sealed, hops: [hop])
+        let theirs = try await Self.dkimpyVerdict(sealed, hops: [hop])
         #expect(theirs.hasPrefix("pass"), "dkimpy: \(theirs)")
     }
 
@@ -103,7 +103,7 @@ struct ARCTests {
         let ours = try await ARCVerifier.validate(message: Array(twice.utf8), dns: zone, now: Self.now)
         #expect(ours.result == .pass)
         #expect(ours.highestInstance == 2)
-        let theirs = try Self.dkimpyVerdict(twice, hops: [first, second])
+        let theirs = try await Self.dkimpyVerdict(twice, hops: [first, second])
         #expect(theirs.hasPrefix("pass"), "dkimpy: \(theirs)")
     }
 
@@ -114,7 +114,7 @@ struct ARCTests {
         let keyPath = try directory.write("first.pem", rsa.pemRepresentation)
         let firstRecord = try DKIMPrivateKey(pem: rsa.pemRepresentation).keyRecord
         let messagePath = try directory.write("m.eml", Self.message)
-        let theirSet = try PythonPeer.dkim(["arc-sign", messagePath, keyPath, "arc", "first.example", "first.example"])
+        let theirSet = try await PythonPeer.dkim(["arc-sign", messagePath, keyPath, "arc", "first.example", "first.example"])
         let once = theirSet + Self.message
         let extra = ["arc._domainkey.first.example": firstRecord]
         let second = try Self.hop("backup.example", ed25519: false)
@@ -123,7 +123,7 @@ struct ARCTests {
         #expect(chain.result == .pass, "\(chain.reason)")
         let twice = try await Self.sealed(once, by: second, zone: zone)
         #expect(twice.hasPrefix("ARC-Seal: i=2; a=rsa-sha256; cv=pass;"))
-        let theirs = try Self.dkimpyVerdict(twice, hops: [second], extra: extra)
+        let theirs = try await Self.dkimpyVerdict(twice, hops: [second], extra: extra)
         #expect(theirs.hasPrefix("pass"), "dkimpy: \(theirs)")
     }
 
@@ -135,7 +135,7 @@ struct ARCTests {
         let tampered = sealed.replacingOccurrences(of: "Body text", with: "Changed text")
         let ours = try await ARCVerifier.validate(message: Array(tampered.utf8), dns: zone, now: Self.now)
         #expect(ours.result == .fail)
-        #expect(try Self.dkimpyVerdict(tampered, hops: [hop]).hasPrefix("fail"))
+        #expect(try await Self.dkimpyVerdict(tampered, hops: [hop]).hasPrefix("fail"))
         let next = try Self.hop("backup.example", ed25519: false)
         let resealed = try await Self.sealed(tampered, by: next, zone: Self.zone([hop, next]))
         #expect(resealed.hasPrefix("ARC-Seal: i=2; a=rsa-sha256; cv=fail;"))
@@ -175,6 +175,6 @@ struct ARCTests {
         #expect(aar.hasPrefix("ARC-Authentication-Results: i=2; mx.backup.example;\r\n\tspf=pass (client-ip 192.0.2.1) smtp.mailfrom=alice@example.org;"))
         #expect(aar.contains("arc=pass (1 ARC set verified)"))
         let twice = fields.map { String(decoding: $0.raw, as: UTF8.self) }.joined() + once
-        #expect(try Self.dkimpyVerdict(twice, hops: [first, second]).hasPrefix("pass"))
+        #expect(try await Self.dkimpyVerdict(twice, hops: [first, second]).hasPrefix("pass"))
     }
 }

@@ -57,10 +57,10 @@ struct DKIMInteropTests {
     }
 
     /// dkimpy's signature field over `message`, prepended to it.
-    static func signedByDkimpy(_ message: String, keys: Keys, algorithm: String, canonicalization: String, extra: [String] = []) throws -> String {
+    static func signedByDkimpy(_ message: String, keys: Keys, algorithm: String, canonicalization: String, extra: [String] = []) async throws -> String {
         let path = try keys.directory.write("message-\(UUID().uuidString).eml", message)
         let (key, selector) = algorithm == "rsa-sha256" ? (keys.rsaPath, "rsa") : (keys.ed25519Path, "ed")
-        let field = try PythonPeer.dkim(["sign", path, key, selector, "example.org", algorithm, canonicalization] + extra)
+        let field = try await PythonPeer.dkim(["sign", path, key, selector, "example.org", algorithm, canonicalization] + extra)
         return field + message
     }
 
@@ -71,7 +71,7 @@ struct DKIMInteropTests {
     @Test("a message dkimpy signed verifies; changed body or header fails", arguments: combinations)
     func dkimpySigned(algorithm: String, canonicalization: String) async throws {
         let keys = try Self.keys()
-        let signed = try Self.signedByDkimpy(Self.message, keys: keys, algorithm: algorithm, canonicalization: canonicalization)
+        let signed = try await Self.signedByDkimpy(Self.message, keys: keys, algorithm: algorithm, canonicalization: canonicalization)
         let verdicts = try await DKIMVerifier.verify(message: Array(signed.utf8), dns: Self.zone(keys), now: Self.now)
         #expect(verdicts.map(\.result) == [.pass], "\(verdicts.map(\.reason))")
         #expect(verdicts.first?.algorithm == algorithm)
@@ -95,7 +95,7 @@ struct DKIMInteropTests {
         let signed = field.raw + Array(Self.message.utf8)
         let zone = try keys.directory.writeZone(["rsa._domainkey.example.org": keys.rsaRecord, "ed._domainkey.example.org": keys.ed25519Record])
         let path = try keys.directory.write("signed.eml", signed)
-        #expect(try PythonPeer.dkim(["verify", path, zone]) == "pass\n")
+        #expect(try await PythonPeer.dkim(["verify", path, zone]) == "pass\n")
         // And Backstop's own verifier agrees.
         #expect(try await DKIMVerifier.verify(message: signed, dns: Self.zone(keys), now: Self.now).map(\.result) == [.pass])
     }
@@ -104,9 +104,9 @@ struct DKIMInteropTests {
     func smallRSAKeys(bits: Int, expected: DKIMResult) async throws {
         let keys = try Self.keys()
         let keyPath = keys.directory.url.appendingPathComponent("small.pem").path
-        let record = try PythonPeer.dkim(["rsa-key", String(bits), keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try await PythonPeer.dkim(["rsa-key", String(bits), keyPath]).trimmingCharacters(in: .whitespacesAndNewlines)
         let messagePath = try keys.directory.write("m.eml", Self.message)
-        let field = try PythonPeer.dkim(["sign", messagePath, keyPath, "small", "example.org", "rsa-sha256", "relaxed/relaxed"])
+        let field = try await PythonPeer.dkim(["sign", messagePath, keyPath, "small", "example.org", "rsa-sha256", "relaxed/relaxed"])
         var zone = TestZone()
         zone.addTXT("small._domainkey.example.org", record)
         let verdicts = try await DKIMVerifier.verify(message: Array((field + Self.message).utf8), dns: zone, now: Self.now)
@@ -116,7 +116,7 @@ struct DKIMInteropTests {
     @Test("l= covering the whole body passes; with text appended after it the verdict is policy, never pass")
     func bodyLengthLimit() async throws {
         let keys = try Self.keys()
-        let signed = try Self.signedByDkimpy(Self.message, keys: keys, algorithm: "rsa-sha256", canonicalization: "relaxed/relaxed", extra: ["length"])
+        let signed = try await Self.signedByDkimpy(Self.message, keys: keys, algorithm: "rsa-sha256", canonicalization: "relaxed/relaxed", extra: ["length"])
         #expect(signed.contains("l="))
         #expect(try await DKIMVerifier.verify(message: Array(signed.utf8), dns: Self.zone(keys), now: Self.now).map(\.result) == [.pass])
         let appended = signed + "Click here: http://phish.example/\r\n"
@@ -127,8 +127,8 @@ struct DKIMInteropTests {
     @Test("several signatures get one verdict each, in header order")
     func severalSignatures() async throws {
         let keys = try Self.keys()
-        let once = try Self.signedByDkimpy(Self.message, keys: keys, algorithm: "ed25519-sha256", canonicalization: "relaxed/relaxed")
-        let twice = try Self.signedByDkimpy(once, keys: keys, algorithm: "rsa-sha256", canonicalization: "simple/simple")
+        let once = try await Self.signedByDkimpy(Self.message, keys: keys, algorithm: "ed25519-sha256", canonicalization: "relaxed/relaxed")
+        let twice = try await Self.signedByDkimpy(once, keys: keys, algorithm: "rsa-sha256", canonicalization: "simple/simple")
         var zone = Self.zone(keys)
         zone["ed._domainkey.example.org"].txt = []
         let verdicts = try await DKIMVerifier.verify(message: Array(twice.utf8), dns: zone, now: Self.now)
@@ -152,7 +152,7 @@ struct DKIMInteropTests {
     func largeBody(canonicalization: String) async throws {
         let keys = try Self.keys()
         for extra in [[], ["length"]] {
-            let signed = Array(try Self.signedByDkimpy(Self.largeMessage, keys: keys, algorithm: "rsa-sha256",
+            let signed = Array(try await Self.signedByDkimpy(Self.largeMessage, keys: keys, algorithm: "rsa-sha256",
                                                        canonicalization: canonicalization, extra: extra).utf8)
             let split = MessageSplit(signed)
             for size in [1_000, 8_191, 65_536] {

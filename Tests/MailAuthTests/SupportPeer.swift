@@ -34,9 +34,16 @@ enum PythonPeer {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Runs Tests/MailAuthTests/Peers/dkim_peer.py.
-    static func dkim(_ arguments: [String]) throws -> String {
-        try run([MailAuthTestPaths.peers.appendingPathComponent("dkim_peer.py").path] + arguments)
+    /// Runs Tests/MailAuthTests/Peers/dkim_peer.py on a thread of its own: waiting for a child
+    /// (RSA key generation takes seconds) must not hold one of the cooperative pool's threads,
+    /// which every other test running meanwhile needs.
+    static func dkim(_ arguments: [String]) async throws -> String {
+        let command = [MailAuthTestPaths.peers.appendingPathComponent("dkim_peer.py").path] + arguments
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(command) })
+            }
+        }
     }
 }
 

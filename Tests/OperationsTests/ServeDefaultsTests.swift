@@ -3,6 +3,7 @@ import BackstopDefaults
 @testable import Forwarder
 import Foundation
 import Logging
+import MailDNS
 import NIOPosix
 @testable import Operations
 import Spool
@@ -21,9 +22,11 @@ struct ServeDefaultsTests {
         defer { try? spool.close() }
         var configuration = BackstopConfiguration.embeddedDefaults
         configuration.primary.hosts = [MailHost(name: "primary.example.test", port: BackstopDefaults.Primary.port)]
+        let pool = DNSLookupPool()
+        defer { pool.shutdown() }
         let service = try ForwardingService(configuration: configuration, spool: spool,
+                                            dns: MailResolver.configured(configuration.dns, pool: pool),
                                             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
-        defer { service.dnsPool.shutdown() }
 
         let scheduler = service.scheduler.configuration
         #expect(scheduler.pacer.initialRate == BackstopDefaults.Replay.slowStartRate)
@@ -42,6 +45,6 @@ struct ServeDefaultsTests {
         #expect(scheduler.resolvedRoutes.map(\.concurrency) == [BackstopDefaults.Replay.resolvedRouteConcurrency])
         #expect(service.scheduler.client.configuration.timeouts == .defaults)
         #expect(service.scheduler.client.configuration.probeTimeout == BackstopDefaults.Primary.probeTimeout)
-        #expect(service.dnsPool.maxPending == BackstopDefaults.Replay.dnsMaxPendingLookups)
+        #expect(pool.maxPending == BackstopDefaults.DNS.maxPendingLookups)
     }
 }

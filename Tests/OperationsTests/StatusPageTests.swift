@@ -34,6 +34,20 @@ struct StatusPageTests {
         #expect(html.contains("<svg"))
     }
 
+    @Test("the clients refused in the last hour, by reason")
+    func refusedClients() {
+        var snapshot = StatusSnapshot(status: Self.status(messages: 0, oldest: nil), configuredHosts: [],
+                                      spoolPath: "spool/backstop.sqlite", now: Self.now)
+        snapshot.refusalsLastHour = ["dnsbl": 3, "pregreet": 1, "harvest": 0]
+        let html = StatusPage(hostname: "mx2.example.org", snapshot: snapshot, transitions: [], samples: [],
+                              drain: DrainEstimate(messages: 0, observedPerSecond: nil)).html
+        #expect(html.contains("<h3>Clients refused</h3><p class=\"value\">4</p><p class=\"muted\">last hour: dnsbl 3, pregreet 1</p>"))
+        snapshot.refusalsLastHour = ["dnsbl": 0, "pregreet": 0]
+        #expect(StatusPage(hostname: "mx2.example.org", snapshot: snapshot, transitions: [], samples: [],
+                           drain: DrainEstimate(messages: 0, observedPerSecond: nil)).html
+            .contains("<h3>Clients refused</h3><p class=\"value\">0</p><p class=\"muted\">none in the last hour</p>"))
+    }
+
     @Test func anUpPrimaryAndAnUnconfiguredOne() {
         let up = HealthTransition(host: "mx1.example.org:25", from: .unknown, to: .up, at: Self.now, reason: "probe ok")
         #expect(Self.page(hosts: ["mx1.example.org:25"], health: [up], messages: 0).contains("Primary up: mail flows normally"))

@@ -1,3 +1,4 @@
+import SpoolContract
 import SMTPProtocol
 
 /// Builds MAIL and RCPT lines, passing on each ESMTP parameter only where the primary offers it.
@@ -10,7 +11,7 @@ enum MailCommand {
     static func mail(_ job: DeliveryJob, capabilities: EHLOCapabilities) -> String {
         var line = "MAIL FROM:<\(job.sender)>"
         if capabilities.sizeLimit != nil { line += " SIZE=\(job.size)" }
-        if let body = job.body, capabilities.eightBitMIME { line += " BODY=\(body.rawValue)" }
+        if capabilities.eightBitMIME { line += " BODY=\(job.body.rawValue)" }
         if job.smtpUTF8, capabilities.smtpUTF8 { line += " SMTPUTF8" }
         if capabilities.dsn {
             if let ret = job.ret { line += " RET=\(ret.rawValue)" }
@@ -20,11 +21,11 @@ enum MailCommand {
     }
 
     /// `RCPT TO:<address>` with NOTIFY and ORCPT (RFC 3461) when the primary offers DSN.
-    static func rcpt(_ recipient: JobRecipient, capabilities: EHLOCapabilities) -> String {
+    static func rcpt(_ recipient: StoredRecipient, capabilities: EHLOCapabilities) -> String {
         var line = "RCPT TO:<\(recipient.address)>"
         if capabilities.dsn {
             if let notify = recipient.notify.rfc3461 { line += " NOTIFY=\(notify)" }
-            if let original = recipient.originalRecipient { line += " ORCPT=\(original)" }
+            if let original = recipient.recipient.orcpt { line += " ORCPT=\(original)" }
         }
         return line
     }

@@ -1,4 +1,5 @@
 import BackstopDefaults
+import MailDNS
 import MailNames
 import Logging
 import NIOCore

@@ -101,7 +101,7 @@ public final class SMTPSession {
     }
 
     private struct Transaction {
-        let recipients: [JobRecipient]
+        let recipients: [StoredRecipient]
         /// The host's `host:port`, for each diagnosis's Remote-MTA.
         let remoteHost: String
         var outcomes: [RecipientDisposition?]
@@ -111,7 +111,7 @@ public final class SMTPSession {
         /// The spool failed to supply the content mid-DATA; not the primary's fault.
         var spoolProblem: String?
 
-        init(recipients: [JobRecipient], remoteHost: String) {
+        init(recipients: [StoredRecipient], remoteHost: String) {
             self.recipients = recipients
             self.remoteHost = remoteHost
             self.outcomes = Array(repeating: nil, count: recipients.count)

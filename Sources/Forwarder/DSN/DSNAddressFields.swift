@@ -1,3 +1,4 @@
+import SpoolContract
 import MailNames
 import SMTPProtocol
 
@@ -6,9 +7,9 @@ import SMTPProtocol
 /// `utf-8-addr-xtext` (`\x{HEX}`) in a plain `message/delivery-status`.
 extension DSNBuilder {
     /// True when the recipient's address or its ORCPT holds non-ASCII text.
-    static func needsUTF8(_ recipient: JobRecipient) -> Bool {
+    static func needsUTF8(_ recipient: StoredRecipient) -> Bool {
         if !isASCII(recipient.address) { return true }
-        guard let original = recipient.originalRecipient, let (_, value) = splitOriginal(original) else { return false }
+        guard let original = recipient.recipient.orcpt, let (_, value) = splitOriginal(original) else { return false }
         return !isASCII(value)
     }
 

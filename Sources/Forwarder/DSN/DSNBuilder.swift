@@ -25,15 +25,15 @@ public struct DSNBuilder: Sendable {
     }
 
     /// One recipient to report on.
-    public struct Entry: Hashable, Sendable {
-        public var recipient: JobRecipient
+    public struct Entry: Equatable, Sendable {
+        public var recipient: StoredRecipient
         public var action: Action
         public var diagnosis: Diagnosis
         public var lastAttempt: Date?
         /// For `delayed`: when Backstop gives up (the message's expiry).
         public var willRetryUntil: Date?
 
-        public init(recipient: JobRecipient, action: Action, diagnosis: Diagnosis, lastAttempt: Date?, willRetryUntil: Date? = nil) {
+        public init(recipient: StoredRecipient, action: Action, diagnosis: Diagnosis, lastAttempt: Date?, willRetryUntil: Date? = nil) {
             self.recipient = recipient
             self.action = action
             self.diagnosis = diagnosis
@@ -190,7 +190,7 @@ public struct DSNBuilder: Sendable {
         lines.append("Arrival-Date: \(Self.date(job.receivedAt))")
         lines.append("")
         for entry in entries {
-            if let original = entry.recipient.originalRecipient, let field = Self.originalRecipient(original, global: global) {
+            if let original = entry.recipient.recipient.orcpt, let field = Self.originalRecipient(original, global: global) {
                 lines += Self.fold("Original-Recipient: \(field)")
             }
             lines += Self.fold("Final-Recipient: \(Self.typedAddress(entry.recipient.address, global: global))")

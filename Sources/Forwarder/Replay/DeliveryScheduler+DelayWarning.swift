@@ -1,3 +1,4 @@
+import SpoolContract
 import BackstopDefaults
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -47,7 +48,7 @@ extension DeliveryScheduler {
             // Headers only, whatever RET says: the sender needs to know which message, and the
             // message itself is still on its way (Postfix does the same).
             var reported = job
-            reported.ret = .headers
+            reported.stored.envelope.dsnReturn = .headers
             let report = await report(for: reported, entries, now: now)
             do {
                 try await writeDelayWarning(job.queueID, lease: job.lease, report: report, at: now)
@@ -64,7 +65,7 @@ extension DeliveryScheduler {
 
     /// Why a recipient is still pending: its last problem, or no attempt yet (the route has
     /// been paused since the message arrived: the primary is down).
-    private static func delay(_ recipient: JobRecipient) -> Diagnosis {
+    private static func delay(_ recipient: StoredRecipient) -> Diagnosis {
         if let last = recipient.lastProblem, last.status.klass == 4 { return last }
         return Diagnosis(status: EnhancedStatusCode(4, 4, 1), reply: nil, remoteHost: nil,
                          summary: "the primary mail host has not been reachable since the message arrived")

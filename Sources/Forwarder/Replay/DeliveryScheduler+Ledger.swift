@@ -73,35 +73,3 @@ extension RecipientScope {
         }
     }
 }
-
-extension DeliveryJob {
-    /// A claimed message as the scheduler delivers it: the recipients' last problems read back
-    /// from their stored text.
-    init(stored: StoredEnvelope, route: RouteID, lease: Lease) {
-        let envelope = stored.envelope
-        let recipients = stored.recipients.map { recipient in
-            JobRecipient(
-                address: recipient.recipient.address,
-                originalRecipient: recipient.recipient.orcpt,
-                notify: recipient.recipient.notify,
-                state: JobRecipient.State(recipient.state),
-                lastProblem: recipient.lastReply.map { Diagnosis(storedText: $0, remoteHost: nil) },
-                verified: recipient.recipient.verified)
-        }
-        self.init(
-            queueID: envelope.queueID, route: route, sender: envelope.sender, recipients: recipients,
-            ret: envelope.dsnReturn, envelopeID: envelope.envelopeID,
-            smtpUTF8: envelope.smtpUTF8, body: envelope.bodyType,
-            size: stored.size, receivedAt: envelope.receivedAt, attempts: stored.attempts, lease: lease)
-    }
-}
-
-extension JobRecipient.State {
-    init(_ state: RecipientState) {
-        switch state {
-        case .queued, .deferred: self = .pending
-        case .delivered: self = .delivered
-        case .failed, .expired: self = .failed
-        }
-    }
-}

@@ -1,3 +1,5 @@
+import MailDNS
+
 /// Whether an address is reachable on the public internet, after the IANA special-purpose
 /// address registries (RFC 6890 and successors). A DSN routed by the sender's DNS or address
 /// literal goes only to a global address: a forged sender must not make Backstop open

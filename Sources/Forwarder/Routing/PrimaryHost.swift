@@ -1,4 +1,5 @@
 import BackstopDefaults
+import MailDNS
 import SpoolContract
 
 /// One primary mail host: a name (resolved by the system resolver) or an IP literal, and a port.

@@ -32,6 +32,7 @@ struct StatusPage {
             \(card("Oldest waiting", snapshot.oldestAge.map(Self.age) ?? "none", snapshot.status.oldestReceivedAt.map { "arrived " + Self.clock($0) + " UTC" } ?? "the queue is empty"))
             \(card("Time to drain", drainText, drainDetail))
             \(card("Last hour", "\(snapshot.status.acceptedLastHour) in / \(snapshot.status.deliveredLastHour) out", "accepted from senders / handed to the primary"))
+            \(card("Clients refused", "\(snapshot.refusalsLastHour.values.reduce(0, +))", refusalDetail))
             </div>
             <section><h2>Queue depth, last 24 hours</h2>
             <figure>\(QueueDepthPlot(samples: samples, now: now).svg)
@@ -99,6 +100,13 @@ struct StatusPage {
                 + "<td>\(escape(record.reason))</td></tr>\n"
         }
         return "<table><thead><tr><th>When (UTC)</th><th>Host</th><th>Change</th><th>Reason</th></tr></thead><tbody>\n\(rows)</tbody></table>"
+    }
+
+    /// The last hour's refusals of clients by reason (DNS lists, pregreet, rates, harvesting).
+    private var refusalDetail: String {
+        let refused = snapshot.refusalsLastHour.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        return refused.isEmpty ? "none in the last hour"
+            : "last hour: " + refused.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     private func card(_ title: String, _ value: String, _ detail: String) -> String {

@@ -24,11 +24,15 @@ public struct StatusSnapshot: Sendable, Equatable {
     public var hosts: [Host]
     public var spoolPath: String
     public var now: Date
+    /// The listener's refusals of clients in the last hour by reason (DNS lists, pregreet,
+    /// rates, harvesting), from `refusals.json` beside the spool.
+    public var refusalsLastHour: [String: Int]
 
     public init(status: SpoolStatus, configuredHosts: [String], spoolPath: String, now: Date) {
         self.status = status
         self.spoolPath = spoolPath
         self.now = now
+        refusalsLastHour = RefusalFile.lastHour(forSpoolAt: spoolPath, now: now)
         let latest = Dictionary(status.latestHealth.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         let known = configuredHosts.map { name in
             Host(name: name, state: latest[name]?.to.rawValue ?? "unknown", latest: latest[name], configured: true, counts: true)
@@ -90,6 +94,7 @@ public struct StatusSnapshot: Sendable, Equatable {
                 "oldest_age_seconds": oldestAge.map { .integer(Int($0)) } ?? .null,
             ]),
             "last_hour": .object(["accepted": .integer(status.acceptedLastHour), "delivered": .integer(status.deliveredLastHour)]),
+            "refused_last_hour": .orderedObject(refusalsLastHour.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }),
             "recent_transitions": .array(status.recentTransitions.map { record in
                 .object([
                     "host": .string(record.host), "from": .string(record.from.rawValue), "to": .string(record.to.rawValue),

@@ -4,6 +4,7 @@ import Foundation
 import Listener
 import SMTPProtocol
 import Logging
+import MailDNS
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -23,6 +24,8 @@ public final class BackstopServer: Sendable {
     /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
     private let operations: [any Service]
     private let group: MultiThreadedEventLoopGroup
+    /// The threads of every blocking DNS lookup (DNS lists, DSN routing), apart from the spool's.
+    private let dnsPool: DNSLookupPool
     private let logger: Logger
     /// Held while this server runs: no second server may free its leases.
     private let lock: SpoolLock
@@ -38,15 +41,21 @@ public final class BackstopServer: Sendable {
         let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
+                                    maxPending: BackstopDefaults.DNS.maxPendingLookups)
+        let resolver = MailResolver.configured(configuration.dns, pool: dnsPool)
         let forwarding: ForwardingService?
         do {
             forwarding = configuration.primary.forwardsMail
-                ? try ForwardingService(configuration: configuration, spool: spool, group: group, logger: logger) : nil
+                ? try ForwardingService(configuration: configuration, spool: spool, dns: resolver, group: group,
+                                        logger: logger) : nil
         } catch {
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
+        let refusals = RefusalLog(now: { Date() })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
         let server = configuration.server
@@ -64,13 +73,15 @@ public final class BackstopServer: Sendable {
             logger: logger,
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
-            recipientVerifier: forwarding?.recipientVerifier)
+            recipientVerifier: forwarding?.recipientVerifier,
+            clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals))
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
         do {
             try await listener.bind()
         } catch {
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
@@ -81,6 +92,7 @@ public final class BackstopServer: Sendable {
                 forwarding: forwarding, hangups: hangups, group: group, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
+            dnsPool.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -90,6 +102,7 @@ public final class BackstopServer: Sendable {
         self.listener = listener
         self.forwarding = forwarding
         self.group = group
+        self.dnsPool = dnsPool
         self.logger = logger
         self.lock = lock
     }
@@ -103,6 +116,7 @@ public final class BackstopServer: Sendable {
             logger: logger))
         try await services.run()
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
+        dnsPool.shutdown()
         try await group.shutdownGracefully()
         try spool.close()
         lock.release()

@@ -83,6 +83,9 @@ final class ConfigReloader: Service, Sendable {
         if old.admin != new.admin { sections.append("[admin]") }
         if old.notify != new.notify { sections.append("[notify]") }
         if old.log != new.log { sections.append("[log]") }
+        if old.dns != new.dns { sections.append("[dns]") }
+        if old.reputation != new.reputation { sections.append("[reputation]") }
+        if old.limits != new.limits { sections.append("[limits]") }
         return sections
     }
 }

@@ -3,6 +3,7 @@ import BackstopDefaults
 import Forwarder
 import Foundation
 import Logging
+import MailDNS
 import NIOCore
 import ServiceLifecycle
 import Spool
@@ -20,10 +21,8 @@ final class ForwardingService: Service, Sendable {
     /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
     /// the relay policy decides, and a reload may turn it on.
     let recipientVerifier: PrimaryRecipientVerifier
-    /// The threads of DSN routing's DNS lookups, apart from the spool's.
-    let dnsPool: DNSLookupPool
-
-    init(configuration: BackstopConfiguration, spool: Spool, group: any EventLoopGroup, logger: Logger) throws {
+    init(configuration: BackstopConfiguration, spool: Spool, dns: any DNSQuerier, group: any EventLoopGroup,
+         logger: Logger) throws {
         let primary = configuration.primary
         var routes = [PrimaryRoute]()
         if !primary.hosts.isEmpty {
@@ -32,8 +31,7 @@ final class ForwardingService: Service, Sendable {
         for route in primary.routes {
             routes.append(PrimaryRoute(id: RouteID(route.domain), hosts: route.hosts.map(PrimaryHost.init)))
         }
-        dnsPool = DNSLookupPool()
-        let resolvedRoutes = [try Self.bounceRoute(configuration: configuration, dns: dnsPool, group: group, logger: logger)]
+        let resolvedRoutes = [try Self.bounceRoute(configuration: configuration, dns: dns, group: group, logger: logger)]
         let hosts = Array(Set(routes.flatMap(\.hosts))).sorted { $0.description < $1.description }
         let tls: TLSPolicy = switch primary.tls {
         case .verify: .verify(caFile: primary.caFile)
@@ -95,7 +93,6 @@ final class ForwardingService: Service, Sendable {
                 tasks.cancelAll()
             }
         }
-        dnsPool.shutdown()
     }
 }
 

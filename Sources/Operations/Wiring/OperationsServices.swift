@@ -43,6 +43,10 @@ enum OperationsServices {
         services.append(watch)
         services.append(SpoolMaintenance(spool: spool, configuration: configuration, logger: logger))
         if let notifier { services.append(notifier) }
+        if let refusals = listener.environment.clientChecks?.refusals {
+            services.append(RefusalFileWriter(log: refusals, spoolPath: spool.path,
+                                              interval: BackstopDefaults.Reputation.refusalFileInterval, logger: logger))
+        }
         services.append(ConfigReloader(file: configFile, configuration: configuration, environment: listener.environment,
                                        hangups: hangups, logger: logger))
         return services

@@ -2,6 +2,7 @@ import BackstopConfig
 import Forwarder
 import Foundation
 import Listener
+import MailDNS
 import SMTPProtocol
 import Logging
 import NIOCore
@@ -75,10 +76,10 @@ extension ForwardingService {
     }
 
     /// DSNs go through `[bounce] relay`, or without it to their recipient domain's MX, found
-    /// through the system resolver on `dns`'s threads, under `[bounce] tls` (opportunistic by
+    /// through the server's resolver (`[dns]`), under `[bounce] tls` (opportunistic by
     /// default: MX hosts are anyone's, and most certificates would not verify against MX names).
     /// Either way not a primary: no health probes, no pause, and `[primary] tls` does not apply.
-    static func bounceRoute(configuration: BackstopConfiguration, dns: DNSLookupPool, group: any EventLoopGroup,
+    static func bounceRoute(configuration: BackstopConfiguration, dns: any DNSQuerier, group: any EventLoopGroup,
                             logger: Logger) throws -> ResolvedRoute {
         let primary = configuration.primary
         let tls: TLSPolicy = switch configuration.bounce.tls {
@@ -95,7 +96,7 @@ extension ForwardingService {
         let resolver: any HostResolver = if let relay = configuration.bounce.relay {
             RelayHostResolver(relay: PrimaryHost(relay))
         } else {
-            MXResolver(dns: SystemResolver(pool: dns), localNames: [configuration.server.hostname])
+            MXResolver(dns: dns, localNames: [configuration.server.hostname])
         }
         return ResolvedRoute(id: .bounce, resolver: resolver, client: client)
     }

@@ -1,4 +1,5 @@
 import Forwarder
+import MailDNS
 
 /// Builds DNS response messages in wire format (RFC 1035 §4.1), so the parser is tested on
 /// the bytes a resolver returns, compression pointers included. No query is ever sent.

@@ -1,5 +1,6 @@
 import Forwarder
 import Foundation
+import MailCore
 import SMTPProtocol
 import SpoolContract
 
@@ -15,9 +16,26 @@ enum Fixtures {
     static func job(_ id: QueueID = "Q1", sender: String = "alice@sender.example", to recipients: [String] = ["bob@example.com"],
                     content: String = "Subject: hi\r\n\r\nhello\r\n", smtpUTF8: Bool = false, receivedAt: Date = epoch,
                     attempts: Int = 0) -> DeliveryJob {
-        DeliveryJob(queueID: id, sender: sender, recipients: recipients.map { JobRecipient(address: $0) },
-                    smtpUTF8: smtpUTF8, body: nil, size: content.utf8.count, receivedAt: receivedAt,
-                    attempts: attempts, lease: lease())
+        job(id, sender: sender, recipients: recipients.map { recipient($0) }, size: content.utf8.count,
+            smtpUTF8: smtpUTF8, receivedAt: receivedAt, attempts: attempts)
+    }
+
+    /// A claimed message as the spool hands it to the forwarder.
+    static func job(_ id: QueueID, sender: String = "alice@sender.example", recipients: [StoredRecipient], size: Int = 100,
+                    smtpUTF8: Bool = false, body: BodyType = .sevenBit, ret: DSNReturn? = nil, envelopeID: String? = nil,
+                    receivedAt: Date = epoch, attempts: Int = 0, route: RouteID = .defaultRoute) -> DeliveryJob {
+        let envelope = Envelope(queueID: id, sender: sender, recipients: recipients.map(\.recipient), bodyType: body,
+                                smtpUTF8: smtpUTF8, dsnReturn: ret, envelopeID: envelopeID, clientAddress: "192.0.2.1",
+                                clientHelo: "client.example", messageID: nil, receivedAt: receivedAt)
+        return DeliveryJob(stored: StoredEnvelope(envelope: envelope, recipients: recipients, size: size, attempts: attempts),
+                           route: route, lease: lease())
+    }
+
+    /// A recipient as the spool stores it.
+    static func recipient(_ address: String, originalRecipient: String? = nil, notify: DSNNotifyRequest = .unspecified,
+                          state: RecipientState = .queued, lastProblem: Diagnosis? = nil, verified: Bool = false) -> StoredRecipient {
+        StoredRecipient(recipient: EnvelopeRecipient(address: address, orcpt: originalRecipient, notify: notify, verified: verified),
+                        state: state, lastReply: lastProblem?.storedText, updatedAt: epoch)
     }
 
     static func reader(_ text: String) -> ContentReader {

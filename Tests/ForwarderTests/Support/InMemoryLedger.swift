@@ -82,7 +82,8 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
         attempts.append(attempt)
         if var message = messages[attempt.queueID] {
             for outcome in attempt.outcomes {
-                guard let index = message.job.recipients.firstIndex(where: { $0.address == outcome.address }) else { continue }
+                guard let index = message.job.recipients.firstIndex(where: { $0.address.utf8.elementsEqual(outcome.address.utf8) })
+                else { continue }
                 switch outcome.disposition {
                 case .delivered:
                     message.job.recipients[index].state = .delivered
@@ -90,6 +91,7 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
                     message.job.recipients[index].state = .failed
                     message.job.recipients[index].lastProblem = diagnosis
                 case .deferred(let diagnosis, let retryAt):
+                    message.job.recipients[index].state = .deferred
                     message.job.recipients[index].lastProblem = diagnosis
                     message.nextAttempt = retryAt ?? attempt.finishedAt
                 }
@@ -178,30 +180,16 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
             message.job.lease = lease
             messages[id] = message
             var job = message.job
-            if pendingOnly { job.recipients = job.recipients.filter { $0.state == .pending } }
+            if pendingOnly { job.recipients = job.recipients.filter(\.isPending) }
             jobs.append(Self.stored(job))
         }
         return jobs
     }
 
-    /// A job as the spool hands it out: the last problem as its stored text, as `last_reply`.
+    /// A job as the spool hands it out: the envelope lists the recipients handed out.
     private static func stored(_ job: DeliveryJob) -> StoredEnvelope {
-        let envelope = Envelope(
-            queueID: job.queueID, sender: job.sender,
-            recipients: job.recipients.map {
-                EnvelopeRecipient(address: $0.address, orcpt: $0.originalRecipient, notify: $0.notify, verified: $0.verified)
-            },
-            bodyType: job.body ?? .sevenBit, smtpUTF8: job.smtpUTF8, dsnReturn: job.ret, envelopeID: job.envelopeID,
-            clientAddress: "192.0.2.1", clientHelo: "client.example", receivedAt: job.receivedAt)
-        let recipients = zip(job.recipients, envelope.recipients).map { recipient, address in
-            let state: RecipientState = switch recipient.state {
-            case .pending: recipient.lastProblem == nil ? .queued : .deferred
-            case .delivered: .delivered
-            case .failed: .failed
-            }
-            return StoredRecipient(recipient: address, state: state, lastReply: recipient.lastProblem?.storedText,
-                                   updatedAt: job.receivedAt)
-        }
-        return StoredEnvelope(envelope: envelope, recipients: recipients, size: job.size, attempts: job.attempts)
+        var stored = job.stored
+        stored.envelope.recipients = stored.recipients.map(\.recipient)
+        return stored
     }
 }

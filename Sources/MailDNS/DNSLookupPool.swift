@@ -3,7 +3,7 @@ import NIOPosix
 import Synchronization
 
 /// The threads blocking DNS lookups run on: a small pool of its own, so a slow name server
-/// (one a forged sender chose, through a DSN) holds up DSNs only, never the spool's file I/O
+/// (one a forged sender chose, through a DSN) holds up DNS only, never the spool's file I/O
 /// on `NIOThreadPool.singleton`. Lookups beyond `maxPending` fail at once, as a temporary
 /// error, instead of queueing without bound.
 public final class DNSLookupPool: Sendable {
@@ -17,8 +17,8 @@ public final class DNSLookupPool: Sendable {
     }
 
     /// Starts the threads; `shutdown()` stops them.
-    public init(threads: Int = BackstopDefaults.Replay.dnsLookupThreads,
-                maxPending: Int = BackstopDefaults.Replay.dnsMaxPendingLookups) {
+    public init(threads: Int = BackstopDefaults.DNS.lookupThreads,
+                maxPending: Int = BackstopDefaults.DNS.maxPendingLookups) {
         precondition(threads >= 1 && maxPending >= threads, "a pool has a thread and room for its running lookups")
         self.maxPending = maxPending
         self.threads = NIOThreadPool(numberOfThreads: threads)

@@ -1,0 +1,29 @@
+import SMTPProtocol
+
+/// Why a client is refused for what it is rather than for what it sent: the reply it hears,
+/// the reason `/metrics` and `backstop status` count it under, and the rule that decided,
+/// for the log.
+public struct ClientRefusal: Hashable, Sendable {
+    public enum Reason: String, CaseIterable, Hashable, Sendable {
+        /// Listed by DNS lists up to `[reputation] reject_score`.
+        case dnsbl
+        /// Talked before the greeting.
+        case pregreet
+        /// Past `[limits] messages_per_ip_per_minute`.
+        case messageRate = "message_rate"
+        /// Past `[limits] recipients_per_ip_per_minute`.
+        case recipientRate = "recipient_rate"
+        /// Drew more unknown-recipient refusals than `[limits] unknown_recipients_per_ip`.
+        case harvest
+    }
+
+    public var reply: SMTPReply
+    public var reason: Reason
+    public var rule: String
+
+    public init(reply: SMTPReply, reason: Reason, rule: String) {
+        self.reply = reply
+        self.reason = reason
+        self.rule = rule
+    }
+}
