@@ -3,7 +3,7 @@ import GRDB
 extension SpoolSchema {
     /// The emergency inbox's users, their addresses and sessions. An address (sign-in or alias)
     /// belongs to one user only, so two people never read the same recipient's mail by accident.
-    /// Session keys are stored as given: they are random and only ever compared for equality.
+    /// Session keys are stored as the inbox gives them (a SHA-256 of the cookie's random key).
     static func v9InboxUsers(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE inbox_user (

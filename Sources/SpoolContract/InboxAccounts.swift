@@ -58,9 +58,9 @@ public struct InboxUser: Sendable, Equatable {
     }
 }
 
-/// A signed-in browser. The cookie holds the key; the server keeps the rest.
+/// A signed-in browser. The cookie holds a random key; the server keeps the rest.
 public struct InboxSession: Sendable, Equatable {
-    /// 128 random bits, hex.
+    /// What identifies the session in the store: the inbox stores a digest of the cookie's key.
     public var key: String
     public var address: String
     /// The token every form of this session must echo.

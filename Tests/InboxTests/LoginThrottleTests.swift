@@ -34,3 +34,13 @@ import Testing
         #expect(InboxHandlers.loggable("a@b\ninbox sign-in user=root\u{85}") == "a@b?inbox sign-in user=root?")
     }
 }
+
+@Suite struct SessionTokenTests {
+    @Test func tokensAre128RandomBitsAndStoredOnlyAsDigests() {
+        let token = SessionToken.make()
+        #expect(SessionToken.isWellFormed(token) && token != SessionToken.make())
+        // SHA-256 of "abc" (FIPS 180-2, B.1).
+        #expect(SessionToken.storedKey("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(!SessionToken.isWellFormed(token.uppercased()) && !SessionToken.isWellFormed(token + "0"))
+    }
+}

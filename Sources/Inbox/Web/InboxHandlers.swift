@@ -79,13 +79,14 @@ struct InboxHandlers: Sendable {
         }
         await throttle.recordSuccess("user:" + username)
         _ = try await store.pruneInboxSessions(now: now)
-        let session = InboxSession(key: SessionToken.make(), address: user.address, csrfToken: SessionToken.make(),
+        let cookieKey = SessionToken.make()
+        let session = InboxSession(key: SessionToken.storedKey(cookieKey), address: user.address, csrfToken: SessionToken.make(),
                                    clientAddress: client, createdAt: now,
                                    expiresAt: now.addingTimeInterval(sessionLifetime.timeInterval))
         try await store.createInboxSession(session)
         logger.notice("inbox sign-in", metadata: ["user": "\(user.address)", "client": "\(client)"])
         var response = redirect(to: "/")
-        response.setCookie(cookie(Self.sessionCookie, session.key, maxAge: Int(sessionLifetime.timeInterval)))
+        response.setCookie(cookie(Self.sessionCookie, cookieKey, maxAge: Int(sessionLifetime.timeInterval)))
         response.setCookie(cookie(Self.loginCookie, "", maxAge: 0))
         return response
     }
@@ -187,7 +188,7 @@ struct InboxHandlers: Sendable {
 
     private func session(of request: Request) async throws -> (InboxSession, InboxUser)? {
         guard let key = request.cookies[Self.sessionCookie]?.value, SessionToken.isWellFormed(key),
-              let session = try await store.inboxSession(key: key, now: Date()),
+              let session = try await store.inboxSession(key: SessionToken.storedKey(key), now: Date()),
               let user = try await store.inboxUser(address: session.address) else { return nil }
         return (session, user)
     }

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Random tokens for session keys and CSRF tokens, and their comparison.
 enum SessionToken {
     /// 128 bits from the system's CSPRNG, as 32 lowercase hex digits.
@@ -11,6 +13,15 @@ enum SessionToken {
             bytes.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// What the spool keeps of a session key: its SHA-256, so that a copy of the database
+    /// does not hand out sessions.
+    static func storedKey(_ cookieKey: String) -> String {
+        SHA256.hash(data: Array(cookieKey.utf8)).map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
+        }.joined()
     }
 
     /// Byte comparison whose time does not depend on where the two differ.
