@@ -51,6 +51,7 @@ struct InboxEndToEndTests {
                 let wrongTime = seen["wrong_password"]?["seconds"] as? Double ?? 0
                 let unknownTime = seen["unknown_user"]?["seconds"] as? Double ?? 0
                 #expect(unknownTime > wrongTime * 0.5, "an unknown user is hashed too: \(unknownTime) s vs \(wrongTime) s")
+                print("inbox sign-in over HTTPS: wrong password \(wrongTime) s, unknown user \(unknownTime) s")
                 #expect(status("good_login") == 303, "\(seen["good_login"] ?? [:])")
                 let sessionCookie = try #require(cookies("good_login").first { $0.hasPrefix("backstop_session=") })
                 for attribute in ["HttpOnly", "Secure", "SameSite=Strict"] {
