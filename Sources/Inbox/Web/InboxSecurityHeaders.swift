@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import Hummingbird
 
 /// Headers on every answer: no script, no framing, no referrer, no sniffing, no caching of
@@ -18,8 +19,14 @@ struct InboxSecurityHeaders: RouterMiddleware {
         } else {
             do {
                 response = try await next(request, context)
-            } catch let error as HTTPError {
+            } catch let error as any HTTPResponseError {
                 response = Response(status: error.status)
+            } catch is NIOTooManyBytesError {
+                response = Response(status: .contentTooLarge)
+            } catch {
+                // A spool error: the page says nothing of it, the log says all.
+                context.logger.error("inbox request failed: \(error)")
+                response = Response(status: .serviceUnavailable)
             }
         }
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
