@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        // Hummingbird's header names; declared for the security headers it has no constant for.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Unicode rules for addresses and domain names (IDNA A-labels, Punycode, which scalars
@@ -107,12 +111,30 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // The emergency inbox: an HTTPS web app where users read their held mail while the
+        // primary is down. Hummingbird for routing, forms and cookies; bcrypt from hummingbird-auth.
+        .target(
+            name: "Inbox",
+            dependencies: [
+                "BackstopDefaults", "SpoolContract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // Service wiring: config to services, logging, signals.
         .target(
             name: "Operations",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "MailAuth", "MailCore", "MailDNS", "MailNames", "Spool", "SpoolContract",
-                "SMTPProtocol",
+                "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "Inbox", "MailAuth", "MailCore", "MailDNS",
+                "MailNames", "Spool", "SpoolContract", "SMTPProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -127,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "backstop",
             dependencies: [
-                "Operations", "BackstopConfig", "MailCore", "MailNames", "Spool", "SpoolContract",
+                "Operations", "BackstopConfig", "BackstopDefaults", "Inbox", "MailCore", "MailNames", "Spool", "SpoolContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -178,6 +200,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "InboxTests",
+            dependencies: ["Inbox", "SpoolContract"],
             swiftSettings: strict),
         .testTarget(
             name: "MailAuthTests",

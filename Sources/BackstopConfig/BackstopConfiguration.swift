@@ -14,6 +14,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var auth: AuthSettings
     public var arc: ARCSettings
     public var admin: AdminSettings
+    public var inbox: InboxSettings
     public var notify: NotifySettings
     public var log: LogSettings
     public var dns: DNSSettings
@@ -33,6 +34,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(AuthSettings.section, at: \.auth),
             SectionBinding(ARCSettings.section, at: \.arc),
             SectionBinding(AdminSettings.section, at: \.admin),
+            SectionBinding(InboxSettings.section, at: \.inbox),
             SectionBinding(NotifySettings.section, at: \.notify),
             SectionBinding(LogSettings.section, at: \.log),
             SectionBinding(DNSSettings.section, at: \.dns),

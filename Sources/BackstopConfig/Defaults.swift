@@ -17,7 +17,8 @@ extension BackstopConfiguration {
     /// What `backstop serve` runs on when no configuration file is given.
     public static let embeddedDefaults = BackstopConfiguration(
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
-        bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, notify: .defaults, log: .defaults, dns: .defaults,
+        bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults,
+        dns: .defaults,
         reputation: .defaults, limits: .defaults)
 }
 
@@ -48,6 +49,13 @@ extension ServerSettings {
         let name = String(decoding: bytes, as: UTF8.self)
         return (try? DomainName.validate(name)) ?? "localhost"
     }
+}
+
+extension InboxSettings {
+    /// Off: an inbox is a decision to let people in.
+    public static let defaults = InboxSettings(
+        listen: BackstopDefaults.Inbox.listen.isEmpty ? nil : try? ListenAddress.parse(BackstopDefaults.Inbox.listen),
+        sessionLifetime: BackstopDefaults.Inbox.sessionLifetime)
 }
 
 extension TLSSettings {

@@ -227,6 +227,29 @@ public enum BackstopDefaults {
         public static let webhookResponseTimeout: Duration = .seconds(10)
     }
 
+    /// `[inbox]`: the emergency web inbox.
+    public enum Inbox {
+        /// Empty: the inbox is off.
+        public static let listen = ""
+        /// How long a sign-in lasts.
+        public static let sessionLifetime: Duration = .seconds(8 * 3600)
+        /// bcrypt's work factor for new passwords: 2^12 rounds, about a quarter second.
+        public static let bcryptCost: UInt8 = 12
+        /// Failed sign-ins per user or client address within `throttleWindow` before refusals.
+        public static let throttleFailures = 5
+        public static let throttleWindow: Duration = .seconds(15 * 60)
+        /// How long sign-in is refused (429) once a user or address is throttled.
+        public static let throttleBlock: Duration = .seconds(15 * 60)
+        /// Bound of a request body (sign-in and sign-out forms).
+        public static let maxRequestBody = 8192
+        /// Messages on one page of the list.
+        public static let pageSize = 50
+        /// TOTP codes also accepted from the step before and after, for clock drift.
+        public static let totpDriftSteps = 1
+        /// Throttle entries kept before the oldest are dropped, so the table has a bound.
+        public static let throttleEntries = 100_000
+    }
+
     /// The resolver every lookup goes through (`[dns]`): DNSBLs, MX routing of DSNs.
     public enum DNS {
         /// Seconds libresolv waits for each try: DNSBL lookups run during the greeting delay,

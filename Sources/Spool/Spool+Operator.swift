@@ -94,7 +94,7 @@ extension Spool: QueueViews {
 
     /// The stored bytes up to the first empty line, read a slice at a time so a large message
     /// is never loaded whole.
-    private static func headerSection(of rowID: Int64, _ db: Database) throws -> ([UInt8], Bool) {
+    static func headerSection(of rowID: Int64, _ db: Database) throws -> ([UInt8], Bool) {
         let slice = try db.makeStatement(sql: """
             SELECT substr(data, ?, ?) FROM message_chunk WHERE message_id = ? AND seq = ?
             """)

@@ -7,7 +7,8 @@ import Logging
 /// Backstop's durable queue in one SQLite database: every accepted message, its envelope and
 /// the delivery state of each recipient. It plays every role of `SpoolContract`, one extension
 /// per role: intake (`MessageStore`, here), the forwarder's `DeliveryLedger`, the operator's
-/// `QueueAdmin` and `QueueViews`, `RecipientVerdicts` and `HealthHistory`.
+/// `QueueAdmin` and `QueueViews`, `RecipientVerdicts`, `HealthHistory` and the emergency
+/// inbox's `InboxAccounts`.
 ///
 /// ## Schema (migration "v1"; times are INTEGER milliseconds since the epoch)
 /// - `message`: one row per accepted message. `id` is the arrival order,
@@ -36,7 +37,8 @@ import Logging
 /// "v6-recipient-verified" adds `recipient.verified`, set when the recipient was listed or
 /// confirmed at RCPT (a DSN returns the full message only to verified recipients).
 /// "v7-content-digest-and-history" adds `recent_message.content_digest` and an index to prune
-/// the health history by time (see `SpoolSchema.v7ContentDigestAndHistory`). A database that has
+/// the health history by time (see `SpoolSchema.v7ContentDigestAndHistory`). "v9-inbox-users" adds
+/// the emergency inbox's users, addresses and sessions (see `SpoolSchema.v9InboxUsers`). A database that has
 /// a migration this build does not know is refused (`SpoolError.newerSchema`).
 ///
 /// ## Duplicate suppression

@@ -15,6 +15,7 @@ enum SpoolSchema {
         migrator.registerMigration("v6-recipient-verified", migrate: recipientVerified)
         migrator.registerMigration("v7-content-digest-and-history", migrate: v7ContentDigestAndHistory)
         migrator.registerMigration("v8-claim-indexes", migrate: v8ClaimIndexes)
+        migrator.registerMigration("v9-inbox-users", migrate: v9InboxUsers)
         return migrator
     }()
 

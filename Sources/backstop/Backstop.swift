@@ -15,9 +15,10 @@ struct Backstop: AsyncParsableCommand {
               queue hold|release|delete     steer messages by ID or --all (postsuper)
               queue retry, queue flush      send now (postqueue -i, postqueue -f)
               route pause|resume DOMAIN     stop or restart replay to one domain
+              user add|list|passwd|delete|totp   who may read held mail in the emergency inbox
 
             Every command reads the same configuration file (--config, default \(ConfigOptions.defaultPath)); \
             the operator commands also take --spool PATH.
             """,
-        subcommands: [Serve.self, CheckConfig.self, Status.self, Queue.self, Route.self])
+        subcommands: [Serve.self, CheckConfig.self, Status.self, Queue.self, Route.self, User.self])
 }

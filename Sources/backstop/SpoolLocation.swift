@@ -23,10 +23,12 @@ struct SpoolLocation: ParsableArguments {
         get throws { try spool ?? configuration().spool.path }
     }
 
-    /// Opens the spool, read-only unless the command changes it. Never creates one.
-    func open(forChanges: Bool = false) throws -> Spool {
+    /// Opens the spool, read-only unless the command changes it. Creates one only when asked
+    /// (`backstop user add` before the first `serve`).
+    func open(forChanges: Bool = false, creating: Bool = false) throws -> Spool {
         let path = try self.path
         do {
+            if creating { return try Spool(path: path, logger: silent) }
             return try Spool.openExisting(path: path, readOnly: !forChanges, logger: silent)
         } catch {
             throw OperatorFailure(error)
@@ -50,10 +52,10 @@ struct OperatorFailure: Error, CustomStringConvertible {
 extension AsyncParsableCommand {
     /// Runs `body` with the spool open and closes it after; every failure becomes one line on
     /// stderr and exit code 1, apart from `ExitCode`s, which pass unchanged.
-    func withSpool<T>(_ location: SpoolLocation, forChanges: Bool = false,
+    func withSpool<T>(_ location: SpoolLocation, forChanges: Bool = false, creating: Bool = false,
                       _ body: (Spool) async throws -> T) async throws -> T {
         do {
-            let spool = try location.open(forChanges: forChanges)
+            let spool = try location.open(forChanges: forChanges, creating: creating)
             defer { try? spool.close() }
             return try await body(spool)
         } catch let exit as ExitCode {

@@ -49,16 +49,16 @@ struct ConfigErrorTests {
 
     @Test func unknownSection() {
         #expect(configError("[sever]\nhostname = \"mx\"\n")
-            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, notify, log, dns, reputation, limits)")
+            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits)")
         #expect(configError("[secondary]\n")
-            == "config/x.toml: unknown section [secondary] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, notify, log, dns, reputation, limits)")
+            == "config/x.toml: unknown section [secondary] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits)")
     }
 
     @Test func keyOutsideAnySection() {
         #expect(configError("hostname = \"mx\"\n[server]\n")
             == "config/x.toml: hostname: key outside any section; move it under [server]")
         #expect(configError("debug = true\n")
-            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, primary, bounce, auth, arc, admin, notify, log, dns, reputation, limits)")
+            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits)")
         #expect(configError("hosts = [\"mx1.example.org:25\"]\n")
             == "config/x.toml: hosts: key outside any section; move it under [primary]")
     }
@@ -158,5 +158,20 @@ struct ConfigErrorTests {
         } catch {
             return error.description
         }
+    }
+}
+
+@Suite("[inbox] listen")
+struct InboxListenTests {
+    @Test func offByDefault() throws {
+        #expect(try BackstopConfiguration.parse(toml: "", file: "x.toml").inbox.listen == nil)
+    }
+
+    @Test func publicAddressNeedsTLS() {
+        #expect(throws: ConfigError.self) {
+            try BackstopConfiguration.parse(toml: "[inbox]\nlisten = \"0.0.0.0:8443\"\n", file: "x.toml")
+        }
+        let loopback = try? BackstopConfiguration.parse(toml: "[inbox]\nlisten = \"127.0.0.1:8443\"\n", file: "x.toml")
+        #expect(loopback?.inbox.listen?.port == 8443)
     }
 }

@@ -1,6 +1,7 @@
 import BackstopConfig
 import BackstopDefaults
 import Foundation
+import Inbox
 import Listener
 import Logging
 import NIOCore
@@ -10,8 +11,8 @@ import SpoolContract
 import UnixSignals
 
 /// Builds the operations services of `serve` from the configuration: the queue watch (gauges,
-/// depth history, thresholds), the spool's pruning, the notifier, the admin HTTP listener and
-/// the SIGHUP reloader.
+/// depth history, thresholds), the spool's pruning, the notifier, the admin HTTP listener, the
+/// emergency inbox and the SIGHUP reloader.
 enum OperationsServices {
     static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
                      forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
@@ -31,6 +32,13 @@ enum OperationsServices {
             } catch {
                 throw AdminStartupError(address: address.description, reason: "\(error)")
             }
+        }
+        if let address = configuration.inbox.listen {
+            let settings = InboxServerSettings(
+                host: address.host, port: address.port,
+                tls: try TLSContextLoader.serverConfiguration(configuration.tls, file: configFile),
+                sessionLifetime: configuration.inbox.sessionLifetime)
+            services.append(try await InboxServer(settings: settings, store: spool, group: group, logger: logger))
         }
         services.append(watch)
         services.append(SpoolMaintenance(spool: spool, configuration: configuration, logger: logger))

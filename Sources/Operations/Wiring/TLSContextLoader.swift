@@ -4,6 +4,20 @@ import NIOSSL
 /// Builds the STARTTLS server context from `[tls]`, with errors that name the key and file.
 public enum TLSContextLoader {
     public static func load(_ settings: TLSSettings, file: String) throws(ConfigError) -> NIOSSLContext? {
+        guard let configuration = try serverConfiguration(settings, file: file), let keyPath = settings.privateKey else {
+            return nil
+        }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw ConfigError(file: file, location: .key(section: "tls", key: "private_key"),
+                              problem: "\(keyPath): does not match the certificate or is unusable (\(error))")
+        }
+    }
+
+    /// The server TLS configuration of `[tls]` (TLS 1.2 and later), for servers that build their
+    /// own context (the emergency inbox); nil without a certificate.
+    public static func serverConfiguration(_ settings: TLSSettings, file: String) throws(ConfigError) -> TLSConfiguration? {
         guard let certificatePath = settings.certificate, let keyPath = settings.privateKey else { return nil }
         let chain: [NIOSSLCertificate]
         do {
@@ -26,11 +40,6 @@ public enum TLSContextLoader {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
-        do {
-            return try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw ConfigError(file: file, location: .key(section: "tls", key: "private_key"),
-                              problem: "\(keyPath): does not match the certificate or is unusable (\(error))")
-        }
+        return configuration
     }
 }
