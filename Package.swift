@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Unicode rules for addresses and domain names (IDNA A-labels, Punycode, which scalars
@@ -44,13 +45,25 @@ let package = Package(
         // The spool's roles as protocols (intake, delivery ledger, operator changes and views,
         // recipient verdicts, health history) and the values they carry. No storage engine:
         // the forwarder and the listener depend on this, not on a backend.
-        .target(name: "SpoolContract", dependencies: ["MailCore"], swiftSettings: strict),
+        .target(name: "SpoolContract", dependencies: ["MailCore", "MailNames"], swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
                 "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of message content, for duplicate suppression.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // The shared queue: the same roles as `Spool`, kept in PostgreSQL so several nodes can
+        // serve one queue. Talks to the server through postgres-nio; its NIO types stay inside.
+        .target(
+            name: "PostgresSpool",
+            dependencies: [
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
                 .product(name: "Crypto", package: "swift-crypto"),

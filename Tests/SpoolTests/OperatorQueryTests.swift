@@ -103,9 +103,9 @@ struct OperatorQueryTests {
 
     @Test("the end of the header section is found across slice boundaries")
     func headerEnd() {
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\r\n\r\nbody".utf8), from: 0) == 8)
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\n\nbody".utf8), from: 0) == 6)
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\r\nC: d\r\n".utf8), from: 0) == nil)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\r\n\r\nbody".utf8), from: 0) == 8)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\n\nbody".utf8), from: 0) == 6)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\r\nC: d\r\n".utf8), from: 0) == nil)
     }
 
     @Test("summary: pending recipients per domain in qshape's age buckets, busiest first")
