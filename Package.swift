@@ -132,7 +132,12 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopDefaults", "BackstopSync", "MailCore", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BackstopDefaults", "BackstopSync", "MailCore", "Spool", "SpoolContract", "PostgresSpool",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",
