@@ -102,12 +102,18 @@ public final class PostgresSpool: Sendable, MessageStore {
         }
     }
 
-    /// Runs `body` and maps what it throws to `SpoolError`.
+    /// Runs `body` and maps the database's errors to `SpoolError`; others (`MessagesNotFound`,
+    /// `NotADomain`) pass unchanged, as in the SQLite spool.
     @discardableResult
     func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch {
+        } catch let error as PostgresTransactionError {
+            // The closure's own error first: it is why the transaction was rolled back.
+            let cause = error.closureError ?? error.beginError ?? error.commitError ?? error
+            if cause is PSQLError || cause is PostgresTransactionError { throw SpoolError(postgres: cause) }
+            throw cause
+        } catch let error as PSQLError {
             throw SpoolError(postgres: error)
         }
     }
@@ -127,6 +133,11 @@ extension SpoolError {
     init(postgres error: any Error) {
         if let error = error as? SpoolError {
             self = error
+            return
+        }
+        if let error = error as? PostgresTransactionError,
+           let cause = error.closureError ?? error.beginError ?? error.commitError {
+            self.init(postgres: cause)
             return
         }
         guard let error = error as? PSQLError else {
