@@ -55,11 +55,13 @@ final class PostgresIntake: Sendable {
                     }
                     try await connection.query("COMMIT", logger: logger)
                     let committedAt = Date()
+                    // The messages that shared the COMMIT, duplicates included, failures not.
+                    let shared = written.count { (try? $0.get()) != nil }
                     return written.map { result in
                         result.map { entry in
                             var receipt = entry.receipt
                             receipt.committedAt = committedAt
-                            receipt.batchSize = messages.count
+                            receipt.batchSize = shared
                             return receipt
                         }
                     }
