@@ -1,3 +1,4 @@
+import BackstopDefaults
 import BackstopSync
 import Foundation
 import Logging
@@ -43,6 +44,9 @@ final class PostgresTestServer: Sendable {
     let password: String
     let superuser = "postgres"
     private let databaseCounter = Locked(0)
+    /// Spools open at once: each may hold `BackstopDefaults.Postgres.maxConnections`, and the
+    /// server takes `max_connections=400`.
+    let openSpools = AsyncSlots(count: 32)
 
     private init() throws {
         guard Self.isInstalled else {
@@ -66,7 +70,7 @@ final class PostgresTestServer: Sendable {
                       "--encoding=UTF8", "--locale=C"])
         try Self.run(asPostgres: isRoot, "\(Self.binaries)/pg_ctl", [
             "-D", data, "-l", "\(base)/log", "-w",
-            "-o", "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(base) -c fsync=on -c synchronous_commit=on",
+            "-o", "-p \(port) -c listen_addresses=127.0.0.1 -c unix_socket_directories=\(base) -c fsync=on -c synchronous_commit=on -c max_connections=400",
             "start",
         ])
         let pidLine = try String(contentsOfFile: "\(data)/postmaster.pid", encoding: .utf8)
@@ -93,21 +97,33 @@ final class PostgresTestServer: Sendable {
 
     /// Runs `body` on a connection of its own as the superuser to `database`.
     func withConnection<T>(database: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await PostgresConnection.connect(
-            configuration: connectionConfiguration(database: database), id: 1, logger: Self.logger)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: connectionConfiguration(database: database), id: 1, logger: Self.logger)
+        } catch {
+            throw ServerError(String(reflecting: error))
+        }
         do {
             let result = try await body(connection)
             try await connection.close()
             return result
+        } catch let error as PSQLError {
+            try? await connection.close()
+            // PSQLError's description hides the server's message; a failing test needs it.
+            throw ServerError(String(reflecting: error))
         } catch {
             try? await connection.close()
             throw error
         }
     }
 
+    /// What `backstop serve` would use: its connection limit, no TLS on loopback.
     func clientConfiguration(database: String) -> PostgresClient.Configuration {
-        PostgresClient.Configuration(host: "127.0.0.1", port: port, username: superuser, password: password,
-                                     database: database, tls: .disable)
+        var configuration = PostgresClient.Configuration(host: "127.0.0.1", port: port, username: superuser,
+                                                         password: password, database: database, tls: .disable)
+        configuration.options.maximumConnections = BackstopDefaults.Postgres.maxConnections
+        return configuration
     }
 
     private func connectionConfiguration(database: String) -> PostgresConnection.Configuration {
@@ -207,3 +223,29 @@ final class PostgresTestServer: Sendable {
 
 /// What the exit handler stops; a C function pointer captures nothing.
 private let stopAtExit = Locked<(pid: Int32, directory: String)?>(nil)
+
+/// A counting semaphore for tasks: `acquire` waits while every slot is taken.
+actor AsyncSlots {
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(count: Int) {
+        free = count
+    }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            free += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}

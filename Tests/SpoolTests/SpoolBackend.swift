@@ -187,6 +187,9 @@ extension SpoolBackend {
             }
         case .postgres:
             let server = try await PostgresTestServer.start()
+            // Bounded, so the tests running in parallel stay within the server's max_connections.
+            await server.openSpools.acquire()
+            defer { Task { await server.openSpools.release() } }
             let database = try await server.makeDatabase()
             let spool = try await PostgresSpool.open(configuration: server.clientConfiguration(database: database),
                                                      logger: quietLogger, dedupWindow: dedupWindow)
