@@ -1,3 +1,4 @@
+import BackstopDefaults
 import Foundation
 import PostgresNIO
 import SpoolContract
@@ -141,14 +142,35 @@ extension PostgresSpool: DeliveryLedger {
         }
     }
 
-    /// Applies one attempt atomically and returns its lease (`PostgresAttemptWriter`). The
-    /// write runs in a task of its own: cancelling the caller never stops it half-way.
+    /// Applies one attempt atomically and returns its lease (`PostgresAttemptWriter`). Each
+    /// write runs in a task of its own: cancelling the caller never stops it half-way. A write
+    /// that fails for a passing reason (a lost connection, a server restarting, a full disk) is
+    /// tried again, as in the SQLite spool, for half of what is left of the lease, so that the
+    /// message is not delivered again when the lease lapses; cancelling stops these retries.
     public func record(_ attempt: DeliveryAttempt) async throws {
-        try await Task {
-            try await transaction { connection in
-                try await PostgresAttemptWriter.write(attempt, connection, logger)
+        let started = ContinuousClock.now
+        let leaseLeft = Duration.milliseconds(attempt.lease.expiresAt.unixMilliseconds - attempt.finishedAt.unixMilliseconds)
+        let budget = max(.zero, leaseLeft / 2)
+        var delay = BackstopDefaults.Spool.recordingRetryFirstDelay
+        while true {
+            let error: SpoolError
+            do {
+                try await Task {
+                    try await transaction { connection in
+                        try await PostgresAttemptWriter.write(attempt, connection, logger)
+                    }
+                }.value
+                return
+            } catch let failure as SpoolError {
+                error = failure
             }
-        }.value
+            guard error.mayPass, ContinuousClock.now - started + delay <= budget, !Task.isCancelled else { throw error }
+            logger.warning("cannot record a delivery outcome yet; trying again while the lease lasts", metadata: [
+                "queue_id": "\(attempt.queueID)", "error": "\(error)", "retry_in": "\(delay)",
+            ])
+            guard (try? await Task.sleep(for: delay)) != nil else { throw error }
+            delay = min(delay * 2, BackstopDefaults.Spool.recordingRetryLongestDelay)
+        }
     }
 
     /// Gives a leased message back untouched.

@@ -152,7 +152,8 @@ extension SpoolError {
             self = .diskFull(detail)
         case "40001", "40P01", "55P03", "57014":
             self = .busy(detail)
-        case _ where state.hasPrefix("58") || state.isEmpty:
+        // A connection lost or cut by the server (class 08, 57P01 to 57P05), a system error.
+        case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("58") || state.isEmpty:
             self = .io(detail)
         default:
             self = .other(detail)

@@ -78,4 +78,51 @@ struct PostgresSpoolTests {
             await spool.close()
         }
     }
+
+    // Passes alone, and fails when `record` does not retry; but when the server cuts a
+    // connection in the middle of a transaction while many other tests run, the whole test
+    // process has been seen to stall (postgres-nio's client on a terminated connection, not
+    // yet understood). Run it alone: BACKSTOP_TEST_LOST_CONNECTION=1 swift test --filter
+    // outcomeRetriedAfterLostConnection.
+    @Test("an outcome whose connection the server cuts is written again on another, while the lease lasts",
+          .enabled(if: ProcessInfo.processInfo.environment["BACKSTOP_TEST_LOST_CONNECTION"] == "1",
+                   "stalls the test process under parallel load; run it alone (see the comment)"))
+    func outcomeRetriedAfterLostConnection() async throws {
+        let server = try await PostgresTestServer.start()
+        let database = try await server.makeDatabase()
+        let spool = try await PostgresSpool.open(configuration: server.clientConfiguration(database: database),
+                                                 logger: quietLogger, dedupWindow: .seconds(600))
+        defer { Task { await spool.close() } }
+        let queueID = try await spool.store(makeMessage(to: ["alice@example.net"])).queueID
+        _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("a", until: at(seconds: 600)),
+                                     now: at(seconds: 1))
+        try await server.withConnection(database: database) { blocker in
+            // The message row locked by another session: the outcome's write waits behind it.
+            try await blocker.query("BEGIN", logger: PostgresTestServer.logger)
+            try await blocker.query("SELECT id FROM message WHERE queue_id = \(queueID.rawValue) FOR UPDATE",
+                                    logger: PostgresTestServer.logger)
+            let recorded = Task {
+                try await spool.record(attempt(queueID, by: "a", at: at(seconds: 5),
+                                               [("alice@example.net", .delivered(reply: "250 2.0.0 ok"))]))
+            }
+            // The waiting session, found by its lock wait; then the server cuts it.
+            var waiting: Int32?
+            let deadline = ContinuousClock.now + .seconds(30)
+            while waiting == nil {
+                try #require(ContinuousClock.now < deadline, "the outcome's write never waited for the lock")
+                for try await pid in try await blocker.query("""
+                    SELECT pid FROM pg_stat_activity
+                    WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                    """, logger: PostgresTestServer.logger).decode(Int32.self) {
+                    waiting = pid
+                }
+                await Task.yield()
+            }
+            try await blocker.query("SELECT pg_terminate_backend(\(waiting))", logger: PostgresTestServer.logger)
+            try await blocker.query("ROLLBACK", logger: PostgresTestServer.logger)
+            try await recorded.value
+        }
+        #expect(try await spool.envelope(of: queueID) == nil, "delivered: the message left the spool")
+        #expect(try await spool.deliveryLog(of: queueID).map(\.outcome) == ["delivered"])
+    }
 }
