@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         // Hummingbird's header names; declared for the security headers it has no constant for.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Unicode rules for addresses and domain names (IDNA A-labels, Punycode, which scalars
@@ -48,13 +49,25 @@ let package = Package(
         // The spool's roles as protocols (intake, delivery ledger, operator changes and views,
         // recipient verdicts, health history) and the values they carry. No storage engine:
         // the forwarder and the listener depend on this, not on a backend.
-        .target(name: "SpoolContract", dependencies: ["MailCore"], swiftSettings: strict),
+        .target(name: "SpoolContract", dependencies: ["MailCore", "MailNames"], swiftSettings: strict),
         // The durable queue. SQLite through GRDB; never imports NIO.
         .target(
             name: "Spool",
             dependencies: [
                 "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                // SHA-256 of message content, for duplicate suppression.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // The shared queue: the same roles as `Spool`, kept in PostgreSQL so several nodes can
+        // serve one queue. Talks to the server through postgres-nio; its NIO types stay inside.
+        .target(
+            name: "PostgresSpool",
+            dependencies: [
+                "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -157,7 +170,12 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore", "MailNames"], swiftSettings: strict),
         .testTarget(
             name: "SpoolTests",
-            dependencies: ["BackstopDefaults", "BackstopSync", "MailCore", "Spool", "SpoolContract", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BackstopDefaults", "BackstopSync", "MailCore", "Spool", "SpoolContract", "PostgresSpool",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ForwarderTests",

@@ -19,6 +19,15 @@ struct ConfigKey<Settings> {
         isTableList = false
     }
 
+    /// A key whose value is written as a comment when `omitted` says it is not in use.
+    init<Value>(_ name: String, _ path: WritableKeyPath<Settings, Value>, _ syntax: ValueSyntax<Value>,
+                renderedUnless omitted: @escaping (Settings) -> Bool) {
+        self.name = name
+        read = { value, settings throws(ValueError) in settings[keyPath: path] = try syntax.read(value) }
+        render = { omitted($0) ? ["# \(name) is not used"] : ["\(name) = \(syntax.render($0[keyPath: path]))"] }
+        isTableList = false
+    }
+
     /// A key that may be left out, such as the TLS certificate.
     init<Value>(_ name: String, _ path: WritableKeyPath<Settings, Value?>, _ syntax: ValueSyntax<Value>) {
         self.name = name
@@ -42,6 +51,8 @@ struct ConfigKey<Settings> {
 struct ConfigSection<Settings> {
     let name: String
     let keys: [ConfigKey<Settings>]
+    /// Keys of which a file may set one at most, such as `[spool] path` and `url`.
+    var exclusiveKeys: [String] = []
     var check: (Settings, BackstopConfiguration, SectionContext) throws(ConfigError) -> Void = { _, _, _ in }
 }
 
@@ -71,6 +82,10 @@ struct SectionBinding {
         name = section.name
         keyNames = section.keys.map(\.name)
         read = { table, configuration, context throws(ConfigError) in
+            let exclusive = section.exclusiveKeys.filter { table[$0] != nil }
+            if exclusive.count > 1 {
+                throw context.error(exclusive[1], "cannot be set together with \(exclusive[0]); keep only one of \(exclusive.joined(separator: " and "))")
+            }
             for key in section.keys {
                 guard let value = table[key.name] else { continue }
                 do throws(ValueError) {

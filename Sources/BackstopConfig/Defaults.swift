@@ -78,6 +78,7 @@ extension RelaySettings {
 extension SpoolSettings {
     public static let defaults = SpoolSettings(
         path: BackstopDefaults.Spool.path,
+        url: nil,
         retryMin: BackstopDefaults.Spool.retryMin,
         retryMax: BackstopDefaults.Spool.retryMax,
         maxAge: BackstopDefaults.Spool.maxAge,

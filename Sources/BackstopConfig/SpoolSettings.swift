@@ -1,8 +1,13 @@
-/// `[spool]`: where the SQLite spool lives, how often deferred mail is retried and how
+/// `[spool]`: where the spool lives (a SQLite file, or a PostgreSQL database that several
+/// nodes share), how often deferred mail is retried and how
 /// long mail is kept before it is returned to its sender.
 public struct SpoolSettings: Equatable, Sendable {
-    /// The database file; relative paths are taken from the working directory.
+    /// The database file; relative paths are taken from the working directory. Not used when
+    /// `url` is set.
     public var path: String
+    /// The PostgreSQL database instead of the SQLite file; exactly one of `path` and `url`
+    /// may be written in a file.
+    public var url: SpoolURL?
     /// First wait after a 4xx; each further deferral doubles it (with jitter).
     public var retryMin: Duration
     /// The longest wait between retries.
@@ -24,7 +29,9 @@ extension SpoolSettings {
         ConfigSection(
             name: "spool",
             keys: [
-                ConfigKey("path", \.path, .path),
+                // Rendered as a comment while `url` is set, so the file reads back as it was.
+                ConfigKey("path", \.path, .path, renderedUnless: { $0.url != nil }),
+                ConfigKey("url", \.url, .string(SpoolURL.parse, render: \.text)),
                 ConfigKey("retry_min", \.retryMin, .duration(atLeast: .seconds(1))),
                 ConfigKey("retry_max", \.retryMax, .duration(atLeast: .seconds(1))),
                 ConfigKey("max_age", \.maxAge, .duration(atLeast: .seconds(1))),
@@ -32,6 +39,7 @@ extension SpoolSettings {
                 ConfigKey("dedup_window", \.dedupWindow, .duration(atLeast: .zero)),
                 ConfigKey("history_retention", \.historyRetention, .duration(atLeast: .seconds(60))),
             ],
+            exclusiveKeys: ["path", "url"],
             check: { spool, _, context throws(ConfigError) in
                 if spool.retryMax < spool.retryMin {
                     throw context.error("retry_max", "\(spoken(spool.retryMax)) is shorter than retry_min (\(spoken(spool.retryMin))); make it at least as long")

@@ -121,6 +121,18 @@ public enum BackstopDefaults {
                                               "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "DKIM-Signature"]
     }
 
+    /// The shared queue in PostgreSQL (`[spool] url`).
+    public enum Postgres {
+        /// PostgreSQL's port.
+        public static let port = 5432
+        /// Connections each node keeps to the server at most: intake's group commit takes one,
+        /// claims, outcomes and operator queries share the rest.
+        public static let maxConnections = 8
+        /// Bytes of a message per `message_chunk` row, as in the SQLite spool: reads by offset
+        /// fetch only the rows they touch, and no message is held in memory whole.
+        public static let chunkSize = 1 << 20
+    }
+
     /// The primary hosts and the client that talks to them (`[primary]`).
     public enum Primary {
         /// SMTP's port (RFC 5321 §4.5.4.2).

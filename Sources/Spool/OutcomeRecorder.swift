@@ -84,14 +84,3 @@ struct RecordingRetry: Sendable {
         return max(.zero, left / 2)
     }
 }
-
-extension SpoolError {
-    /// Failures that may be gone in a while: a lock, a full disk, an I/O error. Corruption and
-    /// other errors (a constraint) would fail the same way again.
-    var mayPass: Bool {
-        switch self {
-        case .busy, .diskFull, .io: true
-        case .newerSchema, .notFound, .corrupt, .other: false
-        }
-    }
-}

@@ -26,7 +26,7 @@ extension Spool {
             return (sql, arguments, MessageWriter.Kind.relay.rawValue)
         case .route(let domain, let routes):
             let domain = domain.lowercased()
-            let moreSpecific = moreSpecificRoutes(than: domain, among: routes)
+            let moreSpecific = RecipientScope.moreSpecificRoutes(than: domain, among: routes)
             let (own, ownArguments) = matching([domain], prefix: "d")
             guard !moreSpecific.isEmpty else { return (own, ownArguments, MessageWriter.Kind.relay.rawValue) }
             let (others, otherArguments) = matching(moreSpecific, prefix: "x")
@@ -36,18 +36,6 @@ extension Spool {
             return ("NOT \(sql)", arguments, MessageWriter.Kind.relay.rawValue)
         case .reports:
             return ("1", StatementArguments(), MessageWriter.Kind.report.rawValue)
-        }
-    }
-
-    /// The route domains that take some of `domain`'s recipients away from it: for `.parent`,
-    /// every other route inside parent (an exact subdomain, or a longer `.parent`); none for an
-    /// exact domain, which is the most specific there is. Compared as UTF-8 bytes.
-    static func moreSpecificRoutes(than domain: String, among routes: [String]) -> [String] {
-        guard domain.utf8.first == UInt8(ascii: ".") else { return [] }
-        let suffix = Array(domain.utf8)
-        return Set(routes.map { $0.lowercased() }).sorted().filter { other in
-            let bytes = Array(other.utf8)
-            return bytes.count > suffix.count && bytes.suffix(suffix.count).elementsEqual(suffix)
         }
     }
 }

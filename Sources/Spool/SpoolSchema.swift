@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SpoolContract
 
 /// The spool's schema, one registered migration per Backstop schema version.
 /// Migrations are append-only: a released one is never edited, a change is a

@@ -38,3 +38,14 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension SpoolError {
+    /// Failures that may be gone in a while: a lock, a full disk, an I/O error or a lost
+    /// connection. Corruption and other errors (a constraint) would fail the same way again.
+    package var mayPass: Bool {
+        switch self {
+        case .busy, .diskFull, .io: true
+        case .newerSchema, .notFound, .corrupt, .other: false
+        }
+    }
+}

@@ -20,7 +20,14 @@ struct SpoolLocation: ParsableArguments {
     }
 
     var path: String {
-        get throws { try spool ?? configuration().spool.path }
+        get throws {
+            if let spool { return spool }
+            let settings = try configuration().spool
+            if let url = settings.url {
+                throw OperatorFailure("the configured spool is a PostgreSQL database (\(url)); the operator commands read a SQLite spool: give --spool PATH")
+            }
+            return settings.path
+        }
     }
 
     /// Opens the spool, read-only unless the command changes it. Creates one only when asked

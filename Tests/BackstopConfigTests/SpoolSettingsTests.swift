@@ -44,3 +44,59 @@ struct SpoolSettingsTests {
         #expect(configError("[spool]\n\(toml)\n") == "config/x.toml: [spool] \(problem)")
     }
 }
+
+@Suite("[spool] url: a PostgreSQL spool instead of the SQLite file")
+struct SpoolURLSettingsTests {
+    @Test func urlIsRead() throws {
+        let spool = try parsed("""
+            [spool]
+            url = "postgresql://backstop:s%40cret@db.example.org:6543/queue?sslmode=verify-full&sslrootcert=/etc/ssl/pg.pem"
+            """).spool
+        let url = try #require(spool.url)
+        #expect(url.user == "backstop")
+        #expect(url.password == "s@cret")
+        #expect(url.host == "db.example.org")
+        #expect(url.port == 6543)
+        #expect(url.database == "queue")
+        #expect(url.tlsMode == .verifyFull)
+        #expect(url.rootCertificateFile == "/etc/ssl/pg.pem")
+        #expect(!url.description.contains("cret"), "the password never reaches a log line")
+    }
+
+    @Test func portAndTLSModeDefaults() throws {
+        let url = try #require(try parsed("[spool]\nurl = \"postgres://backstop@db.example.org/queue\"\n").spool.url)
+        #expect(url.port == 5432)
+        #expect(url.tlsMode == .prefer)
+        #expect(url.password == nil && url.rootCertificateFile == nil)
+    }
+
+    @Test(arguments: [
+        ("path = \"spool/x.sqlite\"\nurl = \"postgresql://u@h/d\"",
+         "url: cannot be set together with path; keep only one of path and url"),
+        ("url = \"mysql://u@h/d\"",
+         "url: expected a postgresql:// URL; write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full]"),
+        ("url = \"postgresql://u:secret@/d\"",
+         "url: the URL names no host; write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full]"),
+        ("url = \"postgresql://db.example.org/d\"",
+         "url: the URL names no user; write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full]"),
+        ("url = \"postgresql://u@db.example.org\"",
+         "url: the URL names no database (the path after the host); write postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=verify-full]"),
+        ("url = \"postgresql://u@h:70000/d\"", "url: port 70000 is not between 1 and 65535"),
+        ("url = \"postgresql://u@h/d?sslmode=sometimes\"",
+         "url: sslmode \"sometimes\" is not one of disable, prefer, require, verify-ca, verify-full"),
+        ("url = \"postgresql://u@h/d?sslrootcert=/ca.pem\"",
+         "url: sslrootcert is only used with sslmode=verify-ca or verify-full"),
+        ("url = \"postgresql://u@h/d?connect_timeout=5\"",
+         "url: unknown parameter \"connect_timeout\" in the URL; Backstop reads sslmode and sslrootcert"),
+    ])
+    func refused(toml: String, problem: String) {
+        #expect(configError("[spool]\n\(toml)\n") == "config/x.toml: [spool] \(problem)")
+    }
+
+    @Test func renderedWithoutPathReadsBack() throws {
+        let configuration = try parsed("[spool]\nurl = \"postgresql://u@db.example.org/queue\"\n")
+        let rendered = configuration.rendered()
+        #expect(rendered.contains("\n# path is not used\nurl = \"postgresql://u@db.example.org/queue\"\n"))
+        #expect(try parsed(rendered) == configuration)
+    }
+}

@@ -6,9 +6,9 @@ import SpoolContract
 
 @Suite("Claiming messages for delivery")
 struct ClaimTests {
-    @Test("due messages are claimed in arrival order, at most `limit` at a time")
-    func arrivalOrderAndLimit() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("due messages are claimed in arrival order, at most `limit` at a time", arguments: SpoolBackend.all)
+    func arrivalOrderAndLimit(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queued = try await spool.storeInOrder((0..<5).map { _ in makeMessage(to: ["alice@example.net"]) })
             let now = at(seconds: 1)
             let first = try await spool.claimDue(scope: .allExcept([]), limit: 3, lease: lease("a", until: at(seconds: 60)), now: now)
@@ -19,9 +19,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a claim of many messages leases them all and gives each its own recipients, in order")
-    func largeClaim() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a claim of many messages leases them all and gives each its own recipients, in order", arguments: SpoolBackend.all)
+    func largeClaim(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let count = 69
             let addresses = (0..<count).map { ["first\($0)@example.net", "second\($0)@example.org"] }
             let queued = try await spool.storeInOrder(addresses.map { makeMessage(to: $0) })
@@ -36,18 +36,18 @@ struct ClaimTests {
         }
     }
 
-    @Test("a limit of zero or less claims nothing", arguments: [0, -1])
-    func nonPositiveLimit(limit: Int) async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a limit of zero or less claims nothing", arguments: SpoolBackend.all, [0, -1])
+    func nonPositiveLimit(backend: SpoolBackend, limit: Int) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage()).queueID
             #expect(try await spool.claimDue(scope: .allExcept([]), limit: limit, lease: lease("a", until: at(seconds: 60)), now: receivedAt).isEmpty)
             #expect(try await spool.leaseOwner(of: queueID) == nil)
         }
     }
 
-    @Test("a leased message is not claimed again, by anyone, until its lease expires")
-    func leaseExcludesUntilExpiry() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a leased message is not claimed again, by anyone, until its lease expires", arguments: SpoolBackend.all)
+    func leaseExcludesUntilExpiry(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage()).queueID
             let claimed = try await spool.claimDue(scope: .allExcept([]), limit: 10, lease: lease("a", until: at(seconds: 60)), now: receivedAt)
             #expect(claimed.map(\.envelope.queueID) == [queueID])
@@ -80,9 +80,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a held message is never claimed, due or expired")
-    func heldNeverClaimed() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a held message is never claimed, due or expired", arguments: SpoolBackend.all)
+    func heldNeverClaimed(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queued = try await spool.storeInOrder([makeMessage(), makeMessage()])
             try await spool.hold(queued[0])
             let due = try await spool.claimDue(scope: .allExcept([]), limit: 10, lease: lease("a", until: at(seconds: 60)), now: at(seconds: 1))
@@ -93,9 +93,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a deferred message is claimed only once its next attempt time has come")
-    func nextAttemptRespected() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a deferred message is claimed only once its next attempt time has come", arguments: SpoolBackend.all)
+    func nextAttemptRespected(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage()).queueID
             _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("a", until: at(seconds: 60)), now: receivedAt)
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 1),
@@ -108,7 +108,7 @@ struct ClaimTests {
         }
     }
 
-    @Test("each scope claims the message with only its own recipients", arguments: [
+    @Test("each scope claims the message with only its own recipients", arguments: SpoolBackend.all, [
         (RecipientScope.domains(["example.net"]), ["alice@example.net", "Dave@EXAMPLE.NET"]),
         (.domains(["EXAMPLE.net", "other.org"]), ["alice@example.net", "carol@other.org", "Dave@EXAMPLE.NET"]),
         (.domains([".example.net"]), ["bob@mx.sub.example.net"]),
@@ -120,8 +120,9 @@ struct ClaimTests {
                           "erin@a.my_host.example", "frank@a.myxhost.example"]),
         (.reports, []),
     ] as [(RecipientScope, [String])])
-    func scopes(scope: RecipientScope, expected: [String]) async throws {
-        try await withSpool { spool, _ async throws in
+    func scopes(backend: SpoolBackend, example: (scope: RecipientScope, expected: [String])) async throws {
+        let (scope, expected) = example
+        try await backend.withSpool { spool async throws in
             let all = ["alice@example.net", "bob@mx.sub.example.net", "carol@other.org", "Dave@EXAMPLE.NET",
                        "erin@a.my_host.example", "frank@a.myxhost.example"]
             let message = makeMessage(to: all)
@@ -141,9 +142,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("overlapping routes: each recipient is claimed by its most specific route only")
-    func overlappingRoutes() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("overlapping routes: each recipient is claimed by its most specific route only", arguments: SpoolBackend.all)
+    func overlappingRoutes(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let routes = [".example.org", "sub.example.org", ".sub.example.org", ".deep.sub.example.org", "other.net"]
             let recipients = ["a@x.example.org", "b@sub.example.org", "c@y.sub.example.org", "d@z.deep.sub.example.org",
                               "e@deep.sub.example.org", "f@example.org", "g@other.net", "h@Sub.Example.Org"]
@@ -170,9 +171,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("a message with recipients in two scopes yields one job per scope")
-    func oneJobPerScope() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a message with recipients in two scopes yields one job per scope", arguments: SpoolBackend.all)
+    func oneJobPerScope(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage(to: ["alice@example.net", "carol@other.org", "bob@example.net"])).queueID
             let net = RecipientScope.domains(["example.net"])
             let rest = RecipientScope.allExcept(["example.net"])
@@ -200,9 +201,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("expired messages are claimed by arrival, due or not")
-    func claimExpired() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("expired messages are claimed by arrival, due or not", arguments: SpoolBackend.all)
+    func claimExpired(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let day = 86_400.0
             let queued = try await spool.storeInOrder([
                 makeMessage(to: ["alice@example.net"], arrival: at(seconds: -6 * day)),
@@ -227,9 +228,9 @@ struct ClaimTests {
         }
     }
 
-    @Test("queuedCount counts messages with pending recipients in scope, leased or not")
-    func queuedCount() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("queuedCount counts messages with pending recipients in scope, leased or not", arguments: SpoolBackend.all)
+    func queuedCount(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queued = try await spool.storeInOrder([
                 makeMessage(to: ["alice@example.net", "carol@other.org"]),
                 makeMessage(to: ["bob@example.net"]),

@@ -5,9 +5,9 @@ import SpoolContract
 
 @Suite("Reading stored content for delivery")
 struct ContentReadTests {
-    @Test("every offset of a small message, with lengths short of, at and past its end")
-    func everyOffsetOfSmallMessage() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("every offset of a small message, with lengths short of, at and past its end", arguments: SpoolBackend.all)
+    func everyOffsetOfSmallMessage(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let message = makeMessage(body: .bytes(Array("Subject: s\r\n\r\nshort\r\n".utf8)))
             let queueID = try await spool.store(message).queueID
             let stored = try #require(try await spool.messageData(of: queueID))
@@ -21,9 +21,9 @@ struct ContentReadTests {
         }
     }
 
-    @Test("reads across 1 MiB chunk boundaries and past the end")
-    func acrossChunkBoundaries() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("reads across 1 MiB chunk boundaries and past the end", arguments: SpoolBackend.all)
+    func acrossChunkBoundaries(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let chunk = MessageWriter.chunkSize
             let message = makeMessage(body: .bytes(patternedBytes(count: 2 * chunk + 777)))
             let queueID = try await spool.store(message).queueID
@@ -60,9 +60,9 @@ struct ContentReadTests {
         }
     }
 
-    @Test("a message no longer spooled, or a negative offset or length, is an error")
-    func refusals() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a message no longer spooled, or a negative offset or length, is an error", arguments: SpoolBackend.all)
+    func refusals(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage()).queueID
             await #expect(throws: SpoolError.self) { try await spool.readContent(of: .generate(), offset: 0, maxLength: 10) }
             await #expect(throws: SpoolError.self) { try await spool.readContent(of: queueID, offset: -1, maxLength: 10) }

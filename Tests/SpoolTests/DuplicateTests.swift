@@ -67,9 +67,9 @@ struct DuplicateTests {
         }
     }
 
-    @Test("two copies in one batch are stored once")
-    func copiesInOneBatch() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("two copies in one batch are stored once", arguments: SpoolBackend.all)
+    func copiesInOneBatch(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let first = original()
             let outcomes = await spool.store([first, original(arrival: at(seconds: 1)), makeMessage(), original(arrival: at(seconds: 2))])
             let receipts = try outcomes.map { try $0.get() }
@@ -81,7 +81,7 @@ struct DuplicateTests {
         }
     }
 
-    @Test("what makes a copy: the Message-ID, the sender and the set of recipients", arguments: [
+    @Test("what makes a copy: the Message-ID, the sender and the set of recipients", arguments: SpoolBackend.all, [
         (["bob@example.net", "alice@example.net"], "bounce@sender.example", DuplicateTests.messageID, true),
         (["alice@EXAMPLE.NET", "bob@example.net", "alice@example.net"], "bounce@Sender.Example", " \(DuplicateTests.messageID) ", true),
         (["alice@example.net"], "bounce@sender.example", DuplicateTests.messageID, false),
@@ -91,8 +91,9 @@ struct DuplicateTests {
         (["alice@example.net", "bob@example.net"], "", DuplicateTests.messageID, false),
         (["alice@example.net", "bob@example.net"], "bounce@sender.example", "<other@sender.example>", false),
     ] as [([String], String, String, Bool)])
-    func whatMakesACopy(recipients: [String], sender: String, messageID: String, isCopy: Bool) async throws {
-        try await withSpool { spool, _ async throws in
+    func whatMakesACopy(backend: SpoolBackend, example: ([String], String, String, Bool)) async throws {
+        let (recipients, sender, messageID, isCopy) = example
+        try await backend.withSpool { spool async throws in
             let first = try await spool.store(original())
             let receipt = try await spool.store(makeMessage(to: recipients, arrival: at(seconds: 5), messageID: messageID, sender: sender))
             #expect(receipt.isDuplicate == isCopy)
@@ -103,9 +104,9 @@ struct DuplicateTests {
         }
     }
 
-    @Test("messages without a Message-ID are never taken for copies", arguments: [nil, "", "  "] as [String?])
-    func withoutMessageID(messageID: String?) async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("messages without a Message-ID are never taken for copies", arguments: SpoolBackend.all, [nil, "", "  "] as [String?])
+    func withoutMessageID(backend: SpoolBackend, messageID: String?) async throws {
+        try await backend.withSpool { spool async throws in
             let outcomes = await spool.store([original(messageID: messageID), original(messageID: messageID)])
             #expect(try outcomes.map { try $0.get().isDuplicate } == [false, false])
             _ = try await spool.store(original(arrival: at(seconds: 1), messageID: messageID))
@@ -167,9 +168,9 @@ struct DuplicateTests {
         }
     }
 
-    @Test("an original already delivered still makes a copy within the window a duplicate")
-    func originalDelivered() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("an original already delivered still makes a copy within the window a duplicate", arguments: SpoolBackend.all)
+    func originalDelivered(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let first = try await spool.store(original()).queueID
             _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("a", until: at(seconds: 60)), now: receivedAt)
             try await spool.record(attempt(first, by: "a", at: at(seconds: 2),

@@ -4,16 +4,18 @@ import Testing
 import SpoolContract
 
 /// The delivery cycle through the role protocols alone, as the forwarder sees a backend: what
-/// any spool backend must do, whatever stores it. Only `contract` names the SQLite spool.
+/// any spool backend must do, whatever stores it. Each test runs once per backend.
 @Suite("Spool roles: the delivery ledger's contract")
 struct LedgerContractTests {
-    private func contract(_ body: (any MessageStore, any DeliveryLedger, any QueueViews) async throws -> Void) async throws {
-        try await withSpool { spool, _ async throws in try await body(spool, spool, spool) }
+    private func contract(_ backend: SpoolBackend,
+                          _ body: (any MessageStore, any DeliveryLedger, any QueueViews) async throws -> Void) async throws {
+        try await backend.withSpool { spool in try await body(spool.intake, spool.ledger, spool.views) }
     }
 
-    @Test("a claim leases to one owner, a returned lease frees the message untouched, a final outcome removes it")
-    func claimReturnRecord() async throws {
-        try await contract { intake, ledger, views in
+    @Test("a claim leases to one owner, a returned lease frees the message untouched, a final outcome removes it",
+          arguments: SpoolBackend.all)
+    func claimReturnRecord(backend: SpoolBackend) async throws {
+        try await contract(backend) { intake, ledger, views in
             let queueID = try await intake.store(makeMessage(to: ["alice@example.net"])).queueID
             let first = lease("worker-1", until: at(seconds: 60))
 
@@ -47,9 +49,9 @@ struct LedgerContractTests {
         }
     }
 
-    @Test("a deferral from an owner that lost its lease is not recorded; the holder's is")
-    func staleDeferral() async throws {
-        try await contract { intake, ledger, views in
+    @Test("a deferral from an owner that lost its lease is not recorded; the holder's is", arguments: SpoolBackend.all)
+    func staleDeferral(backend: SpoolBackend) async throws {
+        try await contract(backend) { intake, ledger, views in
             let queueID = try await intake.store(makeMessage(to: ["alice@example.net"])).queueID
             _ = try await ledger.claimDue(scope: .allExcept([]), limit: 1, lease: lease("old", until: at(seconds: 10)),
                                           now: receivedAt)

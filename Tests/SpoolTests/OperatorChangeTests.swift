@@ -10,9 +10,9 @@ import SpoolContract
 struct OperatorChangeTests {
     private let everyone = RecipientScope.allExcept([])
 
-    @Test("hold keeps a message from claims until release; repeating either changes nothing")
-    func holdAndRelease() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("hold keeps a message from claims until release; repeating either changes nothing", arguments: SpoolBackend.all)
+    func holdAndRelease(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let id = try await spool.store(makeMessage(to: ["a@example.net"])).queueID
             #expect(try await spool.hold(.messages([id])) == [MessageChange(queueID: id, outcome: .changed)])
             #expect(try await spool.hold(.messages([id])) == [MessageChange(queueID: id, outcome: .skipped(.alreadyHeld))])
@@ -28,9 +28,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("an unknown queue ID among known ones changes nothing", arguments: ["hold", "release", "retry", "delete"])
-    func unknownID(operation: String) async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("an unknown queue ID among known ones changes nothing", arguments: SpoolBackend.all, ["hold", "release", "retry", "delete"])
+    func unknownID(backend: SpoolBackend, operation: String) async throws {
+        try await backend.withSpool { spool async throws in
             let id = try await spool.store(makeMessage(to: ["a@example.net"])).queueID
             _ = try await spool.hold(.messages([id]))
             let unknown = QueueID.generate()
@@ -48,9 +48,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("retry makes a deferred message and its recipients due now; held and leased ones are skipped")
-    func retry() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("retry makes a deferred message and its recipients due now; held and leased ones are skipped", arguments: SpoolBackend.all)
+    func retry(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder([makeMessage(to: ["a@example.net"]), makeMessage(to: ["b@example.net"]),
                                                     makeMessage(to: ["c@example.net"])])
             _ = try await spool.claimDue(scope: everyone, limit: 1, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
@@ -71,9 +71,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("delete removes message, recipients and content, forgets it for duplicates, keeps the log")
-    func delete() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("delete removes message, recipients and content, forgets it for duplicates, keeps the log", arguments: SpoolBackend.all)
+    func delete(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let message = makeMessage(to: ["a@example.net"], messageID: "<once@sender.example>",
                                       body: .bytes(patternedBytes(count: MessageWriter.chunkSize + 5)))
             let id = try await spool.store(message).queueID
@@ -97,9 +97,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("deleting a leased message: the holder's later record neither brings it back nor reports it")
-    func deleteWhileLeased() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("deleting a leased message: the holder's later record neither brings it back nor reports it", arguments: SpoolBackend.all)
+    func deleteWhileLeased(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let id = try await spool.store(makeMessage(to: ["a@example.net", "b@example.net"])).queueID
             _ = try await spool.claimDue(scope: everyone, limit: 1, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
             #expect(try await spool.delete(.messages([id]), now: at(seconds: 1)) == [MessageChange(queueID: id, outcome: .changedInFlight)])
@@ -116,9 +116,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("holding a leased message: the attempt's outcome is kept, and the message then waits held")
-    func holdWhileLeased() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("holding a leased message: the attempt's outcome is kept, and the message then waits held", arguments: SpoolBackend.all)
+    func holdWhileLeased(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let id = try await spool.store(makeMessage(to: ["a@example.net", "b@example.net"])).queueID
             _ = try await spool.claimDue(scope: everyone, limit: 1, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
             #expect(try await spool.hold(.messages([id]), now: at(seconds: 1)) == [MessageChange(queueID: id, outcome: .changedInFlight)])
@@ -133,11 +133,11 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("deliverableContent: a claimed message opens for sending until it is held, deleted or its lease taken")
-    func deliverableContent() async throws {
-        try await withSpool { spool, _ async throws in
-            let messages = (0..<3).map { makeMessage(to: ["r\($0)@example.net"]) }
-            let ids = try await spool.storeInOrder(messages)
+    @Test("deliverableContent: a claimed message opens for sending until it is held, deleted or its lease taken",
+          arguments: SpoolBackend.all)
+    func deliverableContent(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
+            let ids = try await spool.storeInOrder((0..<3).map { makeMessage(to: ["r\($0)@example.net"]) })
             _ = try await spool.claimDue(scope: everyone, limit: 3, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
             let whole = try await spool.readContent(of: ids[0], offset: 0, maxLength: .max)
             #expect(try await spool.deliverableContent(of: ids[0], leaseOwner: "w", maxLength: .max) == whole)
@@ -150,9 +150,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("--all with filters changes exactly the matching messages")
-    func selectionByFilter() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("--all with filters changes exactly the matching messages", arguments: SpoolBackend.all)
+    func selectionByFilter(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder([
                 makeMessage(to: ["a@example.net"], sender: "spam@evil.example"),
                 makeMessage(to: ["b@example.net"]),
@@ -168,9 +168,9 @@ struct OperatorChangeTests {
         }
     }
 
-    @Test("flush makes every waiting deferred message due, leaving held and leased ones alone")
-    func flush() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("flush makes every waiting deferred message due, leaving held and leased ones alone", arguments: SpoolBackend.all)
+    func flush(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder((0..<4).map { makeMessage(to: ["r\($0)@example.net"]) })
             _ = try await spool.claimDue(scope: everyone, limit: 4, lease: lease("w", until: at(seconds: 60)), now: receivedAt)
             for (index, id) in ids.enumerated() {

@@ -9,7 +9,7 @@ import SpoolContract
 struct OperatorQueryTests {
     /// Four messages, one per state, a minute apart; returns their IDs (queued, deferred,
     /// held, in flight) and the instant at which the lease of the last one is live.
-    private func oneOfEachState(_ spool: Spool) async throws -> (ids: [QueueID], now: Date) {
+    private func oneOfEachState(_ spool: BackendSpool) async throws -> (ids: [QueueID], now: Date) {
         let ids = try await spool.storeInOrder([
             makeMessage(to: ["queued@example.net"], arrival: at(seconds: 0)),
             makeMessage(to: ["deferred@example.org"], arrival: at(seconds: 60)),
@@ -27,9 +27,9 @@ struct OperatorQueryTests {
         return (ids, at(seconds: 240))
     }
 
-    @Test("list: oldest first, each message in its queue state; an expired lease is not in flight")
-    func states() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("list: oldest first, each message in its queue state; an expired lease is not in flight", arguments: SpoolBackend.all)
+    func states(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let (ids, now) = try await oneOfEachState(spool)
             let listed = try await spool.messages(now: now)
             #expect(listed.map(\.queueID) == ids)
@@ -45,9 +45,9 @@ struct OperatorQueryTests {
         }
     }
 
-    @Test("filters: state, recipient domain (exact or subdomains, pending only), sender, age")
-    func filters() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("filters: state, recipient domain (exact or subdomains, pending only), sender, age", arguments: SpoolBackend.all)
+    func filters(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let (ids, now) = try await oneOfEachState(spool)
             func matching(_ filter: QueueFilter) async throws -> [QueueID] {
                 try await spool.messages(matching: filter, now: now).map(\.queueID)
@@ -75,9 +75,9 @@ struct OperatorQueryTests {
         }
     }
 
-    @Test("show: envelope, recipients, history, and the header section up to the blank line")
-    func details() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("show: envelope, recipients, history, and the header section up to the blank line", arguments: SpoolBackend.all)
+    func details(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let (ids, now) = try await oneOfEachState(spool)
             let details = try #require(try await spool.details(of: ids[1], now: now))
             #expect(details.message.queueState == .deferred)
@@ -90,9 +90,9 @@ struct OperatorQueryTests {
     }
 
     @Test("show: a header section longer than the limit, or without a body, is reported as cut",
-          arguments: [MessageDetails.headerLimit + 10, 100])
-    func truncatedHeaders(headerBytes: Int) async throws {
-        try await withSpool { spool, _ async throws in
+          arguments: SpoolBackend.all, [MessageDetails.headerLimit + 10, 100])
+    func truncatedHeaders(backend: SpoolBackend, headerBytes: Int) async throws {
+        try await backend.withSpool { spool async throws in
             let header = Array("X-Filler: ".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: headerBytes) + Array("\r\n".utf8)
             let id = try await spool.store(makeMessage(to: ["a@example.net"], body: .bytes(header))).queueID
             let details = try #require(try await spool.details(of: id))
@@ -103,14 +103,14 @@ struct OperatorQueryTests {
 
     @Test("the end of the header section is found across slice boundaries")
     func headerEnd() {
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\r\n\r\nbody".utf8), from: 0) == 8)
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\n\nbody".utf8), from: 0) == 6)
-        #expect(Spool.endOfHeaderSection(in: Array("A: b\r\nC: d\r\n".utf8), from: 0) == nil)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\r\n\r\nbody".utf8), from: 0) == 8)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\n\nbody".utf8), from: 0) == 6)
+        #expect(MessageDetails.endOfHeaderSection(in: Array("A: b\r\nC: d\r\n".utf8), from: 0) == nil)
     }
 
-    @Test("summary: pending recipients per domain in qshape's age buckets, busiest first")
-    func shape() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("summary: pending recipients per domain in qshape's age buckets, busiest first", arguments: SpoolBackend.all)
+    func shape(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let now = at(seconds: 100_000)
             _ = try await spool.storeInOrder([
                 makeMessage(to: ["a@one.example", "b@one.example", "c@two.example"], arrival: now.addingTimeInterval(-60)),

@@ -6,9 +6,9 @@ import SpoolContract
 
 @Suite("Recipient verification's memory")
 struct RecipientVerdictTests {
-    @Test("a verdict is stored per address, without case, and read back as it was")
-    func rememberAndRecall() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a verdict is stored per address, without case, and read back as it was", arguments: SpoolBackend.all)
+    func rememberAndRecall(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             #expect(try await spool.recipientVerdict(for: "bob@example.org") == nil)
             try await spool.rememberRecipientVerdict(.refused, for: "Ghost@Example.ORG", at: at(seconds: 1),
                                                      reply: "550 5.1.1 No such user")
@@ -21,9 +21,9 @@ struct RecipientVerdictTests {
         }
     }
 
-    @Test("the latest answer wins; an older one arriving late does not overwrite it")
-    func latestWins() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("the latest answer wins; an older one arriving late does not overwrite it", arguments: SpoolBackend.all)
+    func latestWins(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             try await spool.rememberRecipientVerdict(.refused, for: "bob@example.org", at: at(seconds: 10), reply: "550")
             try await spool.rememberAcceptedRecipients(["bob@example.org"], at: at(seconds: 20))
             #expect(try await spool.recipientVerdict(for: "bob@example.org")?.verdict == .accepted)
@@ -32,9 +32,9 @@ struct RecipientVerdictTests {
         }
     }
 
-    @Test("old verdicts are forgotten, each kind at its own TTL")
-    func forget() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("old verdicts are forgotten, each kind at its own TTL", arguments: SpoolBackend.all)
+    func forget(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             try await spool.rememberAcceptedRecipients(["old@example.org"], at: at(seconds: 1))
             try await spool.rememberAcceptedRecipients(["new@example.org"], at: at(seconds: 100))
             try await spool.rememberRecipientVerdict(.refused, for: "ghost@example.org", at: at(seconds: 60), reply: "550")
@@ -51,15 +51,15 @@ struct RecipientVerdictTests {
 
 @Suite("Delay warnings: claimed once, marked with the DSN")
 struct DelayWarningSpoolTests {
-    private func claimDelayed(_ spool: Spool, owner: String = "w", now: Date = at(seconds: 7200)) async throws -> [QueueID] {
+    private func claimDelayed(_ spool: BackendSpool, owner: String = "w", now: Date = at(seconds: 7200)) async throws -> [QueueID] {
         try await spool.claimDelayed(receivedBefore: now.addingTimeInterval(-3600), receivedAfter: at(seconds: -86_400),
                                      limit: 10, lease: lease(owner, until: now.addingTimeInterval(60)), now: now)
             .map(\.envelope.queueID)
     }
 
-    @Test("only relayed mail from a real sender, old enough, pending and not yet warned is claimed")
-    func whatIsClaimed() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("only relayed mail from a real sender, old enough, pending and not yet warned is claimed", arguments: SpoolBackend.all)
+    func whatIsClaimed(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queued = try await spool.storeInOrder([
                 makeMessage(to: ["alice@example.net"]),
                 makeMessage(to: ["alice@example.net"], sender: ""),
@@ -76,9 +76,9 @@ struct DelayWarningSpoolTests {
         }
     }
 
-    @Test("recording a warning marks the message, spools the DSN and releases the lease, once")
-    func recordedOnce() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("recording a warning marks the message, spools the DSN and releases the lease, once", arguments: SpoolBackend.all)
+    func recordedOnce(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage(to: ["alice@example.net", "bob@example.net"])).queueID
             #expect(try await claimDelayed(spool) == [queueID])
             try await spool.recordDelayWarning(queueID, leaseOwner: "w", at: at(seconds: 7200), report: makeReport())
@@ -97,9 +97,9 @@ struct DelayWarningSpoolTests {
         }
     }
 
-    @Test("a warning without a DSN (NOTIFY=NEVER) still marks the message")
-    func markedWithoutReport() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a warning without a DSN (NOTIFY=NEVER) still marks the message", arguments: SpoolBackend.all)
+    func markedWithoutReport(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage(to: ["alice@example.net"])).queueID
             _ = try await claimDelayed(spool)
             try await spool.recordDelayWarning(queueID, leaseOwner: "w", at: at(seconds: 7200), report: nil)
@@ -109,9 +109,9 @@ struct DelayWarningSpoolTests {
         }
     }
 
-    @Test("a holder that lost its lease records nothing")
-    func lostLease() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a holder that lost its lease records nothing", arguments: SpoolBackend.all)
+    func lostLease(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await spool.store(makeMessage(to: ["alice@example.net"])).queueID
             _ = try await claimDelayed(spool, owner: "w")
             _ = try await claimDelayed(spool, owner: "x", now: at(seconds: 9000))

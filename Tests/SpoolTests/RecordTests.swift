@@ -7,7 +7,7 @@ import SpoolContract
 @Suite("Recording delivery attempts")
 struct RecordTests {
     /// Stores a message to `addresses` and claims it for `owner` until 60 s after arrival.
-    private func claimedMessage(_ spool: Spool, to addresses: [String], owner: String = "a",
+    private func claimedMessage(_ spool: BackendSpool, to addresses: [String], owner: String = "a",
                                 body: MessageBody? = nil) async throws -> QueueID {
         let queueID = try await spool.store(makeMessage(to: addresses, body: body)).queueID
         let claimed = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease(owner, until: at(seconds: 60)), now: receivedAt)
@@ -15,9 +15,9 @@ struct RecordTests {
         return queueID
     }
 
-    @Test("delivered for every recipient: the message, its recipients and its chunks leave the spool")
-    func allDelivered() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("delivered for every recipient: the message, its recipients and its chunks leave the spool", arguments: SpoolBackend.all)
+    func allDelivered(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let body = MessageBody.bytes(patternedBytes(count: 2 * MessageWriter.chunkSize))
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"], body: body)
             #expect(try await spool.rowCount("message_chunk") == 3)
@@ -40,9 +40,9 @@ struct RecordTests {
     }
 
     @Test("delivered and deferred: the message stays, due at the earliest retry, attempted once more, unleased",
-          arguments: [true, false])
-    func mixedOutcome(countsAsAttempt: Bool) async throws {
-        try await withSpool { spool, _ async throws in
+          arguments: SpoolBackend.all, [true, false])
+    func mixedOutcome(backend: SpoolBackend, countsAsAttempt: Bool) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net", "carol@example.net"])
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 5), [
                 ("alice@example.net", .delivered(reply: "250 2.0.0 ok")),
@@ -71,13 +71,14 @@ struct RecordTests {
         }
     }
 
-    @Test("failed and expired are final: a message with nothing pending leaves the spool", arguments: [
+    @Test("failed and expired are final: a message with nothing pending leaves the spool", arguments: SpoolBackend.all, [
         (RecipientDisposition.expired(reply: "4.4.7 expired after 5 days"), "expired"),
         (.failed(reply: "554 5.6.0 rejected"), "failed"),
         (.delivered(reply: "250 ok"), "delivered"),
     ])
-    func finalOutcomes(last: RecipientDisposition, outcome: String) async throws {
-        try await withSpool { spool, _ async throws in
+    func finalOutcomes(backend: SpoolBackend, example: (last: RecipientDisposition, outcome: String)) async throws {
+        let (last, outcome) = example
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"])
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 5),
                                            [("alice@example.net", .failed(reply: "550 5.1.1 no such user"))]))
@@ -93,9 +94,9 @@ struct RecordTests {
         }
     }
 
-    @Test("after losing its lease a worker's deferrals are ignored, its deliveries applied")
-    func lostLease() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("after losing its lease a worker's deferrals are ignored, its deliveries applied", arguments: SpoolBackend.all)
+    func lostLease(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"], owner: "a")
             let taken = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("b", until: at(seconds: 180)), now: at(seconds: 61))
             try #require(taken.count == 1)
@@ -121,9 +122,9 @@ struct RecordTests {
         }
     }
 
-    @Test("a DSN is spooled in the same transaction, as a report")
-    func reportSpooled() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a DSN is spooled in the same transaction, as a report", arguments: SpoolBackend.all)
+    func reportSpooled(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"])
             let report = makeReport()
             try await spool.record(attempt(queueID, by: "a", at: at(seconds: 5), [
@@ -143,9 +144,9 @@ struct RecordTests {
         }
     }
 
-    @Test("a DSN that cannot be spooled undoes the whole attempt")
-    func reportFailureRollsBack() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a DSN that cannot be spooled undoes the whole attempt", arguments: SpoolBackend.all)
+    func reportFailureRollsBack(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net"])
             // A queue ID already taken makes the DSN's insert fail inside record's transaction.
             let report = makeReport(queueID: queueID)
@@ -161,9 +162,9 @@ struct RecordTests {
         }
     }
 
-    @Test("the same failure recorded twice, after a lease changed hands, spools one DSN")
-    func oneReportPerFailure() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("the same failure recorded twice, after a lease changed hands, spools one DSN", arguments: SpoolBackend.all)
+    func oneReportPerFailure(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net", "bob@example.net"], owner: "a")
             _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("b", until: at(seconds: 180)), now: at(seconds: 61))
             let failure = [("alice@example.net", RecipientDisposition.failed(reply: "550 5.1.1 no such user"))]
@@ -174,9 +175,9 @@ struct RecordTests {
         }
     }
 
-    @Test("recoverLeases frees the leases of other owners only")
-    func recoverLeases() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("recoverLeases frees the leases of other owners only", arguments: SpoolBackend.all)
+    func recoverLeases(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queued = try await spool.storeInOrder((0..<4).map { _ in makeMessage() })
             for (owner, count) in [("me", 1), ("crashed-1", 2), ("crashed-2", 1)] {
                 _ = try await spool.claimDue(scope: .allExcept([]), limit: count, lease: lease(owner, until: at(seconds: 600)), now: receivedAt)
@@ -189,9 +190,9 @@ struct RecordTests {
         }
     }
 
-    @Test("release gives a message back untouched")
-    func release() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("release gives a message back untouched", arguments: SpoolBackend.all)
+    func release(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = try await claimedMessage(spool, to: ["alice@example.net"])
             let before = try await spool.envelope(of: queueID)
             try await spool.returnLease(queueID, leaseOwner: "someone-else")
@@ -202,9 +203,9 @@ struct RecordTests {
         }
     }
 
-    @Test("health history comes newest first, per host or for all")
-    func healthHistory() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("health history comes newest first, per host or for all", arguments: SpoolBackend.all)
+    func healthHistory(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let transitions = [
                 HealthTransition(host: "mx1:25", from: .unknown, to: .up, at: at(seconds: 0), reason: "220 greeting"),
                 HealthTransition(host: "mx2:25", from: .unknown, to: .down, at: at(seconds: 1), reason: "connect refused"),

@@ -7,9 +7,9 @@ import SpoolContract
 /// The tables that grow with traffic are pruned by age, not kept for ever.
 @Suite("Retention")
 struct RetentionTests {
-    @Test("the delivery log and the health history are pruned past the retention; newer entries stay")
-    func historyPruned() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("the delivery log and the health history are pruned past the retention; newer entries stay", arguments: SpoolBackend.all)
+    func historyPruned(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let day: TimeInterval = 86_400
             for (index, finished) in [at(seconds: 1), at(seconds: 20 * day), at(seconds: 60 * day)].enumerated() {
                 let queueID = try await spool.store(makeMessage(to: ["user\(index)@example.net"])).queueID

@@ -9,9 +9,9 @@ import SpoolContract
 struct RoutePauseTests {
     private let everyone = RecipientScope.allExcept([])
 
-    @Test("a paused domain's recipients are left out of claims; the other recipients still go")
-    func pauseAndResume() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a paused domain's recipients are left out of claims; the other recipients still go", arguments: SpoolBackend.all)
+    func pauseAndResume(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder([
                 makeMessage(to: ["a@paused.example"]),
                 makeMessage(to: ["b@paused.example", "c@open.example"]),
@@ -37,9 +37,9 @@ struct RoutePauseTests {
         }
     }
 
-    @Test("a .parent pause covers subdomains only; paused mail still expires")
-    func subdomainsAndExpiry() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a .parent pause covers subdomains only; paused mail still expires", arguments: SpoolBackend.all)
+    func subdomainsAndExpiry(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder([
                 makeMessage(to: ["a@example.org"]), makeMessage(to: ["b@eu.example.org"]),
             ])
@@ -53,9 +53,9 @@ struct RoutePauseTests {
         }
     }
 
-    @Test("what cannot be a domain is refused", arguments: ["", ".", "user@example.org", "example..org", "exa mple.org", "..org"])
-    func invalidDomain(_ domain: String) async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("what cannot be a domain is refused", arguments: SpoolBackend.all, ["", ".", "user@example.org", "example..org", "exa mple.org", "..org"])
+    func invalidDomain(backend: SpoolBackend, _ domain: String) async throws {
+        try await backend.withSpool { spool async throws in
             await #expect(throws: NotADomain(text: domain)) { try await spool.pauseRoute(domain) }
             #expect(try await spool.pausedRoutes().isEmpty)
         }

@@ -7,9 +7,9 @@ import SpoolContract
 /// `backstop status` at the spool: counts by state, the last hour, health, and schema v4.
 @Suite("Spool status")
 struct StatusTests {
-    @Test("queue counts by state, bytes and the oldest arrival")
-    func counts() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("queue counts by state, bytes and the oldest arrival", arguments: SpoolBackend.all)
+    func counts(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let ids = try await spool.storeInOrder([
                 makeMessage(to: ["a@example.net"], arrival: at(seconds: 10)),
                 makeMessage(to: ["b@example.net"], arrival: at(seconds: 20)),
@@ -28,9 +28,9 @@ struct StatusTests {
         }
     }
 
-    @Test("accepted and delivered in the last hour count mail that has left the spool; DSNs are not accepted mail")
-    func lastHour() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("accepted and delivered in the last hour count mail that has left the spool; DSNs are not accepted mail", arguments: SpoolBackend.all)
+    func lastHour(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let now = at(seconds: 4 * 3600)
             let ids = try await spool.storeInOrder([
                 makeMessage(to: ["old@example.net"], arrival: now.addingTimeInterval(-2 * 3600)),
@@ -51,9 +51,9 @@ struct StatusTests {
         }
     }
 
-    @Test("the arrival log forgets what is two days old")
-    func arrivalLogPruned() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("the arrival log forgets what is two days old", arguments: SpoolBackend.all)
+    func arrivalLogPruned(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             _ = try await spool.storeInOrder([makeMessage(to: ["a@example.net"], arrival: at(seconds: 0)),
                                               makeMessage(to: ["b@example.net"], arrival: at(seconds: 3600))])
             _ = try await spool.store(makeMessage(to: ["c@example.net"], arrival: at(seconds: 2 * 86_400 + 1800)))
@@ -61,9 +61,9 @@ struct StatusTests {
         }
     }
 
-    @Test("latest health per host and the newest transitions; paused routes")
-    func health() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("latest health per host and the newest transitions; paused routes", arguments: SpoolBackend.all)
+    func health(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let changes: [(String, HostState)] = [("mx1:25", .up), ("mx2:25", .up), ("mx1:25", .down), ("mx1:25", .up),
                                                   ("mx2:25", .down), ("mx1:25", .down)]
             for (index, (host, to)) in changes.enumerated() {

@@ -8,9 +8,9 @@ import MailCore
 
 @Suite("Storing and reading back")
 struct StoreTests {
-    @Test("envelope, DSN parameters and content come back exactly as stored")
-    func roundTrip() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("envelope, DSN parameters and content come back exactly as stored", arguments: SpoolBackend.all)
+    func roundTrip(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let body = Array("Message-ID: <1@sender.example>\r\nSubject: Grüße\r\n\r\nHallo\r\n".utf8)
             var message = makeMessage(
                 recipients: [
@@ -43,9 +43,9 @@ struct StoreTests {
         }
     }
 
-    @Test("the null reverse-path is stored as an empty sender")
-    func nullSender() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("the null reverse-path is stored as an empty sender", arguments: SpoolBackend.all)
+    func nullSender(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let message = makeMessage(sender: "")
             _ = try await spool.store(message)
             #expect(try await spool.envelope(of: message.envelope.queueID)?.envelope.sender == "")
@@ -116,12 +116,13 @@ struct StoreTests {
         }
     }
 
-    @Test("chunk boundaries fall every MiB", arguments: zip(
-        [receivedHeader.count, MessageWriter.chunkSize - 1, MessageWriter.chunkSize, MessageWriter.chunkSize + 1,
-         2 * MessageWriter.chunkSize],
-        [1, 1, 1, 2, 2]))
-    func chunkBoundaries(messageSize: Int, expectedChunks: Int) async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("chunk boundaries fall every MiB", arguments: SpoolBackend.all, [
+        (receivedHeader.count, 1), (MessageWriter.chunkSize - 1, 1), (MessageWriter.chunkSize, 1),
+        (MessageWriter.chunkSize + 1, 2), (2 * MessageWriter.chunkSize, 2),
+    ] as [(messageSize: Int, expectedChunks: Int)])
+    func chunkBoundaries(backend: SpoolBackend, example: (messageSize: Int, expectedChunks: Int)) async throws {
+        let (messageSize, expectedChunks) = example
+        try await backend.withSpool { spool async throws in
             let body = patternedBytes(count: messageSize - receivedHeader.count)
             let message = makeMessage(body: .bytes(body))
             let receipt = try await spool.store(message)
@@ -141,18 +142,18 @@ struct StoreTests {
         }
     }
 
-    @Test("a message without recipients is refused")
-    func noRecipients() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a message without recipients is refused", arguments: SpoolBackend.all)
+    func noRecipients(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let error = await #expect(throws: SpoolError.self) { try await spool.store(makeMessage(recipients: [])) }
             #expect(error?.kind == "other")
             #expect(try await spool.queuedMessageIDs().isEmpty)
         }
     }
 
-    @Test("a queue ID already in the spool is refused and the first message kept")
-    func duplicateQueueID() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("a queue ID already in the spool is refused and the first message kept", arguments: SpoolBackend.all)
+    func duplicateQueueID(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let first = makeMessage()
             _ = try await spool.store(first)
             var second = makeMessage(queueID: first.envelope.queueID, body: .bytes(Array("other\r\n".utf8)))
@@ -163,9 +164,9 @@ struct StoreTests {
         }
     }
 
-    @Test("reads of an unknown queue ID find nothing")
-    func unknownQueueID() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("reads of an unknown queue ID find nothing", arguments: SpoolBackend.all)
+    func unknownQueueID(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             let queueID = QueueID.generate()
             #expect(try await spool.envelope(of: queueID) == nil)
             #expect(try await spool.messageData(of: queueID) == nil)
@@ -173,9 +174,9 @@ struct StoreTests {
         }
     }
 
-    @Test("counts sum messages, recipients and bytes")
-    func counts() async throws {
-        try await withSpool { spool, _ async throws in
+    @Test("counts sum messages, recipients and bytes", arguments: SpoolBackend.all)
+    func counts(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
             var bytes = 0
             for _ in 0..<3 {
                 let recipients = ["a@example.net", "b@example.net"].map { EnvelopeRecipient(address: $0) }

@@ -33,6 +33,11 @@ public final class BackstopServer: Sendable {
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
+        if let url = configuration.spool.url {
+            throw ConfigError(file: configFile, location: .key(section: "spool", key: "url"), problem: """
+                \(url): serve runs on a SQLite spool only so far; set [spool] path instead
+                """)
+        }
         BackstopMetrics.bootstrap()
         // From here on a SIGHUP reloads; left to its default it would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)

@@ -1,9 +1,8 @@
 import Foundation
-import SpoolContract
 
 extension IncomingMessage {
     /// A DSN is spooled like any message, from the null sender, as if Backstop had received it.
-    init(report: GeneratedMessage, at now: Date) {
+    package init(report: GeneratedMessage, at now: Date) {
         let envelope = Envelope(
             queueID: report.queueID, sender: report.sender,
             recipients: [EnvelopeRecipient(address: report.recipient, notify: .never)],

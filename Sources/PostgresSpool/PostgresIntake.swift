@@ -1,0 +1,141 @@
+import BackstopSync
+import Foundation
+import Logging
+import PostgresNIO
+import SpoolContract
+
+/// Arriving messages, group-committed (`CommitQueue`): every `store` waiting while a batch is
+/// written goes into the next batch, one transaction and one COMMIT (one WAL flush) for all.
+/// Each message has its own SAVEPOINT: one that fails is rolled back alone and reported to its
+/// caller, the others commit. If the COMMIT itself fails, every message of the batch fails.
+///
+/// Duplicate suppression (`recent_message`) is the SQLite spool's: a message with the
+/// Message-ID, sender, recipient set and content digest of one stored within the window is
+/// acknowledged with the earlier queue ID; it is written first (the digest is known only once
+/// the body has streamed in), then its savepoint is rolled back.
+final class PostgresIntake: Sendable {
+    typealias Outcome = Result<StoredReceipt, SpoolError>
+
+    private let queue: CommitQueue<IncomingMessage, StoredReceipt>
+    private let counters: Locked<CommitStatistics>
+
+    init(client: PostgresClient, logger: Logger, dedup: RecentMessageWindow) {
+        let counters = Locked(CommitStatistics())
+        self.counters = counters
+        queue = CommitQueue(closedError: .other("the spool is closed; it accepts no more messages")) { messages in
+            let outcomes = await Self.writeBatch(messages, client: client, dedup: dedup, logger: logger)
+            Self.count(outcomes, into: counters)
+            Self.removeCommittedBodyFiles(messages, outcomes, logger)
+            return outcomes
+        }
+    }
+
+    var statistics: CommitStatistics {
+        counters.withLock { $0 }
+    }
+
+    func submit(_ messages: [IncomingMessage]) async -> [Outcome] {
+        await queue.submit(messages)
+    }
+
+    func close() async {
+        await queue.close()
+    }
+
+    private static func writeBatch(_ messages: [IncomingMessage], client: PostgresClient, dedup: RecentMessageWindow,
+                                   logger: Logger) async -> [Outcome] {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    try await dedup.prune(forBatch: messages, connection, logger)
+                    var written: [Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError>] = []
+                    for message in messages {
+                        written.append(await writeInSavepoint(message, dedup, connection, logger))
+                    }
+                    try await connection.query("COMMIT", logger: logger)
+                    let committedAt = Date()
+                    // The messages that shared the COMMIT, duplicates included, failures not.
+                    let shared = written.count { (try? $0.get()) != nil }
+                    return written.map { result in
+                        result.map { entry in
+                            var receipt = entry.receipt
+                            receipt.committedAt = committedAt
+                            receipt.batchSize = shared
+                            return receipt
+                        }
+                    }
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            let failure = SpoolError(postgres: error)
+            return messages.map { _ in .failure(failure) }
+        }
+    }
+
+    private static func writeInSavepoint(_ message: IncomingMessage, _ dedup: RecentMessageWindow,
+                                         _ connection: PostgresConnection,
+                                         _ logger: Logger) async -> Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError> {
+        do {
+            try await connection.query("SAVEPOINT message", logger: logger)
+        } catch {
+            return .failure(SpoolError(postgres: error))
+        }
+        do {
+            let stored = try await PostgresMessageWriter.write(message, on: connection, logger: logger)
+            if let original = try await dedup.original(of: message.envelope, contentDigest: stored.contentDigest,
+                                                       connection, logger) {
+                try await connection.query("ROLLBACK TO SAVEPOINT message", logger: logger)
+                try await connection.query("RELEASE SAVEPOINT message", logger: logger)
+                logger.info("duplicate message acknowledged, stored once", metadata: [
+                    "queue_id": "\(message.envelope.queueID)", "original": "\(original)",
+                ])
+                return .success((StoredReceipt(queueID: original, size: 0, chunkCount: 0, committedAt: Date(),
+                                               batchSize: 0, isDuplicate: true), true))
+            }
+            try await dedup.remember(message.envelope, contentDigest: stored.contentDigest, connection, logger)
+            try await connection.query("RELEASE SAVEPOINT message", logger: logger)
+            return .success((StoredReceipt(queueID: stored.queueID, size: stored.size, chunkCount: stored.chunkCount,
+                                           committedAt: Date(), batchSize: 0), false))
+        } catch {
+            let failure = SpoolError(postgres: error)
+            logger.error("message not stored", metadata: ["queue_id": "\(message.envelope.queueID)", "error": "\(failure)"])
+            // Leaves the transaction usable for the rest of the batch; if even that fails, the
+            // COMMIT fails and so does every message of the batch.
+            _ = try? await connection.query("ROLLBACK TO SAVEPOINT message", logger: logger)
+            _ = try? await connection.query("RELEASE SAVEPOINT message", logger: logger)
+            return .failure(failure)
+        }
+    }
+
+    private static func count(_ outcomes: [Outcome], into counters: Locked<CommitStatistics>) {
+        let duplicates = outcomes.count { (try? $0.get())?.isDuplicate == true }
+        let acknowledged = outcomes.count { (try? $0.get()) != nil }
+        counters.withLock { statistics in
+            // A batch whose COMMIT failed has no acknowledged message and cost no WAL flush.
+            if acknowledged > 0 { statistics.batches += 1 }
+            statistics.messagesCommitted += acknowledged - duplicates
+            statistics.messagesFailed += outcomes.count - acknowledged
+            statistics.duplicatesSuppressed += duplicates
+            statistics.lastBatchSize = outcomes.count
+            statistics.largestBatchSize = max(statistics.largestBatchSize, outcomes.count)
+        }
+    }
+
+    /// Before the callers resume: when `store` returns, its body file is gone (a duplicate's too).
+    private static func removeCommittedBodyFiles(_ messages: [IncomingMessage], _ outcomes: [Outcome], _ logger: Logger) {
+        for (message, outcome) in zip(messages, outcomes) {
+            guard case .file(let path) = message.body, case .success = outcome else { continue }
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                logger.warning("cannot remove committed message body file", metadata: [
+                    "queue_id": "\(message.envelope.queueID)", "path": "\(path)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+}
