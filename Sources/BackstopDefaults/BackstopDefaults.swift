@@ -247,6 +247,11 @@ public enum BackstopDefaults {
         public static let sessionLifetime: Duration = .seconds(8 * 3600)
         /// bcrypt's work factor for new passwords: 2^12 rounds, about a quarter second.
         public static let bcryptCost: UInt8 = 12
+        /// Threads that hash passwords, apart from the spool's file I/O: a burst of sign-ins
+        /// (an attacker's, say) costs the inbox time, never the mail.
+        public static let hashingThreads = 1
+        /// Sign-ins waiting for a hashing thread before more are refused at once.
+        public static let maxPendingHashes = 32
         /// Failed sign-ins per user or client address within `throttleWindow` before refusals.
         public static let throttleFailures = 5
         public static let throttleWindow: Duration = .seconds(15 * 60)

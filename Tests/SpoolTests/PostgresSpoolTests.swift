@@ -8,7 +8,8 @@ import SpoolContract
 /// What only the PostgreSQL backend has: a server to check and a schema that nodes share.
 @Suite("PostgreSQL spool", .enabled(if: PostgresTestServer.isInstalled || PostgresTestServer.isRequired,
                                     // Without the binaries the contract ran against SQLite alone: said here, not hidden.
-                                    "PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin); apt-get install postgresql"))
+                                    "PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin); apt-get install postgresql"),
+       .enabled(if: PostgresTestServer.isSelected, "BACKSTOP_SPOOL_BACKENDS=sqlite: run in scripts/test's PostgreSQL step"))
 struct PostgresSpoolTests {
     @Test("the test cluster is PostgreSQL 15 and commits durably")
     func testCluster() async throws {

@@ -26,6 +26,12 @@ final class PostgresTestServer: Sendable {
     /// instead of leaving them out.
     static let isRequired = ProcessInfo.processInfo.environment["BACKSTOP_TEST_PEERS"] == "required"
 
+    /// `BACKSTOP_SPOOL_BACKENDS=sqlite` leaves the PostgreSQL cases to another process:
+    /// `scripts/test` runs them after the rest, in a `swift test` of their own, because in one
+    /// process with the listener's socket tests those tests lost events and hit their time
+    /// limits (not yet explained: the stuck process was idle, no thread blocked).
+    static let isSelected = ProcessInfo.processInfo.environment["BACKSTOP_SPOOL_BACKENDS"] != "sqlite"
+
     /// The one server of this process, started on first use. `initdb` and `pg_ctl` are waited
     /// for on a thread of their own: blocking the few threads of Swift's concurrency pool would
     /// starve the dispatch source that notices their exit.
@@ -44,9 +50,10 @@ final class PostgresTestServer: Sendable {
     let password: String
     let superuser = "postgres"
     private let databaseCounter = Locked(0)
-    /// Spools open at once: each may hold `BackstopDefaults.Postgres.maxConnections`, and the
-    /// server takes `max_connections=400`.
-    let openSpools = AsyncSlots(count: 32)
+    /// Spools open at once: each may hold `BackstopDefaults.Postgres.maxConnections` server
+    /// processes. More at once (32 were tried) forked enough of them to starve the suite's other
+    /// tests of the machine's two cores, and their time limits passed.
+    let openSpools = AsyncSlots(count: 4)
 
     private init() throws {
         guard Self.isInstalled else {

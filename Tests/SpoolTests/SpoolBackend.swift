@@ -12,8 +12,11 @@ enum SpoolBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
 
-    static let all: [SpoolBackend] = PostgresTestServer.isInstalled || PostgresTestServer.isRequired
-        ? allCases : [.sqlite]
+    static let all: [SpoolBackend] = switch ProcessInfo.processInfo.environment["BACKSTOP_SPOOL_BACKENDS"] {
+    case "sqlite": [.sqlite]
+    case "postgres": [.postgres]
+    default: PostgresTestServer.isInstalled || PostgresTestServer.isRequired ? allCases : [.sqlite]
+    }
 
     var testDescription: String { rawValue }
 }
