@@ -125,13 +125,3 @@ private struct ChunkWriter {
         pending.removeAll(keepingCapacity: true)
     }
 }
-
-extension Date {
-    var unixMilliseconds: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded())
-    }
-
-    init(unixMilliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(unixMilliseconds) / 1000)
-    }
-}
