@@ -17,8 +17,8 @@ enum AttemptWriter {
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
         guard let message = rows.first else { return }
         let messageID: Int64 = message[0]
-        let holdsLease = (message[1] as String?) == attempt.lease.owner
-        let pending: [String] = rows.compactMap { $0[2] }
+        let holdsLease = message.optional(1) == attempt.lease.owner
+        let pending: [String] = rows.compactMap { $0.optional(2) }
         let at = attempt.finishedAt.unixMilliseconds
         // What this attempt writes, in order; a deferral from a worker that lost its lease is
         // stale and left out, final outcomes are facts.

@@ -136,8 +136,8 @@ extension Spool: DeliveryLedger {
                 var expectedSeq = firstSeq
                 // Chunk after chunk while each is whole: a short one is the message's last.
                 for slice in slices {
-                    guard content.count < maxLength, slice[0] as Int? == expectedSeq,
-                          let piece = slice[1] as Data?, !piece.isEmpty
+                    guard content.count < maxLength, slice.optional(0) == expectedSeq,
+                          let piece: Data = slice.optional(1), !piece.isEmpty
                     else { break }
                     let wanted = min(chunkSize - (expectedSeq == firstSeq ? start : 0), maxLength - content.count)
                     content.append(contentsOf: piece.prefix(wanted))

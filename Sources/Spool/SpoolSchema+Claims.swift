@@ -15,4 +15,15 @@ extension SpoolSchema {
             CREATE INDEX message_by_age ON message (kind, received_at) WHERE state = 'active';
             """)
     }
+
+    /// The `(state, next_attempt_at)` indexes of v1 served the claims that `v8ClaimIndexes`
+    /// replaced. No query needs them now (the status counts scan the table or
+    /// `recipient_by_domain` either way), yet every message paid for them at its insert, at each
+    /// deferral and at its delete: about a tenth of what the delete costs.
+    static func v10DropDueIndexes(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP INDEX message_due;
+            DROP INDEX recipient_due;
+            """)
+    }
 }

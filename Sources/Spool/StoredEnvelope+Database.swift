@@ -27,7 +27,7 @@ extension StoredEnvelope {
 
     /// A row of `messageColumns`, with the recipients the caller fetched.
     init(messageRow message: Row, recipients: [StoredRecipient]) throws {
-        let dsnReturn: String? = message[6]
+        let dsnReturn: String? = message.optional(6)
         let envelope = Envelope(
             queueID: QueueID(unchecked: message[1]),
             sender: message[3],
@@ -35,12 +35,12 @@ extension StoredEnvelope {
             bodyType: try decodeStored(BodyType.self, message[4], "message.body_type"),
             smtpUTF8: message[5],
             dsnReturn: try dsnReturn.map { try decodeStored(DSNReturn.self, $0, "message.dsn_ret") },
-            envelopeID: message[7],
+            envelopeID: message.optional(7),
             clientAddress: message[8],
             clientHelo: message[9],
-            messageID: message[10],
+            messageID: message.optional(10),
             receivedAt: Date(unixMilliseconds: message[2]))
-        let nextAttemptAt: Int64? = message[14]
+        let nextAttemptAt: Int64? = message.optional(14)
         self.init(
             envelope: envelope,
             recipients: recipients,
@@ -48,7 +48,7 @@ extension StoredEnvelope {
             size: message[11],
             attempts: message[13],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
-            lastError: message[15])
+            lastError: message.optional(15))
     }
 }
 
@@ -60,12 +60,12 @@ extension StoredRecipient {
 
     /// A row holding `columns` from position `first` on.
     init(row: Row, from first: Int) throws {
-        let notify: String? = row[first + 2]
-        let nextAttemptAt: Int64? = row[first + 6]
+        let notify: String? = row.optional(first + 2)
+        let nextAttemptAt: Int64? = row.optional(first + 6)
         self.init(
             recipient: EnvelopeRecipient(
                 address: row[first],
-                orcpt: row[first + 1],
+                orcpt: row.optional(first + 1),
                 notify: try notify.map { text in
                     guard let request = DSNNotifyRequest(rfc3461: text) else {
                         throw SpoolError.corrupt("recipient.notify holds unknown value '\(text)'")
@@ -76,7 +76,7 @@ extension StoredRecipient {
             state: try decodeStored(RecipientState.self, row[first + 4], "recipient.state"),
             attempts: row[first + 5],
             nextAttemptAt: nextAttemptAt.map(Date.init(unixMilliseconds:)),
-            lastReply: row[first + 7],
+            lastReply: row.optional(first + 7),
             updatedAt: Date(unixMilliseconds: row[first + 8]))
     }
 }

@@ -38,6 +38,37 @@ struct ReplyHandlerTests {
         }
     }
 
+    @Test("each reader gets its own whole timeout, though one timer serves them all")
+    func laterReadersKeepTheirOwnDeadlines() throws {
+        let (channel, handler) = try setUp()
+        let loop = channel.embeddedEventLoop
+        // Answered at 10 s: the timer armed for its 300 s stays, and must not cut the next short.
+        let mail = handler.nextReply(step: .mail, timeout: .seconds(300))
+        loop.advanceTime(by: .seconds(10))
+        try channel.writeInbound(ByteBuffer(string: "250 ok\r\n"))
+        #expect(try mail.wait().code == 250)
+        let rcpt = handler.nextReply(step: .rcpt, timeout: .seconds(300))
+        loop.advanceTime(by: .seconds(299))
+        #expect(channel.isActive, "the first reader's timer fired at 300 s; the second is due at 310 s")
+        loop.advanceTime(by: .seconds(1))
+        #expect(throws: ConnectionFailure.timeout(.rcpt)) { try rcpt.wait() }
+        #expect(!channel.isActive)
+    }
+
+    @Test("a shorter timeout after a longer one fires on time")
+    func shorterTimeoutAfterLongerOne() throws {
+        let (channel, handler) = try setUp()
+        let loop = channel.embeddedEventLoop
+        let greeting = handler.nextReply(step: .greeting, timeout: .seconds(300))
+        try channel.writeInbound(ByteBuffer(string: "220 mx\r\n"))
+        #expect(try greeting.wait().code == 220)
+        let quit = handler.nextReply(step: .quit, timeout: .seconds(5))
+        loop.advanceTime(by: .milliseconds(4_999))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(throws: ConnectionFailure.timeout(.quit)) { try quit.wait() }
+    }
+
     @Test func garbageIsAProtocolViolation() throws {
         let (channel, handler) = try setUp()
         let reply = handler.nextReply(step: .greeting, timeout: .seconds(1))

@@ -17,7 +17,7 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private struct Waiter {
         let promise: EventLoopPromise<SMTPReply>
         let step: SMTPStep
-        let timeout: Scheduled<Void>
+        let deadline: NIODeadline
     }
 
     private let eventLoop: EventLoop
@@ -34,6 +34,8 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A few spare replies are tolerated (a 421 before closing, a server counting differently).
     static let maxUnexpectedQueued = 8
     private var waiter: Waiter?
+    /// One timer serves every reader in turn (see `armReplyTimer`).
+    private var replyTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
     private var failure: ConnectionFailure?
     private var isClosed = false
     private var handshake: (promise: EventLoopPromise<Void>, timeout: Scheduled<Void>)?
@@ -60,11 +62,29 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if let terminal = terminalFailure(at: step) { return loop.makeFailedFuture(terminal) }
         let promise = loop.makePromise(of: SMTPReply.self)
-        let scheduled = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            fail(.timeout(step))
-        }
-        waiter = Waiter(promise: promise, step: step, timeout: scheduled)
+        let deadline = loop.now + timeout
+        waiter = Waiter(promise: promise, step: step, deadline: deadline)
+        armReplyTimer(for: deadline)
         return promise.futureResult
+    }
+
+    /// A timer per reply cost a scheduled task, its future and a cancel, several times per
+    /// message. Readers follow one another with about the same timeout, so a timer already due
+    /// no later than `deadline` is kept: when it fires it looks at the reader waiting then, and
+    /// fails it or waits again until that reader's own deadline.
+    private func armReplyTimer(for deadline: NIODeadline) {
+        if let armed = replyTimer, armed.deadline <= deadline { return }
+        replyTimer?.task.cancel()
+        let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            replyTimer = nil
+            guard let waiter else { return }
+            if waiter.deadline <= eventLoop.now {
+                fail(.timeout(waiter.step))
+            } else {
+                armReplyTimer(for: waiter.deadline)
+            }
+        }
+        replyTimer = (deadline, task)
     }
 
     /// A command that the server answers was sent (or is about to be).
@@ -99,9 +119,11 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func fail(_ failure: ConnectionFailure) {
         if self.failure == nil, !isClosed { self.failure = failure }
         let terminal = self.failure ?? failure
+        // The timer holds this handler; a closed connection lets both go at once.
+        replyTimer?.task.cancel()
+        replyTimer = nil
         if let waiter {
             self.waiter = nil
-            waiter.timeout.cancel()
             waiter.promise.fail(terminal)
         }
         if let handshake {
@@ -174,7 +196,6 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if expected { owed -= 1 }
         if let waiter {
             self.waiter = nil
-            waiter.timeout.cancel()
             waiter.promise.succeed(reply)
             return
         }
