@@ -32,6 +32,8 @@ public struct SMTPClient: HealthProbe {
     private let group: any EventLoopGroup
     private let tlsContext: NIOSSLContext?
     private let logger: Logger
+    /// Told of every EHLO reply a primary gives, to probes and deliveries alike.
+    public var capabilityObserver: (any CapabilityObserver)?
 
     /// Throws when the TLS configuration cannot be loaded (for example an unreadable `ca_file`),
     /// so a bad setting stops the start rather than every delivery.
@@ -87,6 +89,7 @@ public struct SMTPClient: HealthProbe {
             let reply = try await connection.readReply(.ehlo, timeout: timeouts.ehlo)
             guard reply.code / 100 == 2 else { throw ConnectionFailure.helloRejected(reply) }
             try checkLoop(reply)
+            capabilityObserver?.observed(EHLOCapabilities(ehloReply: reply), of: host)
             connection.send("QUIT")
             _ = try? await connection.readReply(.quit, timeout: timeouts.quit)
             await connection.close()
@@ -102,6 +105,7 @@ public struct SMTPClient: HealthProbe {
         do throws(ConnectionFailure) {
             let greeting = try await greet(connection, timeouts: timeouts)
             var capabilities = try await hello(connection, timeouts: timeouts)
+            capabilityObserver?.observed(capabilities, of: host)
             var secure = false
             if let context = tlsContext, tls != .none {
                 if capabilities.startTLS {
@@ -112,6 +116,7 @@ public struct SMTPClient: HealthProbe {
                     try await connection.startTLS(context: context, serverHostname: name, timeout: timeouts.startTLS)
                     // RFC 3207 §4.2: forget what was learnt before TLS and ask again.
                     capabilities = try await hello(connection, timeouts: timeouts)
+                    capabilityObserver?.observed(capabilities, of: host)
                     secure = true
                 } else if case .verify = tls {
                     throw ConnectionFailure.tlsFailed(

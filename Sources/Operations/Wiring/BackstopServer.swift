@@ -85,6 +85,7 @@ public final class BackstopServer: Sendable {
             store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
             logger: logger,
+            primaryLimits: { forwarding?.capabilities.offered },
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
