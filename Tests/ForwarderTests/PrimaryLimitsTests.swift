@@ -52,10 +52,10 @@ struct PrimaryLimitsTests {
 
 /// Keeps what the client reports, for the test to read.
 private final class RecordingObserver: CapabilityObserver {
-    private let seen = BackstopSync.Locked<[(PrimaryHost, EHLOCapabilities)]>([])
-    var observations: [(PrimaryHost, EHLOCapabilities)] { seen.withLock { $0 } }
-    func observed(_ capabilities: EHLOCapabilities, of host: PrimaryHost) {
-        seen.withLock { $0.append((host, capabilities)) }
+    private let seen = BackstopSync.Locked<[(PrimaryHost, EHLOCapabilities, Bool)]>([])
+    var observations: [(PrimaryHost, EHLOCapabilities, Bool)] { seen.withLock { $0 } }
+    func observed(_ capabilities: EHLOCapabilities, of host: PrimaryHost, secure: Bool) {
+        seen.withLock { $0.append((host, capabilities, secure)) }
     }
 }
 
@@ -78,8 +78,9 @@ struct CapabilityObservationTests {
 
         let seen = observer.observations
         #expect(seen.count == 2, "one for the probe, one for the session")
-        for (observedHost, capabilities) in seen {
+        for (observedHost, capabilities, secure) in seen {
             #expect(observedHost == host)
+            #expect(!secure, "plaintext, as tls = none")
             #expect(capabilities.sizeLimit == 10_000)
             #expect(!capabilities.smtpUTF8)
             #expect(capabilities.eightBitMIME)

@@ -89,7 +89,7 @@ public struct SMTPClient: HealthProbe {
             let reply = try await connection.readReply(.ehlo, timeout: timeouts.ehlo)
             guard reply.code / 100 == 2 else { throw ConnectionFailure.helloRejected(reply) }
             try checkLoop(reply)
-            capabilityObserver?.observed(EHLOCapabilities(ehloReply: reply), of: host)
+            capabilityObserver?.observed(EHLOCapabilities(ehloReply: reply), of: host, secure: false)
             connection.send("QUIT")
             _ = try? await connection.readReply(.quit, timeout: timeouts.quit)
             await connection.close()
@@ -105,7 +105,6 @@ public struct SMTPClient: HealthProbe {
         do throws(ConnectionFailure) {
             let greeting = try await greet(connection, timeouts: timeouts)
             var capabilities = try await hello(connection, timeouts: timeouts)
-            capabilityObserver?.observed(capabilities, of: host)
             var secure = false
             if let context = tlsContext, tls != .none {
                 if capabilities.startTLS {
@@ -116,13 +115,13 @@ public struct SMTPClient: HealthProbe {
                     try await connection.startTLS(context: context, serverHostname: name, timeout: timeouts.startTLS)
                     // RFC 3207 §4.2: forget what was learnt before TLS and ask again.
                     capabilities = try await hello(connection, timeouts: timeouts)
-                    capabilityObserver?.observed(capabilities, of: host)
                     secure = true
                 } else if case .verify = tls {
                     throw ConnectionFailure.tlsFailed(
                         "the primary does not offer STARTTLS and [primary] tls = \"verify\" requires it")
                 }
             }
+            capabilityObserver?.observed(capabilities, of: host, secure: secure)
             return SMTPSession(connection: connection, host: host, greeting: greeting, capabilities: capabilities,
                                isSecure: secure, timeouts: timeouts, logger: logger)
         } catch {

@@ -14,6 +14,9 @@ final class PrimaryCapabilityBoard: CapabilityObserver {
     private struct State {
         var known: [String: PrimaryCapabilities] = [:]
         var offered: OfferedExtensions?
+        /// Hosts that answered EHLO over TLS since the start: what they offer in plaintext (to
+        /// a probe) is not what deliveries get, and would only make the value flap.
+        var secure: Set<String> = []
     }
 
     /// Every primary host, default and per-domain routes alike, as `host:port`: the bounce
@@ -58,11 +61,12 @@ final class PrimaryCapabilityBoard: CapabilityObserver {
         }
     }
 
-    func observed(_ ehlo: EHLOCapabilities, of host: PrimaryHost) {
+    func observed(_ ehlo: EHLOCapabilities, of host: PrimaryHost, secure: Bool) {
         let key = host.description
         guard hosts.contains(key) else { return }
         let capabilities = PrimaryCapabilities(ehlo)
         let change = state.withLock { state -> (before: OfferedExtensions?, after: OfferedExtensions?)? in
+            if secure { state.secure.insert(key) } else if state.secure.contains(key) { return nil }
             guard state.known[key] != capabilities else { return nil }
             state.known[key] = capabilities
             let before = state.offered
