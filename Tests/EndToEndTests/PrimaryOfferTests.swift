@@ -58,10 +58,10 @@ struct PrimaryOfferTests {
                 #expect(delivered.first?.original?.data == small.content)
             }
 
-            // Restarted with the primary down: the spool remembers what it takes.
+            // Restarted with the primary down: the spool remembers what it takes, from the first EHLO.
             await primary.stop()
             try await withBackstop(.forwarding(to: primary.address), in: directory) { server in
-                _ = try await ehlo(at: server.port, until: "SIZE 10000")
+                _ = try await ehlo(at: server.port, until: "SIZE 10000", within: .zero)
             }
         }
     }

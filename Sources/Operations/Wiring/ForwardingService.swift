@@ -87,7 +87,6 @@ final class ForwardingService: Service, Sendable {
 
     func run() async throws {
         let transitions = await monitor.transitions()
-        await capabilities.load()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await self.monitor.run() }
