@@ -99,4 +99,26 @@ struct PrimaryOfferTests {
             }
         }
     }
+
+    @Test("a primary without 8BITMIME: Backstop stops advertising it and refuses BODY=8BITMIME with 555 5.5.4")
+    func primaryWithout8BitMIME() async throws {
+        try await withTestDirectory { directory in
+            var script = PrimaryScript()
+            script.ehloExtensions = ["PIPELINING", "SMTPUTF8", "DSN", "SIZE 104857600"]
+            let primary = try FakePrimary(in: directory, name: "primary", script: script)
+            try await primary.start()
+            try await withBackstop(.forwarding(to: primary.address), in: directory) { server in
+                let offered = try await ehlo(at: server.port, until: "8BITMIME", absent: true)
+                #expect(offered.contains("SMTPUTF8"))
+                let connection = try RawSMTPConnection(port: server.port)
+                _ = try await connection.readReply()
+                _ = try await connection.command("EHLO client.test")
+                let refused = try await connection.command("MAIL FROM:<sender@example.org> BODY=8BITMIME")
+                #expect(refused.isExactly(555, "5.5.4"), "\(refused)")
+                let plain = try await connection.command("MAIL FROM:<sender@example.org> BODY=7BIT")
+                #expect(plain.code == 250, "\(plain)")
+                _ = try await connection.command("QUIT")
+            }
+        }
+    }
 }
