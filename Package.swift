@@ -210,7 +210,8 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "MailDNS", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "MailDNS", "SMTPProtocol", "Spool",
+                "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

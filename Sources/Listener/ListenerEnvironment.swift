@@ -36,6 +36,10 @@ public final class ListenerEnvironment: Sendable {
     public let messageStored: @Sendable () -> Void
     /// True while new mail should go to the primary instead (`accept_when = "primary-down"`).
     public let primaryTakesMail: @Sendable () -> Bool
+    /// What the primaries can take (SIZE, SMTPUTF8, 8BITMIME) as last learnt; nil: nothing is
+    /// known, and sessions offer Backstop's own limits. Read at each EHLO, on the event loop:
+    /// it must answer from memory.
+    public let primaryLimits: @Sendable () -> OfferedExtensions?
     /// Asked about recipients the relay policy leaves to verification (`[relay] verify`);
     /// without one, such recipients are accepted.
     public let recipientVerifier: (any RecipientVerifier)?
@@ -47,6 +51,7 @@ public final class ListenerEnvironment: Sendable {
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
                 threadPool: NIOThreadPool, limits: ConnectionLimits, logger: Logger,
+                primaryLimits: @escaping @Sendable () -> OfferedExtensions?,
                 messageStored: @escaping @Sendable () -> Void = {},
                 primaryTakesMail: @escaping @Sendable () -> Bool = { false },
                 recipientVerifier: (any RecipientVerifier)? = nil,
@@ -59,6 +64,7 @@ public final class ListenerEnvironment: Sendable {
         self.authenticator = authenticator
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
+        self.primaryLimits = primaryLimits
         self.settings = settings
         self.reloadable = Locked(reloadable)
         self.store = store

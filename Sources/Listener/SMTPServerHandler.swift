@@ -202,6 +202,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 if let refusal = clientRefusal(before: command) {
                     refuse(refusal, context: context)
                 } else {
+                    switch command {
+                    case .ehlo, .helo: machine.offer(environment.primaryLimits())
+                    default: break
+                    }
                     perform(machine.receive(command, primaryTakesMail: environment.primaryTakesMail()), context: context)
                 }
             case .failure(let reply): perform(machine.refuse(reply), context: context)
@@ -225,7 +229,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     /// DATA past twice the size limit: not a message a little too big, which is read to its
-    /// end and refused so that the session stays in step, but a sender that never ends.
+    /// end and refused so that the session stays in step, but a sender that never ends. Our
+    /// own limit, not a primary's smaller one: a message too big for it is only refused.
     private var isRunaway: Bool {
         let limit = environment.settings.maxMessageSize
         return framer.dataOctets - limit > limit
@@ -331,7 +336,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     private func startAssembler(context: ChannelHandlerContext) {
         dropAssembler()
-        let assembler = MessageAssembler(maxSize: environment.settings.maxMessageSize,
+        let assembler = MessageAssembler(maxSize: machine.messageSizeLimit,
                                          memoryLimit: environment.settings.memoryBodyLimit,
                                          incomingDirectory: environment.incomingDirectory,
                                          threadPool: environment.threadPool, eventLoop: context.eventLoop,

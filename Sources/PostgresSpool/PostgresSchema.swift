@@ -10,7 +10,7 @@ enum PostgresSchema {
     /// The key of the session-level advisory lock held while migrating ("BKSTPSCH").
     static let migrationLock: Int64 = 0x424B_5354_5053_4348
 
-    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1)]
+    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2-primary-capabilities", v2)]
 
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.
@@ -156,5 +156,20 @@ enum PostgresSchema {
         )
         """,
         "CREATE INDEX recipient_verdict_by_time ON recipient_verdict (checked_at)",
+    ]
+
+    /// The primaries' last known EHLO capabilities (the SQLite spool's "v10-primary-capabilities").
+    private static let v2 = [
+        """
+        CREATE TABLE primary_capability (
+            host         text PRIMARY KEY,
+            size_limit   bigint CHECK (size_limit >= 0),
+            smtputf8     boolean NOT NULL,
+            eightbitmime boolean NOT NULL,
+            dsn          boolean NOT NULL,
+            chunking     boolean NOT NULL,
+            observed_at  bigint NOT NULL
+        )
+        """,
     ]
 }

@@ -21,6 +21,12 @@ public enum Replies {
     public static let authNotOffered = SMTPReply(502, .init(5, 5, 1), "AUTH not offered: this is a backup MX, not a submission server")
     public static let tlsNotAvailable = SMTPReply(502, .init(5, 5, 1), "STARTTLS not offered")
     public static let tlsAlreadyActive = SMTPReply(503, .init(5, 5, 1), "TLS already active")
+    /// SMTPUTF8 asked of a server that cannot pass it on: RFC 6531's status for addresses, 5.6.7.
+    public static let smtpUTF8NotAvailable = SMTPReply(553, .init(5, 6, 7),
+                                                       "SMTPUTF8 is not available: the destination mail host does not support it")
+    /// RFC 6152 needs 8BITMIME advertised before BODY=8BITMIME; it is not when the primary lacks it.
+    public static let eightBitMIMENotAvailable = SMTPReply(555, .init(5, 5, 4),
+                                                           "BODY=8BITMIME is not available: the destination mail host does not support it")
     public static let needSMTPUTF8 = SMTPReply(553, .init(5, 6, 7), "Non-ASCII address requires the SMTPUTF8 parameter on MAIL")
 
     // Positive

@@ -38,8 +38,10 @@ import Logging
 /// confirmed at RCPT (a DSN returns the full message only to verified recipients).
 /// "v7-content-digest-and-history" adds `recent_message.content_digest` and an index to prune
 /// the health history by time (see `SpoolSchema.v7ContentDigestAndHistory`). "v9-inbox-users" adds
-/// the emergency inbox's users, addresses and sessions (see `SpoolSchema.v9InboxUsers`);
-/// "v10-drop-due-indexes" drops two indexes no query uses since v8. A database that has
+/// the emergency inbox's users, addresses and sessions (see `SpoolSchema.v9InboxUsers`).
+/// "v10-primary-capabilities" adds `primary_capability`, what each primary host last offered in
+/// EHLO (see `SpoolSchema.v10PrimaryCapabilities`); "v11-drop-due-indexes" drops two
+/// indexes no query uses since v8. A database that has
 /// a migration this build does not know is refused (`SpoolError.newerSchema`).
 ///
 /// ## Duplicate suppression

@@ -20,7 +20,7 @@ extension SpoolSchema {
     /// replaced. No query needs them now (the status counts scan the table or
     /// `recipient_by_domain` either way), yet every message paid for them at its insert, at each
     /// deferral and at its delete: about a tenth of what the delete costs.
-    static func v10DropDueIndexes(_ db: Database) throws {
+    static func v11DropDueIndexes(_ db: Database) throws {
         try db.execute(sql: """
             DROP INDEX message_due;
             DROP INDEX recipient_due;

@@ -17,7 +17,8 @@ enum SpoolSchema {
         migrator.registerMigration("v7-content-digest-and-history", migrate: v7ContentDigestAndHistory)
         migrator.registerMigration("v8-claim-indexes", migrate: v8ClaimIndexes)
         migrator.registerMigration("v9-inbox-users", migrate: v9InboxUsers)
-        migrator.registerMigration("v10-drop-due-indexes", migrate: v10DropDueIndexes)
+        migrator.registerMigration("v10-primary-capabilities", migrate: v10PrimaryCapabilities)
+        migrator.registerMigration("v11-drop-due-indexes", migrate: v11DropDueIndexes)
         return migrator
     }()
 

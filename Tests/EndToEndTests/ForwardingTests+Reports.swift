@@ -73,6 +73,47 @@ extension ForwardingTests {
         }
     }
 
+    @Test("550 5.7.1 (spam) from the primary: the message leaves the queue, no DSN, logged and counted; 550 5.1.1 still bounces")
+    func policyRefusalSendsNoReport() async throws {
+        try await withTestDirectory { directory in
+            let spam = "spam@example.test", gone = "gone@example.test"
+            let primary = try FakePrimary(in: directory, name: "primary",
+                                          script: PrimaryScript(rcpt: [spam: (550, "5.7.1 spam"), gone: (550, "5.1.1 no such user")]))
+            let relay = try FakePrimary(in: directory, name: "bounce")
+            try await primary.start()
+            try await relay.start()
+            let adminPort = try freeLoopbackPort()
+            var options = BackstopOptions.forwarding(to: primary.address, bounce: relay.address)
+            options.addAdmin(port: adminPort)
+            try await withBackstop(options, in: directory) { server in
+                let refused = TestMail("spam", 1, from: "sender@example.org", to: [spam])
+                let unknown = TestMail("unknown", 2, from: "sender@example.org", to: [gone])
+                let ids = try await send([refused, unknown], to: server.port)
+
+                // Outcomes and their DSNs are written in one transaction: once the spool is empty
+                // and the relay has the one expected report, every DSN written has been sent.
+                try await relay.waitForMessages(1, within: .seconds(10))
+                try await waitForEmptySpool(at: server.spoolPath, within: .seconds(10))
+                await relay.stop()
+                await primary.stop()
+
+                #expect(try primary.messages().isEmpty, "neither recipient was taken")
+                let reports = try relay.messages()
+                #expect(reports.count == 1, "one DSN, for the unknown user only")
+                let report = try #require(reports.first)
+                try Self.expectReport(report, to: unknown.sender, about: unknown, recipient: gone, status: "5.1.1")
+                #expect(!report.text.contains(spam))
+
+                let suppressed = server.log.split(separator: "\n").filter { $0.contains("no DSN: the primary refused the recipient by policy") }
+                #expect(suppressed.count == 1, "\(server.log)")
+                #expect(suppressed.first.map { $0.contains(ids[0]) && $0.contains("recipient=\(spam)") && $0.contains("550 5.7.1 spam") } == true,
+                        "\(suppressed)")
+                let metrics = try await adminGet(adminPort, "/metrics").body
+                #expect(metric("backstop_dsn_suppressed_total{reason=\"policy\"}", in: metrics) == 1, "\(metrics)")
+            }
+        }
+    }
+
     @Test("a recipient listed in the recipients file is verified: its DSN returns the whole message")
     func verifiedRecipientGetsTheFullMessage() async throws {
         try await withTestDirectory { directory in

@@ -47,7 +47,7 @@ final class EmbeddedSession {
     let store = FakeMessageStore()
     private let directory: URL
 
-    init(settings: SessionSettings, primaryTakesMail: Bool = false) throws {
+    init(settings: SessionSettings, primaryTakesMail: Bool = false, primaryLimits: OfferedExtensions? = nil) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("backstop-embedded-\(UUID().uuidString)", isDirectory: true)
         let incoming = directory.appendingPathComponent("incoming").path
@@ -56,7 +56,7 @@ final class EmbeddedSession {
             settings: settings, reloadable: .init(policy: RelayPolicy(domains: testDomains), tls: nil),
             store: store, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: 10, maxPerAddress: 10), logger: quietLogger,
-            primaryTakesMail: { primaryTakesMail })
+            primaryLimits: { primaryLimits }, primaryTakesMail: { primaryTakesMail })
         try channel.pipeline.syncOperations.addHandler(probe)
         try channel.pipeline.syncOperations.addHandler(SMTPServerHandler(environment: environment, clientAddress: "192.0.2.1"))
         try channel.connect(to: SocketAddress(ipAddress: "192.0.2.25", port: 25)).wait()

@@ -51,7 +51,7 @@ final class RunningListener: Sendable {
             settings: settings,
             reloadable: .init(policy: RelayPolicy(domains: domains, verifiesRecipients: verifier != nil), tls: tls),
             store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton, limits: limits,
-            logger: quietLogger, recipientVerifier: verifier, authenticator: authenticator, spillFileOperations: spillFileOperations)
+            logger: quietLogger, primaryLimits: { nil }, recipientVerifier: verifier, authenticator: authenticator, spillFileOperations: spillFileOperations)
         let listener = SMTPListener(addresses: [.init(host: "127.0.0.1", port: 0)], environment: environment,
                                     group: group, shutdownGrace: shutdownGrace)
         let bound = try await listener.bind()

@@ -223,6 +223,23 @@ struct RecordTests {
         }
     }
 
+    @Test("a primary's capabilities: the newest observation per host stays, also when an older one is written late",
+          arguments: SpoolBackend.all)
+    func primaryCapabilities(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
+            #expect(try await spool.primaryCapabilities().isEmpty)
+            let small = PrimaryCapabilities(sizeLimit: 10_000, smtpUTF8: false, eightBitMIME: true, dsn: true, chunking: false)
+            let silent = PrimaryCapabilities(sizeLimit: nil, smtpUTF8: true, eightBitMIME: false, dsn: false, chunking: true)
+            let large = PrimaryCapabilities(sizeLimit: 50_000_000, smtpUTF8: true, eightBitMIME: true, dsn: true, chunking: true)
+            try await spool.recordPrimaryCapabilities(small, host: "mx1:25", observedAt: at(seconds: 10))
+            try await spool.recordPrimaryCapabilities(silent, host: "mx2:25", observedAt: at(seconds: 10))
+            try await spool.recordPrimaryCapabilities(large, host: "mx1:25", observedAt: at(seconds: 5))
+            #expect(try await spool.primaryCapabilities() == ["mx1:25": small, "mx2:25": silent])
+            try await spool.recordPrimaryCapabilities(large, host: "mx1:25", observedAt: at(seconds: 20))
+            #expect(try await spool.primaryCapabilities() == ["mx1:25": large, "mx2:25": silent])
+        }
+    }
+
     @Test("a host state the history does not know reads as unknown; the row's other fields stay")
     func unknownHealthState() async throws {
         try await withSpool { spool, _ async throws in

@@ -31,6 +31,7 @@ struct BackendSpool: Sendable {
     var admin: any QueueAdmin
     var verdicts: any RecipientVerdicts
     var history: any HealthHistory
+    var capabilities: any PrimaryCapabilityStore
     /// What the backend offers besides the roles, and the tests' probes of its tables.
     var extras: Extras
 
@@ -161,6 +162,10 @@ extension BackendSpool {
     }
 
     func recordHealthTransition(_ record: HealthTransition) async throws { try await history.recordHealthTransition(record) }
+    func recordPrimaryCapabilities(_ capabilities: PrimaryCapabilities, host: String, observedAt: Date) async throws {
+        try await self.capabilities.recordPrimaryCapabilities(capabilities, host: host, observedAt: observedAt)
+    }
+    func primaryCapabilities() async throws -> [String: PrimaryCapabilities] { try await capabilities.primaryCapabilities() }
     func healthHistory(host: String? = nil, limit: Int) async throws -> [HealthTransition] {
         try await history.healthHistory(host: host, limit: limit)
     }
@@ -210,7 +215,7 @@ extension SpoolBackend {
 extension BackendSpool {
     init(sqlite spool: Spool) {
         self.init(
-            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool,
+            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, capabilities: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },
@@ -228,7 +233,7 @@ extension BackendSpool {
 
     init(postgres spool: PostgresSpool, server: PostgresTestServer, database: String) {
         self.init(
-            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool,
+            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, capabilities: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },

@@ -21,7 +21,7 @@ public struct EHLOCapabilities: Hashable, Sendable {
             guard let keyword = words.first?.uppercased() else { continue }
             switch keyword {
             case "PIPELINING": pipelining = true
-            case "SIZE": sizeLimit = words.count > 1 ? Int(words[1]) ?? 0 : 0
+            case "SIZE": sizeLimit = words.count > 1 ? max(0, Int(words[1]) ?? 0) : 0
             case "8BITMIME": eightBitMIME = true
             case "SMTPUTF8": smtpUTF8 = true
             case "DSN": dsn = true

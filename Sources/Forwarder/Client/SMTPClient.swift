@@ -32,6 +32,8 @@ public struct SMTPClient: HealthProbe {
     private let group: any EventLoopGroup
     private let tlsContext: NIOSSLContext?
     private let logger: Logger
+    /// Told of every EHLO reply a primary gives, to probes and deliveries alike.
+    public var capabilityObserver: (any CapabilityObserver)?
 
     /// Throws when the TLS configuration cannot be loaded (for example an unreadable `ca_file`),
     /// so a bad setting stops the start rather than every delivery.
@@ -87,6 +89,7 @@ public struct SMTPClient: HealthProbe {
             let reply = try await connection.readReply(.ehlo, timeout: timeouts.ehlo)
             guard reply.code / 100 == 2 else { throw ConnectionFailure.helloRejected(reply) }
             try checkLoop(reply)
+            capabilityObserver?.observed(EHLOCapabilities(ehloReply: reply), of: host, secure: false)
             connection.send("QUIT")
             _ = try? await connection.readReply(.quit, timeout: timeouts.quit)
             await connection.close()
@@ -118,6 +121,7 @@ public struct SMTPClient: HealthProbe {
                         "the primary does not offer STARTTLS and [primary] tls = \"verify\" requires it")
                 }
             }
+            capabilityObserver?.observed(capabilities, of: host, secure: secure)
             return SMTPSession(connection: connection, host: host, greeting: greeting, capabilities: capabilities,
                                isSecure: secure, timeouts: timeouts, logger: logger)
         } catch {

@@ -136,6 +136,8 @@ extension DeliveryScheduler {
             else { continue }
             let disposition = settle(entry.disposition, job: job, attempts: attempts, counts: counts, now: now)
             switch disposition {
+            case .failed(let diagnosis) where PolicyRefusal.reply(in: disposition) != nil:
+                noteSuppressedReport(job, recipient: recipient.address, reply: diagnosis.reply)
             case .failed(let diagnosis), .expired(let diagnosis):
                 reportEntries.append(.init(recipient: recipient, action: .failed, diagnosis: diagnosis, lastAttempt: now))
             case .delivered(let reply) where result.passedWithoutDSN:
@@ -160,6 +162,16 @@ extension DeliveryScheduler {
             // The lease runs out and the message is tried again: at-least-once.
             logger.error("cannot record a delivery attempt", metadata: ["queue-id": "\(job.queueID)", "error": "\(error)"])
         }
+    }
+
+    /// The primary refused `recipient` as spam or by policy: it fails, and its sender, most
+    /// likely forged, gets no DSN (`PolicyRefusal`).
+    private func noteSuppressedReport(_ job: DeliveryJob, recipient: String, reply: SMTPReply?) {
+        guard !job.isNullSender else { return }
+        logger.notice("no DSN: the primary refused the recipient by policy",
+                      metadata: ["queue-id": "\(job.queueID)", "recipient": "\(recipient)",
+                                 "reply": "\(reply?.description ?? "")"])
+        Counter(label: "backstop_dsn_suppressed_total", dimensions: [("reason", "policy")]).increment()
     }
 
     /// A deferral gets its retry time, or becomes an expiry once the message is past `max_age`.
@@ -235,6 +247,7 @@ extension DeliveryScheduler {
         if let failure = builder.suppressedForAuthentication(original: original) {
             logger.notice("no DSN: the sender failed authentication when the message arrived",
                           metadata: ["queue-id": "\(job.queueID)", "sender": "\(job.sender)", "result": "\(failure)"])
+            Counter(label: "backstop_dsn_suppressed_total", dimensions: [("reason", "authentication")]).increment()
             return nil
         }
         return random.withLock { builder.build(for: job, entries: entries, original: original, now: now, using: &$0) }

@@ -18,6 +18,11 @@ public enum BackstopMetrics {
     static let primaryUp = "backstop_primary_up"
     static let probeSeconds = "backstop_health_probe_seconds"
     static let notifications = "backstop_notifications_total"
+    /// The SIZE the listener advertises: its own `[limits]`, or less when a primary takes less.
+    static let offeredSize = "backstop_offered_message_size_bytes"
+    static let dsnSuppressed = "backstop_dsn_suppressed_total"
+    /// Why a DSN was not sent: the primary refused by policy, or the sender failed SPF/DMARC here.
+    static let dsnSuppressionReasons = ["policy", "authentication"]
 
     /// The outcomes `backstop_deliveries_total` is labelled with, one per recipient attempt.
     static let deliveryOutcomes = ["sent", "deferred", "bounced", "expired"]
@@ -43,6 +48,9 @@ public enum BackstopMetrics {
         }
         for outcome in deliveryOutcomes {
             _ = Counter(label: deliveries, dimensions: [("outcome", outcome)])
+        }
+        for reason in dsnSuppressionReasons {
+            _ = Counter(label: dsnSuppressed, dimensions: [("reason", reason)])
         }
         _ = Timer(label: "backstop_spool_commit_seconds")
     }

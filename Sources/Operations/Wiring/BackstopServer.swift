@@ -69,6 +69,8 @@ public final class BackstopServer: Sendable {
             try? spool.close()
             throw error
         }
+        // Before the listener opens: its first EHLO already offers what the spool remembers.
+        await forwarding?.capabilities.load()
         let refusals = RefusalLog(now: { Date() })
         let redirect = configuration.server.acceptWhen == .primaryDown
         let incoming = try Self.prepareIncomingDirectory(forSpoolAt: configuration.spool.path)
@@ -85,6 +87,7 @@ public final class BackstopServer: Sendable {
             store: spool, incomingDirectory: incoming, threadPool: NIOThreadPool.singleton,
             limits: ConnectionLimits(maxTotal: server.maxConnections, maxPerAddress: server.maxConnectionsPerIP),
             logger: logger,
+            primaryLimits: { forwarding?.capabilities.offered },
             messageStored: { forwarding?.messageStored() },
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,

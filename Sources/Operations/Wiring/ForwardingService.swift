@@ -21,6 +21,8 @@ final class ForwardingService: Service, Sendable {
     /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
     /// the relay policy decides, and a reload may turn it on.
     let recipientVerifier: PrimaryRecipientVerifier
+    /// What the primaries last offered in EHLO, which the listener offers senders no more than.
+    let capabilities: PrimaryCapabilityBoard
     init(configuration: BackstopConfiguration, spool: Spool, dns: any DNSQuerier, group: any EventLoopGroup,
          logger: Logger) throws {
         let primary = configuration.primary
@@ -38,13 +40,16 @@ final class ForwardingService: Service, Sendable {
         case .opportunistic: .opportunistic
         case .none: .none
         }
-        let client = try SMTPClient(
+        var client = try SMTPClient(
             configuration: SMTPClientConfiguration(
                 hostname: configuration.server.hostname, tls: tls,
                 timeouts: SMTPTimeouts(connect: primary.connectTimeout, command: primary.commandTimeout,
                                        data: primary.dataTimeout),
                 probeTimeout: primary.probeTimeout),
             group: group, logger: logger)
+        capabilities = PrimaryCapabilityBoard(hosts: routes.flatMap(\.hosts), ownMaxSize: configuration.server.maxMessageSize,
+                                              store: spool, logger: logger)
+        client.capabilityObserver = capabilities
         let replayRate = ReplayRate()
         self.replayRate = replayRate
         monitor = HealthMonitor(

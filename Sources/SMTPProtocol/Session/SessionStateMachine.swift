@@ -48,11 +48,26 @@ public struct SessionStateMachine: Sendable {
     public private(set) var transaction: MailTransaction?
     public private(set) var errorCount = 0
     private(set) var phase: Phase = .awaitingHello
+    /// What the last EHLO advertised, and so what this session enforces.
+    public private(set) var offered: OfferedExtensions
+    /// What the next EHLO or HELO will advertise (`offer`).
+    private var upcoming: OfferedExtensions?
 
     public init(settings: SessionSettings, policy: RelayPolicy, tlsAvailable: Bool) {
         self.settings = settings
         self.policy = policy
         self.tlsAvailable = tlsAvailable
+        self.offered = .own(settings)
+    }
+
+    /// The largest message this session accepts: its settings' limit, or less when the
+    /// primaries take less.
+    public var messageSizeLimit: Int { min(settings.maxMessageSize, offered.maxMessageSize) }
+
+    /// What the primaries can take now; nil when nothing is known (Backstop's own limits). It
+    /// takes effect at the next EHLO or HELO, so a session enforces what it advertised.
+    public mutating func offer(_ extensions: OfferedExtensions?) {
+        upcoming = extensions ?? .own(settings)
     }
 
     public var isClosed: Bool { phase == .closed }
@@ -121,6 +136,7 @@ public struct SessionStateMachine: Sendable {
     private mutating func hello(_ name: String, extended: Bool) -> [Action] {
         clientHelo = name
         esmtp = extended
+        if let upcoming { offered = upcoming }
         transaction = nil
         phase = .ready
         // The name is echoed for the client's logs, unless the line would then pass the 512
@@ -128,8 +144,10 @@ public struct SessionStateMachine: Sendable {
         let echoed = "\(settings.hostname) greets \(name)"
         let greeting = echoed.utf8.count + 6 <= 512 ? echoed : settings.hostname
         guard extended else { return [.reply(SMTPReply(250, nil, greeting))] }
-        var lines = [greeting, "PIPELINING", "SIZE \(settings.maxMessageSize)", "8BITMIME", "SMTPUTF8",
-                     "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"]
+        var lines = [greeting, "PIPELINING", "SIZE \(messageSizeLimit)"]
+        if offered.eightBitMIME { lines.append("8BITMIME") }
+        if offered.smtpUTF8 { lines.append("SMTPUTF8") }
+        lines += ["ENHANCEDSTATUSCODES", "CHUNKING", "DSN"]
         if tlsAvailable, !tlsActive { lines.append("STARTTLS") }
         lines.append("HELP")
         return [.reply(SMTPReply(250, nil, lines))]
@@ -142,7 +160,9 @@ public struct SessionStateMachine: Sendable {
         default: return refuse(Replies.nestedMail)
         }
         if primaryTakesMail { return [.reply(Replies.primaryIsUp)] }
-        if let size = parameters.size, size > settings.maxMessageSize { return refuse(Replies.messageTooBig) }
+        if let size = parameters.size, size > messageSizeLimit { return refuse(Replies.messageTooBig) }
+        if parameters.smtpUTF8, !offered.smtpUTF8 { return refuse(Replies.smtpUTF8NotAvailable) }
+        if parameters.body == .eightBitMIME, !offered.eightBitMIME { return refuse(Replies.eightBitMIMENotAvailable) }
         if case .mailbox(let mailbox) = path, mailbox.isInternationalized, !parameters.smtpUTF8 {
             return refuse(Replies.needSMTPUTF8)
         }
@@ -244,7 +264,7 @@ public struct SessionStateMachine: Sendable {
         default: failed = Replies.needMail
         }
         let already = transaction?.chunkedBytes ?? 0
-        if size > settings.maxMessageSize - already {
+        if size > messageSizeLimit - already {
             phase = .closed
             return [.replyAndClose(Replies.messageTooBig)]
         }
@@ -301,7 +321,7 @@ public struct SessionStateMachine: Sendable {
     /// message is complete: a chunk that is not the last may not hold the whole header block.
     private func rejection(of content: ReceivedContent, complete: Bool) -> SMTPReply? {
         if let violation = content.violation { return violation.reply }
-        if content.size > settings.maxMessageSize { return Replies.messageTooBig }
+        if content.size > messageSizeLimit { return Replies.messageTooBig }
         if complete, content.receivedFields > settings.maxHops { return Replies.tooManyHops }
         return nil
     }

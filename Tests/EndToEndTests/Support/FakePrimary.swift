@@ -16,6 +16,9 @@ struct PrimaryScript: Sendable {
     /// The most messages the primary takes (counted across restarts): the final dot of a later
     /// one waits, unanswered, until a new script raises or drops the limit. A test sets the pace.
     var acceptLimit: Int?
+    /// The extension lines of the EHLO reply; nil: the script's default (PIPELINING, 8BITMIME,
+    /// SMTPUTF8, DSN, SIZE 104857600).
+    var ehloExtensions: [String]?
 
     var json: String {
         var object: [String: Any] = [:]
@@ -24,6 +27,7 @@ struct PrimaryScript: Sendable {
         if dataDelayMilliseconds > 0 { object["data_delay_ms"] = dataDelayMilliseconds }
         if replyDelayMilliseconds > 0 { object["reply_delay_ms"] = replyDelayMilliseconds }
         if let acceptLimit { object["accept_limit"] = acceptLimit }
+        if let ehloExtensions { object["ehlo_extensions"] = ehloExtensions }
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
