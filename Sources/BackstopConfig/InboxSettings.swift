@@ -18,7 +18,7 @@ extension InboxSettings {
             name: "inbox",
             keys: [
                 ConfigKey("listen", \.listen, .optionalListenAddress),
-                ConfigKey("session_lifetime", \.sessionLifetime, .duration(atLeast: .seconds(60))),
+                ConfigKey("session_lifetime", \.sessionLifetime, .duration(atLeast: .seconds(1))),
             ],
             check: { inbox, configuration, context throws(ConfigError) in
                 guard let address = inbox.listen else { return }
