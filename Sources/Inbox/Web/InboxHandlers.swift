@@ -122,7 +122,8 @@ struct InboxHandlers: Sendable {
             let envelope = entry.stored.envelope
             return InboxPages.Row(queueID: envelope.queueID, date: envelope.receivedAt,
                                   sender: fields.text("From") ?? (envelope.sender.isEmpty ? "(mail system)" : envelope.sender),
-                                  subject: fields.text("Subject") ?? "", size: entry.stored.size)
+                                  subject: fields.text("Subject") ?? "", size: entry.stored.size,
+                                  isJournalCopy: entry.isJournalCopy)
         }
         let outage = PrimaryOutage.current(from: try await store.healthHistory(host: nil, limit: 200))
         let pages = max(1, (page.total + pageSize - 1) / pageSize)

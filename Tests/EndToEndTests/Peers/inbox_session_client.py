@@ -5,10 +5,13 @@ Usage: inbox_session_client.py PLAN.json   (see InboxSessionTests for the plan's
       redirects to /login (polling, up to plan["deadline"] seconds); prints when that came.
   plan["mode"] == "paging": sign in and read pages 1 and 2 of the list; prints the message
       links of each page in order.
+  plan["mode"] == "journal": sign in, read the list and plan["journal_id"]'s page; then as
+      plan["other"] (with plan["other_password"] and the code of plan["other_totp_uri"]) read
+      the same page.
 """
 import json, re, sys, time
 
-from inbox_client import Browser, summary
+from inbox_client import Browser, summary, totp_code
 
 
 def links(page):
@@ -31,6 +34,15 @@ def main():
             time.sleep(0.1)
         seen["expired"] = summary(response) | {"after_sign_in": time.monotonic() - signed_in, "polls": polls}
         seen["login_page"] = summary(browser.request("GET", "/login"))
+    elif plan["mode"] == "journal":
+        page = browser.request("GET", "/")
+        seen["list"] = summary(page) | {"links": links(page)}
+        seen["journal_message"] = summary(browser.request("GET", "/message/" + plan["journal_id"]))
+        other = Browser(plan)
+        seen["other_login"] = summary(other.login(plan["other"], plan["other_password"],
+                                                  totp=totp_code(plan["other_totp_uri"], time.time())))
+        seen["other_journal_message"] = summary(other.request("GET", "/message/" + plan["journal_id"]))
+        seen["other_list"] = summary(other.request("GET", "/"))
     else:
         for number in (1, 2):
             page = browser.request("GET", "/?page=%d" % number)
