@@ -35,4 +35,18 @@ struct JournalCopyTests {
             #expect(try await spool.integrityCheck())
         }
     }
+
+    @Test("status, and so the metrics and the notification thresholds, leave journal copies out", arguments: SpoolBackend.all)
+    func statusLeavesJournalCopiesOut(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
+            var copy = makeMessage(to: ["ann@example.net"], arrival: at(seconds: 0))
+            copy.journalCopyUntil = at(seconds: 3600)
+            let ordinary = makeMessage(to: ["bob@example.net"], arrival: at(seconds: 10))
+            _ = try await spool.store(copy)
+            _ = try await spool.store(ordinary)
+            let status = try await spool.status(now: at(seconds: 20))
+            #expect(status.totalMessages == 1 && status.messages[.held] == 0, "\(status.messages)")
+            #expect(status.oldestReceivedAt == at(seconds: 10), "the ordinary message is the oldest that waits")
+        }
+    }
 }
