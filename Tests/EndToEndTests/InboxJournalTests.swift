@@ -100,7 +100,8 @@ struct InboxJournalTests {
         #expect(seen["other_journal_message"]?["status"] as? Int == 404, "bob is not among the copy's recipients")
         let otherList = seen["other_list"]?["body"] as? String
         #expect(otherList?.contains("Merger terms") == false, "\(otherList ?? "no list for bob")")
-        #expect(server.log.contains("journal copy for the inbox only"))
+        let logged = await server.process.output.wait(for: .seconds(20)) { $0.stderrText.contains("journal copy for the inbox only") }
+        #expect(logged, "the intake logs the copy as one")
         return journalID
     }
 
@@ -118,7 +119,11 @@ struct InboxJournalTests {
             try await waitForSpool(at: server.spoolPath, within: .seconds(20), "the journal copy swept") { spool in
                 try await spool.envelope(of: queueID) == nil
             }
-            #expect(server.log.contains("deleted journal copies past [inbox] journal_retention"), "\(server.log)")
+            // The log line follows the commit the spool shows: wait for it rather than look once.
+            let logged = await server.process.output.wait(for: .seconds(20)) {
+                $0.stderrText.contains("deleted journal copies past [inbox] journal_retention")
+            }
+            #expect(logged, "\(server.log)")
         }
     }
 }

@@ -34,6 +34,14 @@ import Testing
         ])
     }
 
+    @Test func namesAreReadInAnyCaseAndAnUnquotedBoundaryWorks() {
+        let report = Self.crlf([
+            "x-ms-journal-report: yes", "Content-Type: multipart/mixed; boundary=b7; charset=x", "", "--b7", "",
+            "RECIPIENTS: ann@example.org", "--b7", "", "To: mallory@example.org", "--b7--",
+        ])
+        #expect(JournalRecipients.addresses(in: report) == ["ann@example.org"])
+    }
+
     @Test func theOpeningIsBounded() throws {
         let big: [UInt8] = Self.crlf(["To: ann@example.org", ""]) + Array(repeating: UInt8(ascii: "x"), count: 100_000)
         #expect(try JournalRecipients.opening(of: .bytes(big), limit: 1000).count == 1000)
