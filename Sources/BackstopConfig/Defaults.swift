@@ -55,7 +55,8 @@ extension InboxSettings {
     /// Off: an inbox is a decision to let people in.
     public static let defaults = InboxSettings(
         listen: BackstopDefaults.Inbox.listen.isEmpty ? nil : try? ListenAddress.parse(BackstopDefaults.Inbox.listen),
-        sessionLifetime: BackstopDefaults.Inbox.sessionLifetime)
+        sessionLifetime: BackstopDefaults.Inbox.sessionLifetime, journalAddress: nil,
+        journalRetention: BackstopDefaults.Inbox.journalRetention)
 }
 
 extension TLSSettings {

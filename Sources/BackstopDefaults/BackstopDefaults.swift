@@ -245,6 +245,10 @@ public enum BackstopDefaults {
         public static let listen = ""
         /// How long a sign-in lasts.
         public static let sessionLifetime: Duration = .seconds(8 * 3600)
+        /// How long a journal copy (`journal_address`) is kept for the inbox.
+        public static let journalRetention: Duration = .seconds(7 * 86_400)
+        /// Bytes of a journal copy read for its recipients: the report part or the header.
+        public static let journalOpeningBytes = 65_536
         /// bcrypt's work factor for new passwords: 2^12 rounds, about a quarter second.
         public static let bcryptCost: UInt8 = 12
         /// Threads that hash passwords, apart from the spool's file I/O: a burst of sign-ins

@@ -28,17 +28,22 @@ public enum TOTP {
     }
 
     /// Whether `code` is the six-digit code of `date`, or of up to `drift` steps before or after.
-    /// Compared in constant time: the comparison leaks nothing of the expected code.
     public static func verify(_ code: String, secret: [UInt8], at date: Date, drift: Int) -> Bool {
+        matchedStep(code, secret: secret, at: date, drift: drift) != nil
+    }
+
+    /// The time step whose code `code` is, among `date`'s and up to `drift` steps before or after;
+    /// nil when none. Every candidate is compared, in constant time: nothing of the codes leaks.
+    public static func matchedStep(_ code: String, secret: [UInt8], at date: Date, drift: Int) -> Int64? {
         let given = Array(code.utf8)
-        guard given.count == digits, given.allSatisfy({ (0x30...0x39).contains($0) }) else { return false }
+        guard given.count == digits, given.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
         let now = Int64(max(0, date.timeIntervalSince1970) / step)
-        var matched = false
+        var matched: Int64?
         for delta in -Int64(drift)...Int64(drift) where now + delta >= 0 {
             let expected = Array(self.code(secret: secret, counter: UInt64(now + delta), digits: digits).utf8)
             var difference: UInt8 = 0
             for (a, b) in zip(expected, given) { difference |= a ^ b }
-            matched = matched || difference == 0
+            if difference == 0, matched == nil { matched = now + delta }
         }
         return matched
     }

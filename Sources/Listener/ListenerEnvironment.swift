@@ -47,6 +47,8 @@ public final class ListenerEnvironment: Sendable {
     public let clientChecks: ClientChecks?
     /// Checks SPF, DKIM, DMARC and ARC of each message (`[auth]`); nil checks nothing.
     public let authenticator: MessageAuthenticator?
+    /// Journal copies for the inbox (`[inbox] journal_address`); nil takes none.
+    public let journal: JournalIntake?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -57,11 +59,13 @@ public final class ListenerEnvironment: Sendable {
                 recipientVerifier: (any RecipientVerifier)? = nil,
                 clientChecks: ClientChecks? = nil,
                 authenticator: MessageAuthenticator? = nil,
+                journal: JournalIntake? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.clientChecks = clientChecks
         self.authenticator = authenticator
+        self.journal = journal
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.primaryLimits = primaryLimits

@@ -27,6 +27,11 @@ struct MessageIntake: Sendable {
     let discardBodyFile: @Sendable (String) async -> Void
     /// SPF, DKIM, DMARC and ARC for each message (`[auth]`); nil checks nothing.
     let authenticator: MessageAuthenticator?
+    /// Journal copies for the inbox (`[inbox] journal_address`); nil takes none.
+    let journal: JournalIntake?
+    /// The session's relay rules: a journal copy's recipients must pass them as RCPT would.
+    let policy: RelayPolicy
+    let maxRecipients: Int
 
     /// Stores one message; returns the reply for the end of DATA or of the last BDAT chunk.
     /// `size`: bytes of the body, for the log; `body`: waits for the body, or throws if
@@ -34,7 +39,7 @@ struct MessageIntake: Sendable {
     func accept(_ transaction: MailTransaction, from client: Client, messageID: String?, size: Int,
                 queueID: QueueID, at receivedAt: Date, senderCheck: MessageAuthenticator.SenderCheck?,
                 body: @Sendable () async throws -> MessageBody) async -> SMTPReply {
-        let envelope = transaction.envelope(queueID: queueID, clientAddress: client.address,
+        var envelope = transaction.envelope(queueID: queueID, clientAddress: client.address,
                                             clientHelo: client.helo ?? "", messageID: messageID, receivedAt: receivedAt)
         var header = ReceivedHeader.make(
             clientHelo: client.helo ?? "unknown", clientAddress: client.address, hostname: hostname,
@@ -42,8 +47,14 @@ struct MessageIntake: Sendable {
             smtpUTF8: transaction.parameters.smtpUTF8, recipients: transaction.recipients.map(\.mailbox.text),
             at: Int(receivedAt.timeIntervalSince1970))
         let receipt: StoredReceipt
+        let journalCopy = journal.flatMap { $0.takes(transaction) ? $0 : nil }
+        var journalCopyUntil: Date?
         do {
             var content = try await body()
+            if journalCopy != nil, authenticator == nil {
+                await discard(content)
+                return Replies.journalNotProven
+            }
             if let authenticator {
                 let check = senderCheck ?? authenticator.begin(clientAddress: client.address, helo: client.helo ?? "",
                                                                  mailFrom: transaction.sender.address, now: Int(receivedAt.timeIntervalSince1970))
@@ -55,6 +66,11 @@ struct MessageIntake: Sendable {
                         await discard(content)
                         return reply
                     }
+                    if journalCopy != nil, !authenticator.provesOwnDomain(outcome) {
+                        logger.notice("journal copy from=<\(envelope.sender)> refused: no SPF or DKIM pass for a relay domain")
+                        await discard(content)
+                        return Replies.journalNotProven
+                    }
                     content = try ForgedResultsRemoval.remove(outcome.forgedResults, from: content)
                 } catch {
                     await discard(content)
@@ -63,15 +79,39 @@ struct MessageIntake: Sendable {
                 // Our Received: first, then what we found about the message.
                 header += outcome.traceFields
             }
-            receipt = try await store(IncomingMessage(envelope: envelope, receivedHeader: header, body: content))
+            if let journalCopy {
+                let recipients = try journalRecipients(of: content, limit: journalCopy.openingLimit)
+                // A copy that names none of our recipients is kept for its own address, seen by nobody.
+                if !recipients.isEmpty { envelope.recipients = recipients }
+                let (seconds, attoseconds) = journalCopy.retention.components
+                journalCopyUntil = receivedAt.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+            }
+            var message = IncomingMessage(envelope: envelope, receivedHeader: header, body: content)
+            message.journalCopyUntil = journalCopyUntil
+            receipt = try await store(message)
         } catch {
             logger.error("message refused with a tempfail, spool error: \(error)")
             return Self.reply(for: error)
         }
-        logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)")
+        let journalNote = journalCopyUntil == nil ? "" : ", journal copy for the inbox only"
+        logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)\(journalNote)")
         ListenerMetrics.messageAccepted()
         if !receipt.isDuplicate { messageStored() }
         return Replies.queued(receipt.queueID.rawValue)
+    }
+
+    /// The recipients a journal copy names that the relay rules accept, each once, at most
+    /// `maxRecipients` of them.
+    private func journalRecipients(of content: MessageBody, limit: Int) throws -> [EnvelopeRecipient] {
+        var seen: Set<[UInt8]> = []
+        var recipients: [EnvelopeRecipient] = []
+        for candidate in JournalRecipients.addresses(in: try JournalRecipients.opening(of: content, limit: limit)) {
+            guard recipients.count < maxRecipients,
+                  let mailbox = try? PathParser.parseMailbox(candidate[...], allowUTF8: true) else { continue }
+            if case .refuse = policy.decision(mailbox) { continue }
+            if seen.insert(Array(mailbox.normalized.utf8)).inserted { recipients.append(EnvelopeRecipient(address: mailbox.text)) }
+        }
+        return recipients
     }
 
     private func discard(_ content: MessageBody) async {

@@ -73,7 +73,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.intake = MessageIntake(store: environment.store, hostname: environment.settings.hostname, logger: logger,
                                     messageStored: environment.messageStored,
                                     discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } },
-                                    authenticator: environment.authenticator)
+                                    authenticator: environment.authenticator, journal: environment.journal,
+                                    policy: snapshot.policy, maxRecipients: environment.settings.maxRecipients)
     }
 
     // MARK: - Channel events

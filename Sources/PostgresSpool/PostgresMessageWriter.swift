@@ -30,14 +30,19 @@ enum PostgresMessageWriter {
         let receivedAt = envelope.receivedAt.unixMilliseconds
         let rows = try await connection.query("""
             INSERT INTO message (queue_id, received_at, sender, body_type, smtputf8, dsn_ret, envid,
-                                 client_address, client_helo, message_id_header, size, kind)
+                                 client_address, client_helo, message_id_header, size, kind, state)
             VALUES (\(envelope.queueID.rawValue), \(receivedAt), \(envelope.sender), \(envelope.bodyType.rawValue),
                     \(envelope.smtpUTF8), \(envelope.dsnReturn?.rawValue), \(envelope.envelopeID),
-                    \(envelope.clientAddress), \(envelope.clientHelo), \(envelope.messageID), 0, \(kind))
+                    \(envelope.clientAddress), \(envelope.clientHelo), \(envelope.messageID), 0, \(kind),
+                    \(message.journalCopyUntil == nil ? "active" : "held"))
             RETURNING id
             """, logger: logger)
         var messageRowID: Int64 = 0
         for try await id in rows.decode(Int64.self) { messageRowID = id }
+        if let until = message.journalCopyUntil {
+            try await connection.query("INSERT INTO journal_copy (message_id, expires_at) VALUES (\(messageRowID), \(until.unixMilliseconds))",
+                                       logger: logger)
+        }
         if kind == "relay" {
             // `status` counts arrivals of the last hour, delivered ones included; kept two days.
             try await connection.query("INSERT INTO arrival_log (at) VALUES (\(receivedAt))", logger: logger)

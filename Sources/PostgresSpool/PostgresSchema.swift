@@ -10,7 +10,20 @@ enum PostgresSchema {
     /// The key of the session-level advisory lock held while migrating ("BKSTPSCH").
     static let migrationLock: Int64 = 0x424B_5354_5053_4348
 
-    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2-primary-capabilities", v2)]
+    static let migrations: [(id: String, sql: [String])] = [
+        ("pg-v1", v1), ("pg-v2-primary-capabilities", v2), ("pg-v3-journal-copies", v3JournalCopies),
+    ]
+
+    /// Journal copies (the SQLite spool's "v12-journal-copies").
+    private static let v3JournalCopies = [
+        """
+        CREATE TABLE journal_copy (
+            message_id  bigint PRIMARY KEY REFERENCES message (id) ON DELETE CASCADE,
+            expires_at  bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX journal_copy_expiry ON journal_copy (expires_at)",
+    ]
 
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.

@@ -18,6 +18,12 @@ extension PostgresSpool: QueueAdmin {
     public func release(_ selection: QueueSelection, now: Date) async throws -> [MessageChange] {
         try await change(selection, now: now) { message, connection, logger in
             guard message.state == .held else { return .skipped(.notHeld) }
+            var journalCopy = false
+            for try await _ in try await connection.query("SELECT 1 FROM journal_copy WHERE message_id = \(message.rowID)",
+                                                          logger: logger) {
+                journalCopy = true
+            }
+            if journalCopy { return .skipped(.journalCopy) }
             try await connection.query("UPDATE message SET state = 'active' WHERE id = \(message.rowID)", logger: logger)
             return message.isLeased ? .changedInFlight : .changed
         }

@@ -23,6 +23,18 @@ extension PostgresSpool {
         return pruned
     }
 
+    /// Deletes the journal copies whose `[inbox] journal_retention` ended by `now`, with their
+    /// recipients and content (ON DELETE CASCADE); returns how many.
+    @discardableResult
+    public func deleteExpiredJournalCopies(now: Date) async throws -> Int {
+        let batch = BackstopDefaults.Spool.pruneBatchSize
+        let at = now.unixMilliseconds
+        return try await deleteInBatches(batch) { """
+            DELETE FROM message WHERE id IN (SELECT message_id FROM journal_copy WHERE expires_at <= \(at) LIMIT \(batch))
+            RETURNING 1
+            """ }
+    }
+
     private func deleteInBatches(_ batch: Int, _ query: () -> PostgresQuery) async throws -> Int {
         var total = 0
         while true {

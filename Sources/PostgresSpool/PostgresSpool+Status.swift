@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 import SpoolContract
 
-/// `backstop status`'s figures, read in one snapshot.
+/// `backstop status`'s figures, read in one snapshot; journal copies are not counted, as in the
+/// SQLite spool.
 extension PostgresSpool {
     /// How many recent health transitions `status` reports, as the SQLite spool.
     static let recentTransitionLimit = 5
@@ -15,7 +16,8 @@ extension PostgresSpool {
             let nowValue = statement.bind(now.unixMilliseconds)
             statement.add("""
                 SELECT queue_state, count(*) FROM (SELECT \(PostgresQueueSQL.state(now: nowValue)) AS queue_state
-                FROM message m) s GROUP BY queue_state
+                FROM message m WHERE NOT EXISTS (SELECT 1 FROM journal_copy j WHERE j.message_id = m.id)) s
+                GROUP BY queue_state
                 """)
             for try await (state, count) in try await connection.query(statement.query, logger: logger)
                 .decode((String, Int).self) {
@@ -24,7 +26,8 @@ extension PostgresSpool {
             var bytes = 0
             var oldest: Int64?
             for try await (sum, minimum) in try await connection.query("""
-                SELECT coalesce(sum(size), 0)::bigint, min(received_at) FROM message
+                SELECT coalesce(sum(size), 0)::bigint, min(received_at) FROM message m
+                WHERE NOT EXISTS (SELECT 1 FROM journal_copy j WHERE j.message_id = m.id)
                 """, logger: logger).decode((Int, Int64?).self) {
                 (bytes, oldest) = (sum, minimum)
             }

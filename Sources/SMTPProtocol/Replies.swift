@@ -44,6 +44,9 @@ public enum Replies {
 
     // Policy
     public static let relayDenied = SMTPReply(550, .init(5, 7, 1), "Relaying denied")
+    /// Mail for the journal address without an SPF or DKIM pass for a relay domain: only the
+    /// primary may put a copy in users' inboxes.
+    public static let journalNotProven = SMTPReply(550, .init(5, 7, 1), "Journal copies are taken only from the primary: no SPF or DKIM pass for a relay domain")
     /// A sender at an address literal: a DSN to it would go to whatever host the client named.
     public static let senderLiteral = SMTPReply(553, .init(5, 1, 7), "Address literals are not accepted as sender addresses")
     /// A sender whose domain cannot be a mail domain by its syntax (no dot, a numeric top label).

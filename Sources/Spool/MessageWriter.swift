@@ -34,14 +34,19 @@ enum MessageWriter {
         let now = Date().unixMilliseconds
         try db.cachedStatement(sql: """
             INSERT INTO message (queue_id, received_at, sender, body_type, smtputf8, dsn_ret, envid,
-                                 client_address, client_helo, message_id_header, size, kind)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                                 client_address, client_helo, message_id_header, size, kind, state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
             """).execute(arguments: [
                 envelope.queueID.rawValue, envelope.receivedAt.unixMilliseconds, envelope.sender,
                 envelope.bodyType.rawValue, envelope.smtpUTF8, envelope.dsnReturn?.rawValue, envelope.envelopeID,
                 envelope.clientAddress, envelope.clientHelo, envelope.messageID, kind.rawValue,
+                message.journalCopyUntil == nil ? "active" : "held",
             ])
         let messageRowID = db.lastInsertedRowID
+        if let until = message.journalCopyUntil {
+            try db.cachedStatement(sql: "INSERT INTO journal_copy (message_id, expires_at) VALUES (?, ?)")
+                .execute(arguments: [messageRowID, until.unixMilliseconds])
+        }
         if kind == .relay {
             try ArrivalLog.record(arrivalAt: envelope.receivedAt, db)
         }

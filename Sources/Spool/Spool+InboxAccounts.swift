@@ -115,7 +115,8 @@ extension Spool: InboxAccounts {
                 let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(matching))",
                                              arguments: StatementArguments(wanted)) ?? 0
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT id, queue_id FROM message WHERE id IN (\(matching))
+                    SELECT id, queue_id, EXISTS (SELECT 1 FROM journal_copy WHERE message_id = message.id) AS journal
+                    FROM message WHERE id IN (\(matching))
                     ORDER BY received_at DESC, id DESC LIMIT ? OFFSET ?
                     """, arguments: StatementArguments(wanted) + [limit, offset])
                 var entries: [InboxMessagePage.Entry] = []
@@ -123,7 +124,7 @@ extension Spool: InboxAccounts {
                     guard let queueID = QueueID(rawValue: row["queue_id"]),
                           let stored = try StoredEnvelope.fetch(queueID, db) else { continue }
                     let (headers, _) = try Self.headerSection(of: row["id"], db)
-                    entries.append(.init(stored: stored, headerSection: headers))
+                    entries.append(.init(stored: stored, headerSection: headers, isJournalCopy: row["journal"]))
                 }
                 return InboxMessagePage(entries: entries, total: total)
             }

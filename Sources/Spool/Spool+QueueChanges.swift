@@ -29,6 +29,10 @@ extension Spool: QueueAdmin {
     public func release(_ selection: QueueSelection, now: Date = Date()) async throws -> [MessageChange] {
         try await change(selection, now: now) { message, db in
             guard message.state == .held else { return .skipped(.notHeld) }
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM journal_copy WHERE message_id = ?)",
+                                 arguments: [message.rowID]) == true {
+                return .skipped(.journalCopy)
+            }
             try db.execute(sql: "UPDATE message SET state = 'active' WHERE id = ?", arguments: [message.rowID])
             return message.isLeased ? .changedInFlight : .changed
         }

@@ -38,6 +38,16 @@ extension Spool {
             """, [acceptedBefore.unixMilliseconds, refusedBefore.unixMilliseconds])
     }
 
+    /// Deletes the journal copies whose `[inbox] journal_retention` ended by `now`, with their
+    /// recipients and content; returns how many.
+    @discardableResult
+    public func deleteExpiredJournalCopies(now: Date) async throws -> Int {
+        // Recipients, chunks and the journal_copy row follow (ON DELETE CASCADE).
+        try await deleteInBatches("""
+            DELETE FROM message WHERE id IN (SELECT message_id FROM journal_copy WHERE expires_at <= ? LIMIT ?)
+            """, [now.unixMilliseconds])
+    }
+
     /// Makes the space reserve again if a full disk took it and there is room now.
     /// True when the reserve is in place (or there is none to keep).
     @discardableResult

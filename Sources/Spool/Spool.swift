@@ -41,8 +41,9 @@ import Logging
 /// the emergency inbox's users, addresses and sessions (see `SpoolSchema.v9InboxUsers`).
 /// "v10-primary-capabilities" adds `primary_capability`, what each primary host last offered in
 /// EHLO (see `SpoolSchema.v10PrimaryCapabilities`); "v11-drop-due-indexes" drops two
-/// indexes no query uses since v8. A database that has
-/// a migration this build does not know is refused (`SpoolError.newerSchema`).
+/// indexes no query uses since v8; "v12-journal-copies" adds `journal_copy`, the inbox-only
+/// copies the primary journals to Backstop (see `SpoolSchema.v12JournalCopies`). A database that
+/// has a migration this build does not know is refused (`SpoolError.newerSchema`).
 ///
 /// ## Duplicate suppression
 /// A sender that timed out after our 250 sends the message again. A message

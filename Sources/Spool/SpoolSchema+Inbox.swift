@@ -31,4 +31,16 @@ extension SpoolSchema {
             CREATE INDEX recipient_lower_address ON recipient (lower(address));
             """)
     }
+
+    /// Journal copies: held messages shown in the inbox and never replayed, each deleted by the
+    /// retention sweep after `expires_at`.
+    static func v12JournalCopies(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE journal_copy (
+                message_id  INTEGER PRIMARY KEY REFERENCES message (id) ON DELETE CASCADE,
+                expires_at  INTEGER NOT NULL
+            );
+            CREATE INDEX journal_copy_expiry ON journal_copy (expires_at);
+            """)
+    }
 }

@@ -19,6 +19,7 @@ enum SpoolSchema {
         migrator.registerMigration("v9-inbox-users", migrate: v9InboxUsers)
         migrator.registerMigration("v10-primary-capabilities", migrate: v10PrimaryCapabilities)
         migrator.registerMigration("v11-drop-due-indexes", migrate: v11DropDueIndexes)
+        migrator.registerMigration("v12-journal-copies", migrate: v12JournalCopies)
         return migrator
     }()
 

@@ -85,10 +85,13 @@ public struct InboxMessagePage: Sendable, Equatable {
         public var stored: StoredEnvelope
         /// The stored message up to its blank line, bounded like `MessageDetails.headerSection`.
         public var headerSection: [UInt8]
+        /// A journal copy the primary sent before the outage (`[inbox] journal_address`).
+        public var isJournalCopy: Bool
 
-        public init(stored: StoredEnvelope, headerSection: [UInt8]) {
+        public init(stored: StoredEnvelope, headerSection: [UInt8], isJournalCopy: Bool) {
             self.stored = stored
             self.headerSection = headerSection
+            self.isJournalCopy = isJournalCopy
         }
     }
 

@@ -17,6 +17,10 @@ public struct IncomingMessage: Sendable {
     public var receivedHeader: [UInt8]
     /// The message as received after DATA or BDAT, byte for byte.
     public var body: MessageBody
+    /// Set for a journal copy the primary sent in normal times (`[inbox] journal_address`):
+    /// stored held, shown in the inbox, never replayed, and deleted by the retention sweep
+    /// once this time has passed.
+    public var journalCopyUntil: Date?
 
     public init(envelope: Envelope, receivedHeader: [UInt8], body: MessageBody) {
         self.envelope = envelope

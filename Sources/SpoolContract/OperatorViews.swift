@@ -140,6 +140,8 @@ public struct MessageChange: Sendable, Equatable {
     public enum SkipReason: String, Sendable, Equatable {
         case alreadyHeld = "already held"
         case notHeld = "not held"
+        /// A journal copy is kept for the inbox only; released, it would go to the primary twice.
+        case journalCopy = "a journal copy, kept for the emergency inbox only"
         case held = "held; release it first"
         case inFlight = "being delivered right now"
     }

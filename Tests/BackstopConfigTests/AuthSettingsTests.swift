@@ -34,3 +34,23 @@ struct AuthSettingsTests {
         #expect(try parsed(arc + "\"\(key)\"\n").arc.isEnabled)
     }
 }
+
+@Suite("[inbox] journal settings")
+struct InboxJournalSettingsTests {
+    @Test("journal_address and journal_retention are read; retention defaults to 7d")
+    func readsKeys() throws {
+        #expect(BackstopConfiguration.embeddedDefaults.inbox.journalRetention == .seconds(7 * 86_400))
+        #expect(BackstopConfiguration.embeddedDefaults.inbox.journalAddress == nil)
+        let inbox = try parsed("[inbox]\njournal_address = \"journal@example.org\"\njournal_retention = \"2d\"\n").inbox
+        #expect(inbox.journalAddress == "journal@example.org" && inbox.journalRetention == .seconds(2 * 86_400))
+    }
+
+    @Test("a journal address needs an SPF or DKIM check, and the shape of an address")
+    func needsProofAndShape() {
+        let error = configError("[auth]\nspf = false\ndkim = false\ndmarc = false\n[inbox]\njournal_address = \"journal@example.org\"\n")
+        #expect(error?.contains("[inbox] journal_address: needs [auth] spf or dkim") == true, "\(error ?? "")")
+        #expect(configError("[auth]\nspf = false\n[inbox]\njournal_address = \"journal@example.org\"\n") == nil)
+        #expect(configError("[inbox]\njournal_address = \"journal\"\n")?.contains("[inbox] journal_address") == true)
+        #expect(configError("[inbox]\njournal_address = \"<j@example.org>\"\n")?.contains("[inbox] journal_address") == true)
+    }
+}

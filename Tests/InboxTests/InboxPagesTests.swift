@@ -5,7 +5,17 @@ import Testing
 
 @Suite struct InboxPagesTests {
     private let row = InboxPages.Row(queueID: QueueID(rawValue: "0A0000000001")!, date: Date(timeIntervalSince1970: 1_800_000_000),
-                                     sender: "\"Eve\" <eve@example.org>", subject: "", size: 1500)
+                                     sender: "\"Eve\" <eve@example.org>", subject: "", size: 1500,
+                                     isJournalCopy: false)
+
+    @Test func aJournalCopyIsMarkedAsFromBeforeTheOutage() {
+        var copy = row
+        copy.isJournalCopy = true
+        let marked = InboxPages.list(user: "ann@example.test", csrf: "c", outage: .unknown, rows: [copy], page: 1, pages: 1, total: 1)
+        let plain = InboxPages.list(user: "ann@example.test", csrf: "c", outage: .unknown, rows: [row], page: 1, pages: 1, total: 1)
+        #expect(marked.contains("copy from before the outage"))
+        #expect(!plain.contains("copy from before the outage"))
+    }
 
     @Test func aMiddlePageLinksToNewerAndOlder() {
         let page = InboxPages.list(user: "ann@example.test", csrf: "c", outage: .unknown, rows: [row], page: 2, pages: 3, total: 120)

@@ -25,6 +25,25 @@ import Testing
         #expect(!TOTP.verify("０50471", secret: secret, at: now, drift: 1))
     }
 
+    @Test func matchedStepNamesTheStepOfTheCode() {
+        let secret = Array("12345678901234567890".utf8)
+        let now = Date(timeIntervalSince1970: 1_111_111_111)
+        let step = Int64(1_111_111_111 / 30)
+        let current = TOTP.code(secret: secret, at: now, digits: 6)
+        #expect(TOTP.matchedStep(current, secret: secret, at: now, drift: 1) == step)
+        #expect(TOTP.matchedStep(current, secret: secret, at: now.addingTimeInterval(30), drift: 1) == step)
+        #expect(TOTP.matchedStep(current, secret: secret, at: now.addingTimeInterval(90), drift: 1) == nil)
+    }
+
+    @Test func aCodeIsAcceptedOncePerUserAndStep() async {
+        let replay = TOTPReplayGuard()
+        #expect(await replay.accept(100, for: "ann@example.test"))
+        #expect(await !replay.accept(100, for: "ann@example.test"), "the same step again is a replay")
+        #expect(await !replay.accept(99, for: "ann@example.test"), "an older step after a newer one is a replay too")
+        #expect(await replay.accept(100, for: "bob@example.test"), "another user's step is their own")
+        #expect(await replay.accept(101, for: "ann@example.test"))
+    }
+
     /// RFC 4648 §10 test vectors, without padding.
     @Test(arguments: [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"),
                       ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")])

@@ -14,7 +14,8 @@ struct MessageIntakeAuthenticationTests {
                        sealer: ARCSealer? = nil, body: @escaping @Sendable () async throws -> MessageBody) async throws -> SMTPReply {
         let intake = MessageIntake(store: store, hostname: testHostname, logger: quietLogger, messageStored: { observer.wake() },
                                    discardBodyFile: { observer.discard($0) },
-                                   authenticator: AuthFixtures.authenticator(zone, sealer: sealer))
+                                   authenticator: AuthFixtures.authenticator(zone, sealer: sealer), journal: nil,
+                                   policy: RelayPolicy(domains: ["example.org"]), maxRecipients: 100)
         return await intake.accept(try MessageIntakeTests.transaction(), from: MessageIntakeTests.client, messageID: nil, size: 0,
                                    queueID: MessageIntakeTests.queueID, at: MessageIntakeTests.receivedAt, senderCheck: nil, body: body)
     }

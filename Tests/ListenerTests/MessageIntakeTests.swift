@@ -47,7 +47,8 @@ struct MessageIntakeTests {
         async throws -> SMTPReply {
         let intake = MessageIntake(store: store, hostname: testHostname, logger: quietLogger,
                                    messageStored: { observer.wake() },
-                                   discardBodyFile: { observer.discard($0) }, authenticator: nil)
+                                   discardBodyFile: { observer.discard($0) }, authenticator: nil, journal: nil,
+                                   policy: RelayPolicy(domains: ["example.org"]), maxRecipients: 100)
         return await intake.accept(try transaction(recipients: recipients), from: client, messageID: "<m1@sender.test>",
                                    size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body)
     }

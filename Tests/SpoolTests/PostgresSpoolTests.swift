@@ -43,7 +43,7 @@ struct PostgresSpoolTests {
             }
             return ids
         }
-        #expect(migrations.sorted() == ["pg-v1", "pg-v2-primary-capabilities"])
+        #expect(migrations.sorted() == ["pg-v1", "pg-v2-primary-capabilities", "pg-v3-journal-copies"])
     }
 
     @Test("a server that commits without flushing (synchronous_commit=off) is refused, naming the setting")

@@ -42,6 +42,8 @@ struct BackendSpool: Sendable {
         var storeBatch: @Sendable ([IncomingMessage]) async -> [Result<StoredReceipt, SpoolError>]
         var delayWarningTime: @Sendable (QueueID) async throws -> Date?
         var prune: @Sendable (_ historyBefore: Date, _ acceptedBefore: Date, _ refusedBefore: Date) async throws -> PrunedRows
+        /// The retention sweep of journal copies at `now`; how many it deleted.
+        var deleteExpiredJournalCopies: @Sendable (_ now: Date) async throws -> Int
         /// Runs a query that returns one optional text, e.g. a message's lease owner.
         var text: @Sendable (_ sql: String, _ queueID: QueueID) async throws -> String?
         /// Runs a query that returns one integer.
@@ -160,6 +162,7 @@ extension BackendSpool {
     func prune(historyBefore: Date, acceptedBefore: Date, refusedBefore: Date) async throws -> PrunedRows {
         try await extras.prune(historyBefore, acceptedBefore, refusedBefore)
     }
+    func deleteExpiredJournalCopies(now: Date) async throws -> Int { try await extras.deleteExpiredJournalCopies(now) }
 
     func recordHealthTransition(_ record: HealthTransition) async throws { try await history.recordHealthTransition(record) }
     func recordPrimaryCapabilities(_ capabilities: PrimaryCapabilities, host: String, observedAt: Date) async throws {
@@ -221,6 +224,7 @@ extension BackendSpool {
                 storeBatch: { await spool.store($0) },
                 delayWarningTime: { try await spool.delayWarningTime(of: $0) },
                 prune: { try await spool.prune(historyBefore: $0, acceptedBefore: $1, refusedBefore: $2) },
+                deleteExpiredJournalCopies: { try await spool.deleteExpiredJournalCopies(now: $0) },
                 text: { sql, queueID in
                     try await spool.pool.read { db in
                         try String.fetchOne(db, sql: sql.replacingOccurrences(of: "$1", with: "?"),
@@ -239,6 +243,7 @@ extension BackendSpool {
                 storeBatch: { await spool.store($0) },
                 delayWarningTime: { try await spool.delayWarningTime(of: $0) },
                 prune: { try await spool.prune(historyBefore: $0, acceptedBefore: $1, refusedBefore: $2) },
+                deleteExpiredJournalCopies: { try await spool.deleteExpiredJournalCopies(now: $0) },
                 text: { sql, queueID in
                     try await server.withConnection(database: database) { connection in
                         var binds = PostgresBindings()

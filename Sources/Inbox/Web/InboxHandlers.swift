@@ -13,6 +13,7 @@ struct InboxHandlers: Sendable {
     /// Verified against for unknown users, so they take as long as wrong passwords.
     let dummyHash: String
     let throttle: LoginThrottle
+    let totpReplay = TOTPReplayGuard()
     let logger: Logger
 
     static let sessionCookie = "backstop_session"
@@ -68,8 +69,9 @@ struct InboxHandlers: Sendable {
         let usable = password.utf8.count <= PasswordHasher.maxPasswordBytes && !password.utf8.contains(0)
         let passwordMatches = try await PasswordHasher.verify(usable ? password : "", hash: user?.passwordHash ?? dummyHash)
         var accepted = usable && passwordMatches && user != nil
-        if accepted, let secret = user?.totpSecret {
-            accepted = TOTP.verify(form.totp ?? "", secret: secret, at: now, drift: BackstopDefaults.Inbox.totpDriftSteps)
+        if accepted, let user, let secret = user.totpSecret {
+            let step = TOTP.matchedStep(form.totp ?? "", secret: secret, at: now, drift: BackstopDefaults.Inbox.totpDriftSteps)
+            accepted = if let step { await totpReplay.accept(step, for: user.address) } else { false }
         }
         guard accepted, let user else {
             await throttle.recordFailure(keys, now: now)
@@ -120,7 +122,8 @@ struct InboxHandlers: Sendable {
             let envelope = entry.stored.envelope
             return InboxPages.Row(queueID: envelope.queueID, date: envelope.receivedAt,
                                   sender: fields.text("From") ?? (envelope.sender.isEmpty ? "(mail system)" : envelope.sender),
-                                  subject: fields.text("Subject") ?? "", size: entry.stored.size)
+                                  subject: fields.text("Subject") ?? "", size: entry.stored.size,
+                                  isJournalCopy: entry.isJournalCopy)
         }
         let outage = PrimaryOutage.current(from: try await store.healthHistory(host: nil, limit: 200))
         let pages = max(1, (page.total + pageSize - 1) / pageSize)

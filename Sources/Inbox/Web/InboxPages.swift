@@ -74,6 +74,8 @@ enum InboxPages {
         var sender: String
         var subject: String
         var size: Int
+        /// A journal copy from before the outage, not mail that waits for the primary.
+        var isJournalCopy: Bool
     }
 
     static func list(user: String, csrf: String, outage: PrimaryOutage, rows: [Row], page: Int, pages: Int, total: Int) -> String {
@@ -87,8 +89,9 @@ enum InboxPages {
             for row in rows {
                 let link = "/message/\(row.queueID.rawValue)"
                 let subject = row.subject.isEmpty ? "(no subject)" : row.subject
+                let mark = row.isJournalCopy ? " <span class=\"journal\">copy from before the outage</span>" : ""
                 body += "<tr><td class=\"date\">\(html(time(row.date)))</td><td>\(html(row.sender))</td>"
-                    + "<td><a href=\"\(link)\">\(html(subject))</a></td><td class=\"size\">\(html(size(row.size)))</td></tr>"
+                    + "<td><a href=\"\(link)\">\(html(subject))</a>\(mark)</td><td class=\"size\">\(html(size(row.size)))</td></tr>"
             }
             body += "</tbody></table>"
         }

@@ -29,6 +29,7 @@ enum InboxStyle {
         .messages td.date{white-space:nowrap;color:#44505e}.size{text-align:right;white-space:nowrap}
         a{color:#1f5fbf}a:hover{color:#123f85}
         .empty{background:#fff;border:1px dashed #c4ccd6;padding:24px;border-radius:8px;color:#44505e}
+        .journal{font-size:12px;color:#5b6776;border:1px solid #c4ccd6;border-radius:4px;padding:0 4px;margin-left:6px}
         .pages{display:flex;gap:18px;justify-content:center;margin:18px 0}
         .headers{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0 0 18px;font-size:15px}
         .headers dt{color:#5b6776}.headers dd{margin:0;overflow-wrap:anywhere}

@@ -96,6 +96,13 @@ public struct MessageAuthenticator: Sendable {
                                      forgedResults: Self.forgedResults(in: header, authservID: policy.authservID))
     }
 
+    /// Whether the message passed SPF or DKIM for one of the relay's own domains: what a journal
+    /// copy needs to show that it comes from the primary.
+    public func provesOwnDomain(_ outcome: AuthenticationOutcome) -> Bool {
+        let spf = outcome.results.mailFromSPF.map { $0.result == .pass && policy.isOwn($0.domain) } ?? false
+        return spf || outcome.results.dkim.contains { $0.result == .pass && policy.isOwn($0.domain) }
+    }
+
     /// The refusals of `[auth]`. A DNS failure never turns into a 5xx: where the answer could
     /// have been a refusal the sender is asked to retry (451 4.7.0); otherwise it is accepted.
     func verdict(spf: SPFVerdict?, dkim: [DKIMVerdict], dmarc: DMARCVerdict?, author: String?) -> AuthenticationOutcome.Verdict {

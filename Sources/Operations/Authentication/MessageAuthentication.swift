@@ -22,13 +22,8 @@ enum MessageAuthentication {
         }
         var sealer: ARCSealer?
         if let domain = arc.domain, let selector = arc.selector, let path = arc.privateKey {
-            do {
-                let key = try DKIMPrivateKey(pem: try String(contentsOfFile: path, encoding: .utf8))
-                sealer = ARCSealer(domain: domain, selector: selector, key: key, authservID: authservID,
-                                   signedHeaders: BackstopDefaults.Auth.arcSignedHeaders)
-            } catch {
-                throw ConfigError(file: configFile, location: .key(section: "arc", key: "private_key"), problem: "\(path): \(error)")
-            }
+            sealer = ARCSealer(domain: domain, selector: selector, key: try ARCKeyRecord.privateKey(at: path, configFile: configFile),
+                               authservID: authservID, signedHeaders: BackstopDefaults.Auth.arcSignedHeaders)
         }
         // `.example.org` (its subdomains) and `example.org` both make example.org's mail ours.
         let ownDomains = configuration.relay.domains.compactMap { domain in

@@ -61,8 +61,10 @@ public final class BackstopServer: Sendable {
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
         let authenticator: MessageAuthenticator?
+        let journal: JournalIntake?
         do {
             authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile, dns: resolver)
+            journal = try Self.journalIntake(configuration, configFile: configFile)
         } catch {
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
@@ -92,7 +94,7 @@ public final class BackstopServer: Sendable {
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
             clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
-            authenticator: authenticator)
+            authenticator: authenticator, journal: journal)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
@@ -151,6 +153,17 @@ public final class BackstopServer: Sendable {
             try? files.removeItem(atPath: "\(directory)/\(name)")
         }
         return directory
+    }
+
+    /// `[inbox] journal_address` as the session reads addresses; nil when it is not set.
+    static func journalIntake(_ configuration: BackstopConfiguration, configFile: String) throws -> JournalIntake? {
+        guard let address = configuration.inbox.journalAddress else { return nil }
+        guard let journal = JournalIntake(address: address, retention: configuration.inbox.journalRetention,
+                                          openingLimit: BackstopDefaults.Inbox.journalOpeningBytes) else {
+            throw ConfigError(file: configFile, location: .key(section: "inbox", key: "journal_address"),
+                              problem: "\(address) is not an address a sender could write in RCPT TO")
+        }
+        return journal
     }
 }
 

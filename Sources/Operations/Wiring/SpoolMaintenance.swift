@@ -7,7 +7,8 @@ import ServiceLifecycle
 import Spool
 import SpoolContract
 
-/// Keeps the spool bounded while `serve` runs: once at start and then every `interval`, prunes
+/// Keeps the spool bounded while `serve` runs: once at start and then every `interval`, deletes
+/// the journal copies past `[inbox] journal_retention`, prunes
 /// the delivery log and the health history past `[spool] history_retention`, and the primary's
 /// answers on addresses each at its TTL (`verify_positive_ttl`, `verify_negative_ttl`); and
 /// makes the space reserve again once a full disk has taken it and there is room.
@@ -46,6 +47,14 @@ final class SpoolMaintenance: Service, Sendable {
         let now = clock.now()
         if !spool.restoreSpaceReserve() {
             logger.warning("the spool's space reserve is missing and there is not room to make it again; free space on the spool's file system")
+        }
+        do {
+            let journalCopies = try await spool.deleteExpiredJournalCopies(now: now)
+            if journalCopies > 0 {
+                logger.info("deleted journal copies past [inbox] journal_retention", metadata: ["messages": "\(journalCopies)"])
+            }
+        } catch {
+            logger.error("cannot delete expired journal copies; trying again in \(interval)", metadata: ["error": "\(error)"])
         }
         do {
             let pruned = try await spool.prune(

@@ -102,7 +102,10 @@ def main():
 
     bob = Browser(plan)
     seen["bob_without_code"] = summary(bob.login(plan["bob"], plan["bob_password"]))
-    seen["bob_with_code"] = summary(bob.login(plan["bob"], plan["bob_password"], totp=totp_code(plan["bob_totp_uri"], time.time())))
+    bob_code = totp_code(plan["bob_totp_uri"], time.time())
+    seen["bob_with_code"] = summary(bob.login(plan["bob"], plan["bob_password"], totp=bob_code))
+    # The same code again, from another browser: one-time means once.
+    seen["bob_replayed_code"] = summary(Browser(plan).login(plan["bob"], plan["bob_password"], totp=bob_code))
     seen["bob_list"] = summary(bob.request("GET", "/"))
     seen["oversized_form"] = summary(Browser(plan).request("POST", "/login", raw_body=b"username=" + b"a" * 20000))
 
@@ -118,4 +121,5 @@ def main():
     json.dump(seen, sys.stdout)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -12,9 +12,13 @@ struct TestDNS {
     static func start(in directory: URL, records: [(name: String, type: String, data: String)],
                       delays: [String: Double] = [:]) async throws -> TestDNS {
         let python = try Tools.require("python3")
-        // TXT data is one character-string per record, written as the JSON array the script reads.
+        // TXT data is written as the JSON array of character-strings the script reads, cut every
+        // 255 octets (RFC 1035 §3.3): a 2048-bit DKIM key record needs two.
         let zone = records.map { record in
-            let data = record.type == "TXT" ? #"["\#(record.data)"]"# : #""\#(record.data)""#
+            let strings = stride(from: 0, to: max(1, record.data.utf8.count), by: 255).map { start in
+                #""\#(String(decoding: Array(record.data.utf8).dropFirst(start).prefix(255), as: UTF8.self))""#
+            }
+            let data = record.type == "TXT" ? "[\(strings.joined(separator: ", "))]" : #""\#(record.data)""#
             return #"{"name": "\#(record.name)", "type": "\#(record.type)", "ttl": 300, "data": \#(data)}"#
         }
         let delayed = delays.map { #""\#($0.key)": \#($0.value)"# }.joined(separator: ", ")
