@@ -5,5 +5,6 @@ servers.py       smtp-sink (the primary), Backstop, a private Postfix instance
 measurements.py  accept throughput/latency/memory, big messages, replay
 report.py        the markdown table with Backstop/Postfix ratios
 callgrind.py     instructions per replayed message (valgrind --tool=callgrind)
+checks.py        Backstop with SPF, DKIM, DMARC, a DNS list and rspamd on: DNS server, DKIM signer
 cli.py           options and the order of the runs
 """

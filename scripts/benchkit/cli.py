@@ -3,12 +3,13 @@
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
-from . import callgrind
-from .measurements import accept_run, big_message_run, replay_run
+from . import callgrind, checks
+from .measurements import accept_run, big_message_run, latency_run, replay_run
 from .report import ALL, Results, build_table, markdown_report, size_label
 from .servers import Backstop, Postfix, Sink
 from .system import KB, MB, ROOT, build_backstop, ensure_postfix, free_port, log
@@ -17,7 +18,7 @@ DESCRIPTION = """Backstop against Postfix, side by side, on this machine.
 
     scripts/bench                  full run (about 10 minutes): release build, both servers, one table
     scripts/bench --smoke          CI smoke mode: tiny sizes, one run each; checks that a table comes out
-    scripts/bench --only replay    only the replay rows (--only takes accept, big, replay, comma-separated)
+    scripts/bench --only replay    only the replay rows (--only takes accept, big, replay, checks, comma-separated)
     scripts/bench --callgrind      instructions per replayed message (valgrind), Backstop alone
     scripts/bench --help           every option
 
@@ -39,7 +40,8 @@ def parse_arguments(argv):
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown (default 3)")
     parser.add_argument("--only", default=",".join(ALL),
                         help="measurements to run, comma-separated: accept (throughput, latency, peak memory), "
-                             "big (concurrent big messages), replay (default: all)")
+                             "big (concurrent big messages), replay, checks (latency with Backstop's SPF, DKIM, "
+                             "DMARC, DNS list and content filter on) (default: all)")
     parser.add_argument("--sessions", default="1,10,50", help="concurrent sessions (default 1,10,50)")
     parser.add_argument("--sizes", default="4096,102400", help="message sizes in bytes (default 4096,102400)")
     parser.add_argument("--replay", type=int, default=10_000, help="messages queued for the replay test")
@@ -95,6 +97,10 @@ def main(argv=None):
     postfix = Postfix(work, sink.port)
     servers = [backstop, postfix]
     results = Results()
+    notes, helpers = [], []
+    checked = None
+    if "checks" in args.only:
+        checked, helpers = start_checks(args, binary, work, sink.port, notes)
 
     def message_count(sessions, size):
         if args.smoke:
@@ -128,6 +134,18 @@ def main(argv=None):
                     log(f"run {run + 1}/{args.runs} {server.name:8} replay {args.replay}: first {result['first']:.2f} s, "
                         f"last {result['last']:.2f} s, drain {result['drain']:.0f} msg/s, "
                         f"past slow start {result['full']:.0f} msg/s")
+            if checked:
+                for sessions in sessions_list:
+                    variants = [backstop, checked, postfix]
+                    order = variants if turn % 2 == 0 else variants[::-1]
+                    turn += 1
+                    for server in order:
+                        sign = checked.signer.sign if server is checked else None
+                        after = record_authentication if server is checked else None
+                        result = latency_run(server, sessions, sizes[0], 20 if args.smoke else 200, sign, after)
+                        results.record(server.name, "checks", sessions, result)
+                        log(f"run {run + 1}/{args.runs} {server.name:19} {size_label(sizes[0]):>6} x {sessions:>2} "
+                            f"sessions: p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms")
         if "big" in args.only:
             for server in servers:
                 result = big_message_run(server, args.big_sessions, args.big)
@@ -137,11 +155,11 @@ def main(argv=None):
         log(f"benchmark failed; configurations and logs are kept in {work}")
         raise
     finally:
-        for server in servers:
+        for server in servers + ([checked] if checked else []) + helpers:
             try:
                 server.stop()
             except Exception as error:  # keep stopping the others
-                log(f"stopping {server.name}: {error}")
+                log(f"stopping {getattr(server, 'name', type(server).__name__)}: {error}")
         sink.stop()
 
     table = build_table(results, args, sizes, sessions_list)
@@ -150,9 +168,62 @@ def main(argv=None):
         log("rows without a measurement: " + "; ".join(broken))
         return 1
     print(markdown_report(table, args, postfix.version, load_before, f"{os.getloadavg()[0]:.1f}",
-                          time.monotonic() - started))
+                          time.monotonic() - started, notes))
     if args.keep:
         log(f"kept {work}")
     else:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def record_authentication(server):
+    """Fails the run unless the probe's stored message says spf=pass, dkim=pass and dmarc=pass."""
+    results = server.assert_authenticated()
+    if not server.dns.asked(f".{checks.BLOCK_LIST}"):
+        raise RuntimeError(f"{server.name}: the block list {checks.BLOCK_LIST} was never asked")
+    log(f"{server.name}: stored {results}")
+
+
+def start_checks(args, binary, work, sink_port, notes):
+    """The DNS server, the DKIM key, rspamd (when installed and [filter] is known) and the checked
+    Backstop; (None, []) with a printed reason when the tools are missing."""
+    reason = checks.missing_tools()
+    if reason:
+        log(f"checks rows skipped: {reason}")
+        notes.append(f"- Checks on: skipped, {reason}.")
+        return None, []
+    signer = checks.DKIMSigner(work)
+    dns = checks.DNSServer(work, signer.public_key)
+    dns.start()
+    helpers = [dns]
+    checked = checks.CheckedBackstop(binary, work, sink_port, args.replay_connections, dns.port)
+    checked.signer, checked.dns = signer, dns
+    filtered = "no content filter"
+    if shutil.which("rspamd"):
+        rspamd = checks.Rspamd(work, dns.port)
+        accepted, why = checked.accepts_filter(f"http://127.0.0.1:{rspamd.port}")
+        if accepted:
+            rspamd.start()
+            helpers.append(rspamd)
+            filtered = f"rspamd {rspamd_version()} as [filter] rspamd on loopback (no module that asks the network)"
+        else:
+            log(f"checks on: rspamd left out, check-config refuses [filter]: {' '.join(why)}")
+            filtered = "no content filter (this build has no [filter] section)"
+    else:
+        filtered = "no content filter (rspamd is not installed)"
+    notes.append(f"""- Checks on: the same latency probe against a second Backstop with [auth] spf, dkim and dmarc on, \
+[dns] servers = a DNS server of the bench's own on loopback (Tests/EndToEndTests/Peers/dns_server.py) \
+with the sender's SPF (ip4:127.0.0.1 -all), DKIM (RSA 2048) and DMARC (p=reject) records, one \
+[[reputation.dnsbl]] zone served by it that does not list the client, {filtered}. Each probe message \
+is DKIM-signed (dkimpy) before the timed end of DATA; the smtp-source sessions send unsigned mail \
+that passes SPF and DMARC. Every run fails unless the last probe message stored in Backstop's \
+spool carries spf=pass, dkim=pass and dmarc=pass and the block list was asked. Backstop keeps DNS \
+answers for their TTL, so after a run's first message the checks cost CPU, not round trips. Checks off and Postfix rows come from the same \
+runs (fresh server each, order alternating).""")
+    return checked, helpers
+
+
+def rspamd_version():
+    out = subprocess.run(["rspamd", "--version"], capture_output=True, text=True).stdout
+    words = out.split()
+    return words[-1] if words else ""

@@ -12,8 +12,8 @@ from .system import RECIPIENT, SENDER, SMTP_SOURCE
 class LatencyProbe:
     """One SMTP session that times end of DATA (the final ".") to the 250 reply."""
 
-    def __init__(self, port, size):
-        self.port, self.size = port, size
+    def __init__(self, port, size, sign=None):
+        self.port, self.size, self.sign = port, size, sign
         self.samples = []
 
     def run(self, count):
@@ -46,8 +46,11 @@ class LatencyProbe:
                       f"Message-ID: <probe-{os.getpid()}-{time.monotonic_ns()}-{n}@bench.test>\r\n\r\n").encode()
             command(f"MAIL FROM:<{SENDER}>\r\n".encode(), b"250")
             command(f"RCPT TO:<{RECIPIENT}>\r\n".encode(), b"250")
+            message = header + body
+            if self.sign:
+                message = self.sign(message)
             command(b"DATA\r\n", b"354")
-            sock.sendall(header + body)
+            sock.sendall(message)
             started = time.perf_counter()
             sock.sendall(b".\r\n")
             line = reply()
@@ -92,21 +95,37 @@ def accept_run(server, sessions, size, messages, probes):
     server.start()
     try:
         sampler, elapsed = sampled_load(server, sessions, messages, size)
-        # Latency: sessions - 1 smtp-source sessions keep the load up while the probe measures.
-        background = None
-        if sessions > 1:
-            background = smtp_source(server.port, sessions - 1, 1_000_000, size, wait=False)
-            time.sleep(0.3)
-        probe = LatencyProbe(server.port, size)
-        try:
-            probe.run(probes)
-        finally:
-            if background:
-                background.kill()
-                background.wait()
+        latency = probed_latency(server, sessions, size, probes)
         peak = sampler.stop()
-        return {"rate": messages / elapsed, "p50": percentile(probe.samples, 50) * 1000,
-                "p99": percentile(probe.samples, 99) * 1000, "rss": peak / 1024}
+        return {"rate": messages / elapsed, "rss": peak / 1024, **latency}
+    finally:
+        server.stop()
+
+
+def probed_latency(server, sessions, size, probes, sign=None):
+    """p50/p99 of the probe's end of DATA to 250 while sessions - 1 smtp-source sessions keep the load up."""
+    background = None
+    if sessions > 1:
+        background = smtp_source(server.port, sessions - 1, 1_000_000, size, wait=False)
+        time.sleep(0.3)
+    probe = LatencyProbe(server.port, size, sign)
+    try:
+        probe.run(probes)
+    finally:
+        if background:
+            background.kill()
+            background.wait()
+    return {"p50": percentile(probe.samples, 50) * 1000, "p99": percentile(probe.samples, 99) * 1000}
+
+
+def latency_run(server, sessions, size, probes, sign=None, after=None):
+    """One fresh server, the latency probe only; `after(server)` runs before it stops (checks on the spool)."""
+    server.start()
+    try:
+        result = probed_latency(server, sessions, size, probes, sign)
+        if after:
+            after(server)
+        return result
     finally:
         server.stop()
 

@@ -28,6 +28,9 @@ class Results:
         for metric, value in figures.items():
             self.values.setdefault((name, kind, key, metric), []).append(value)
 
+    def has(self, name, kind):
+        return any(k[0] == name and k[1] == kind for k in self.values)
+
     def median(self, name, kind, key, metric):
         return statistics.median(self.values[(name, kind, key, metric)])
 
@@ -36,21 +39,29 @@ class Table:
     def __init__(self):
         self.rows = []
 
-    def add(self, label, backstop, postfix, digits, better):
+    def add(self, label, backstop, postfix, digits, better, against=""):
         ratio = backstop / postfix if postfix else float("nan")
-        self.rows.append((label, fmt(backstop, digits), fmt(postfix, digits), f"{ratio:.2f}", better))
+        self.rows.append((label, fmt(backstop, digits), fmt(postfix, digits), f"{ratio:.2f}", against, better))
 
-    def compare(self, results, label, kind, key, metric, digits, better):
-        self.add(label, results.median("Backstop", kind, key, metric), results.median("Postfix", kind, key, metric),
-                 digits, better)
+    def compare(self, results, label, kind, key, metric, digits, better, name="Backstop", base=None):
+        """A row of `name` (a Backstop variant) against Postfix; with `base` = (name, what), also the
+        variant's difference and ratio to that Backstop's figure in the same run."""
+        value = results.median(name, kind, key, metric)
+        against = ""
+        if base:
+            reference = results.median(base[0], kind, key, metric)
+            ratio = value / reference if reference else float("nan")
+            unit = label[label.rfind("(") + 1:-1] if label.endswith(")") else ""
+            against = f"{value - reference:+,.{digits}f} {unit}, {ratio:.2f}x {base[1]}".replace(" ,", ",")
+        self.add(label, value, results.median("Postfix", kind, key, metric), digits, better, against)
 
     def broken_rows(self):
         """Rows without a figure for both servers: the smoke mode's assertion (not a speed)."""
         return [row[0] for row in self.rows if "nan" in row[1:4] or row[1] == row[2] == "0"]
 
     def markdown(self):
-        out = ["| measurement | Backstop | Postfix | Backstop/Postfix | better |",
-               "|---|---:|---:|---:|---|"]
+        out = ["| measurement | Backstop | Postfix | Backstop/Postfix | against Backstop's usual setup | better |",
+               "|---|---:|---:|---:|---|---|"]
         out += [f"| {' | '.join(row)} |" for row in self.rows]
         return "\n".join(out)
 
@@ -82,10 +93,18 @@ def build_table(results, args, sizes, sessions_list):
                       "replay", n, "drain", 0, "higher")
         table.compare(results, f"replay {n:,} x 4 KB: past slow start, {n // 10:,}th to last message (msg/s)",
                       "replay", n, "full", 0, "higher")
+    if "checks" in args.only and results.has("Backstop, checks on", "checks"):
+        size = sizes[0]
+        for sessions in sessions_list:
+            for metric in ("p50", "p99"):
+                label = f"accept latency {metric}, {size_label(size)}, {plural(sessions)}"
+                table.compare(results, f"{label}, checks off (ms)", "checks", sessions, metric, 2, "lower")
+                table.compare(results, f"{label}, checks on (ms)", "checks", sessions, metric, 2, "lower",
+                              name="Backstop, checks on", base=("Backstop", "of checks off"))
     return table
 
 
-def markdown_report(table, args, postfix_version, load_before, load_after, seconds):
+def markdown_report(table, args, postfix_version, load_before, load_after, seconds, notes_extra=()):
     build = "debug" if args.debug else "release"
     n = args.replay
     notes = []
@@ -101,6 +120,7 @@ size, so shared pages count once) over master and all its children, sampled ever
 once a health probe (check_interval 1s, up_after 1) sees the primary up, up to {args.replay_connections} \
 connections; Postfix gets postqueue -f right after the sink starts and delivers with its default \
 concurrency (5, up to 20). Times are from the sink's start, counted by smtp-sink -c.""")
+    notes += list(notes_extra)
     notes.append("""- Postfix settings: default_process_limit = 200, smtpd client rate/count limits off, \
 smtpd_peername_lookup = no, no chroot, retry/backoff and in_flow_delay defaults.""")
     measured = "" if args.only == ALL else f"; only {', '.join(m for m in ALL if m in args.only)}"
@@ -118,4 +138,4 @@ Backstop with SQLite WAL and synchronous=FULL, 250 only after the commit (group 
 """ + "\n".join(notes)
 
 
-ALL = ("accept", "big", "replay")
+ALL = ("accept", "big", "replay", "checks")

@@ -87,6 +87,7 @@ class Backstop:
         self.port = free_port()
         self.proc = None
         self.runs = 0
+        self.directory_name = "backstop"
         # Under valgrind a health probe needs more than the usual second to answer.
         self.check_interval = self.probe_timeout = "1s"
 
@@ -116,12 +117,7 @@ max_connections = {self.replay_connections}
 [bounce]
 relay = "127.0.0.1:{self.sink_port}"
 
-# Postfix here checks no SPF, DKIM or DMARC: Backstop does the same work, and asks no DNS.
-[auth]
-spf = false
-dkim = false
-dmarc = false
-
+{self.auth_section()}
 [admin]
 listen = ""
 
@@ -129,8 +125,16 @@ listen = ""
 level = "info"
 """
 
+    def auth_section(self):
+        return """# Postfix here checks no SPF, DKIM or DMARC: Backstop does the same work, and asks no DNS.
+[auth]
+spf = false
+dkim = false
+dmarc = false
+"""
+
     def run_dir(self):
-        return os.path.join(self.work, f"backstop-{self.runs}")
+        return os.path.join(self.work, f"{self.directory_name}-{self.runs}")
 
     def start(self):
         self.runs += 1
