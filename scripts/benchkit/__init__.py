@@ -6,5 +6,6 @@ measurements.py  accept throughput/latency/memory, big messages, replay
 report.py        the markdown table with Backstop/Postfix ratios
 callgrind.py     instructions per replayed message (valgrind --tool=callgrind)
 checks.py        Backstop with SPF, DKIM, DMARC, a DNS list and rspamd on: DNS server, DKIM signer
+postgres.py      a private PostgreSQL cluster, Backstop on [spool] url, two nodes on one spool
 cli.py           options and the order of the runs
 """

@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 
-from . import callgrind, checks
+from . import callgrind, checks, postgres
 from .measurements import accept_run, big_message_run, latency_run, replay_run
 from .report import ALL, Results, build_table, markdown_report, size_label
 from .servers import Backstop, Postfix, Sink
@@ -18,7 +18,7 @@ DESCRIPTION = """Backstop against Postfix, side by side, on this machine.
 
     scripts/bench                  full run (about 10 minutes): release build, both servers, one table
     scripts/bench --smoke          CI smoke mode: tiny sizes, one run each; checks that a table comes out
-    scripts/bench --only replay    only the replay rows (--only takes accept, big, replay, checks, comma-separated)
+    scripts/bench --only replay    only the replay rows (--only takes accept, big, replay, checks, postgres, comma-separated)
     scripts/bench --callgrind      instructions per replayed message (valgrind), Backstop alone
     scripts/bench --help           every option
 
@@ -41,7 +41,8 @@ def parse_arguments(argv):
     parser.add_argument("--only", default=",".join(ALL),
                         help="measurements to run, comma-separated: accept (throughput, latency, peak memory), "
                              "big (concurrent big messages), replay, checks (latency with Backstop's SPF, DKIM, "
-                             "DMARC, DNS list and content filter on) (default: all)")
+                             "DMARC, DNS list and content filter on), postgres (accept and replay on a PostgreSQL spool, "
+                             "one and two nodes) (default: all)")
     parser.add_argument("--sessions", default="1,10,50", help="concurrent sessions (default 1,10,50)")
     parser.add_argument("--sizes", default="4096,102400", help="message sizes in bytes (default 4096,102400)")
     parser.add_argument("--replay", type=int, default=10_000, help="messages queued for the replay test")
@@ -101,6 +102,11 @@ def main(argv=None):
     checked = None
     if "checks" in args.only:
         checked, helpers = start_checks(args, binary, work, sink.port, notes)
+    on_postgres, two_nodes = None, None
+    if "postgres" in args.only:
+        cluster, on_postgres, two_nodes = postgres.start_postgres(args, binary, work, sink.port, notes)
+        if cluster:
+            helpers.append(cluster)
 
     def message_count(sessions, size):
         if args.smoke:
@@ -146,6 +152,25 @@ def main(argv=None):
                         results.record(server.name, "checks", sessions, result)
                         log(f"run {run + 1}/{args.runs} {server.name:19} {size_label(sizes[0]):>6} x {sessions:>2} "
                             f"sessions: p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms")
+            if on_postgres:
+                for sessions in sessions_list:
+                    variants = [backstop, on_postgres, postfix]
+                    order = variants if turn % 2 == 0 else variants[::-1]
+                    turn += 1
+                    for server in order:
+                        result = accept_run(server, sessions, sizes[0], message_count(sessions, sizes[0]),
+                                            20 if args.smoke else 200)
+                        results.record(server.name, "pg-accept", sessions, result)
+                        log(f"run {run + 1}/{args.runs} {server.name:29} {size_label(sizes[0]):>6} x {sessions:>2} "
+                            f"sessions: {result['rate']:8.1f} msg/s  p99 {result['p99']:6.2f} ms")
+                variants = [backstop, on_postgres] + ([two_nodes] if two_nodes else []) + [postfix]
+                for server in (variants if run % 2 == 0 else variants[::-1]):
+                    result = replay_run(server, sink, args.replay, 4 * KB)
+                    results.record(server.name, "pg-replay", args.replay, result)
+                    log(f"run {run + 1}/{args.runs} {server.name:29} replay {args.replay}: last {result['last']:.2f} s, "
+                        f"drain {result['drain']:.0f} msg/s")
+                    if server is two_nodes:
+                        log(f"  sent by node: {two_nodes.sent_counts()}")
         if "big" in args.only:
             for server in servers:
                 result = big_message_run(server, args.big_sessions, args.big)
@@ -155,7 +180,8 @@ def main(argv=None):
         log(f"benchmark failed; configurations and logs are kept in {work}")
         raise
     finally:
-        for server in servers + ([checked] if checked else []) + helpers:
+        variants = [checked, on_postgres, two_nodes]
+        for server in servers + [v for v in variants if v] + helpers[::-1]:
             try:
                 server.stop()
             except Exception as error:  # keep stopping the others

@@ -162,7 +162,14 @@ def replay_run(server, sink, messages, size):
 
 def queue_with_primary_down(server, messages, size):
     """Sends `messages` of `size` bytes while the primary is down and waits until all are queued."""
-    smtp_source(server.port, 10, messages, size)
+    ports = getattr(server, "ports", [server.port])
+    share = messages // len(ports)
+    sources = [smtp_source(port, 10, share + (messages - share * len(ports) if i == 0 else 0), size, wait=False)
+               for i, port in enumerate(ports)]
+    for source in sources:
+        _, err = source.communicate()
+        if source.returncode != 0:
+            raise RuntimeError(f"smtp-source failed ({source.returncode}): {err.decode(errors='replace')[-500:]}")
     deadline = time.monotonic() + 120
     while server.queued() < messages or (isinstance(server, Postfix) and not server.settled()):
         if time.monotonic() > deadline:

@@ -101,6 +101,29 @@ def build_table(results, args, sizes, sessions_list):
                 table.compare(results, f"{label}, checks off (ms)", "checks", sessions, metric, 2, "lower")
                 table.compare(results, f"{label}, checks on (ms)", "checks", sessions, metric, 2, "lower",
                               name="Backstop, checks on", base=("Backstop", "of checks off"))
+    if "postgres" in args.only and results.has("Backstop, PostgreSQL", "pg-accept"):
+        size = sizes[0]
+        for sessions in sessions_list:
+            label = f"accept, {size_label(size)}, {plural(sessions)}"
+            table.compare(results, f"{label}, SQLite (msg/s)", "pg-accept", sessions, "rate", 0, "higher")
+            table.compare(results, f"{label}, PostgreSQL (msg/s)", "pg-accept", sessions, "rate", 0, "higher",
+                          name="Backstop, PostgreSQL", base=("Backstop", "of SQLite"))
+            label = f"accept latency p99, {size_label(size)}, {plural(sessions)}"
+            table.compare(results, f"{label}, SQLite (ms)", "pg-accept", sessions, "p99", 2, "lower")
+            table.compare(results, f"{label}, PostgreSQL (ms)", "pg-accept", sessions, "p99", 2, "lower",
+                          name="Backstop, PostgreSQL", base=("Backstop", "of SQLite"))
+        n = args.replay
+        for metric, what, digits, better in (("last", "sink start to last message (s)", 2, "lower"),
+                                             ("drain", "drain, first to last message (msg/s)", 0, "higher"),
+                                             ("full", f"past slow start, {n // 10:,}th to last message (msg/s)", 0,
+                                              "higher")):
+            table.compare(results, f"replay {n:,} x 4 KB, SQLite: {what}", "pg-replay", n, metric, digits, better)
+            table.compare(results, f"replay {n:,} x 4 KB, PostgreSQL: {what}", "pg-replay", n, metric, digits,
+                          better, name="Backstop, PostgreSQL", base=("Backstop", "of SQLite"))
+            if results.has("Backstop, PostgreSQL, 2 nodes", "pg-replay"):
+                table.compare(results, f"replay {n:,} x 4 KB, PostgreSQL, 2 nodes: {what}", "pg-replay", n, metric,
+                              digits, better, name="Backstop, PostgreSQL, 2 nodes",
+                              base=("Backstop, PostgreSQL", "of one node"))
     return table
 
 
@@ -138,4 +161,4 @@ Backstop with SQLite WAL and synchronous=FULL, 250 only after the commit (group 
 """ + "\n".join(notes)
 
 
-ALL = ("accept", "big", "replay", "checks")
+ALL = ("accept", "big", "replay", "checks", "postgres")

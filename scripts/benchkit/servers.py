@@ -102,9 +102,7 @@ max_message_size = 52_428_800
 [relay]
 domains = ["{DOMAIN}"]
 
-[spool]
-path = "{spool}"
-
+{self.spool_section(spool)}
 [primary]
 hosts = ["127.0.0.1:{self.sink_port}"]
 tls = "none"
@@ -118,12 +116,19 @@ max_connections = {self.replay_connections}
 relay = "127.0.0.1:{self.sink_port}"
 
 {self.auth_section()}
+{self.cluster_section()}
 [admin]
 listen = ""
 
 [log]
 level = "info"
 """
+
+    def spool_section(self, spool):
+        return f'[spool]\npath = "{spool}"\n'
+
+    def cluster_section(self):
+        return ""
 
     def auth_section(self):
         return """# Postfix here checks no SPF, DKIM or DMARC: Backstop does the same work, and asks no DNS.
