@@ -113,6 +113,11 @@ worker "normal" {{ bind_socket = "127.0.0.1:{self.port}"; count = 1; }}
             time.sleep(0.1)
         raise RuntimeError("rspamd did not start in 60 s")
 
+    def scanned_probe(self):
+        """Whether rspamd logged a scan of a probe message (its Message-ID starts with "probe-")."""
+        with open(os.path.join(self.home, "rspamd.log"), "rb") as f:
+            return b"id: <probe-" in f.read()
+
     def stop(self):
         if self.proc:
             self.proc.terminate()
@@ -155,6 +160,7 @@ class CheckedBackstop(Backstop):
         super().__init__(binary, work, sink_port, replay_connections)
         self.dns_port = dns_port
         self.rspamd_url = None
+        self.rspamd = None
         self.directory_name = "backstop-checks"
 
     def auth_section(self):

@@ -207,6 +207,8 @@ def record_authentication(server):
     results = server.assert_authenticated()
     if not server.dns.asked(f".{checks.BLOCK_LIST}"):
         raise RuntimeError(f"{server.name}: the block list {checks.BLOCK_LIST} was never asked")
+    if server.rspamd and not server.rspamd.scanned_probe():
+        raise RuntimeError(f"{server.name}: rspamd logged no scan of a probe message")
     log(f"{server.name}: stored {results}")
 
 
@@ -231,6 +233,7 @@ def start_checks(args, binary, work, sink_port, notes):
         if accepted:
             rspamd.start()
             helpers.append(rspamd)
+            checked.rspamd = rspamd
             filtered = f"rspamd {rspamd_version()} as [filter] rspamd on loopback (no module that asks the network)"
         else:
             log(f"checks on: rspamd left out, check-config refuses [filter]: {' '.join(why)}")
@@ -243,7 +246,8 @@ with the sender's SPF (ip4:127.0.0.1 -all), DKIM (RSA 2048) and DMARC (p=reject)
 [[reputation.dnsbl]] zone served by it that does not list the client, {filtered}. Each probe message \
 is DKIM-signed (dkimpy) before the timed end of DATA; the smtp-source sessions send unsigned mail \
 that passes SPF and DMARC. Every run fails unless the last probe message stored in Backstop's \
-spool carries spf=pass, dkim=pass and dmarc=pass and the block list was asked. Backstop keeps DNS \
+spool carries spf=pass, dkim=pass and dmarc=pass, the block list was asked and rspamd (when in) \
+scanned a probe message. Backstop keeps DNS \
 answers for their TTL, so after a run's first message the checks cost CPU, not round trips. Checks off and Postfix rows come from the same \
 runs (fresh server each, order alternating).""")
     return checked, helpers
