@@ -18,7 +18,7 @@ DESCRIPTION = """Backstop against Postfix, side by side, on this machine.
 
     scripts/bench                  full run (about 10 minutes): release build, both servers, one table
     scripts/bench --smoke          CI smoke mode: tiny sizes, one run each; checks that a table comes out
-    scripts/bench --only replay    only the replay rows (--only takes accept, big, replay, checks, postgres, comma-separated)
+    scripts/bench --only replay    only the replay rows (--only: accept, big, replay, checks, postgres)
     scripts/bench --callgrind      instructions per replayed message (valgrind), Backstop alone
     scripts/bench --help           every option
 
@@ -41,8 +41,8 @@ def parse_arguments(argv):
     parser.add_argument("--only", default=",".join(ALL),
                         help="measurements to run, comma-separated: accept (throughput, latency, peak memory), "
                              "big (concurrent big messages), replay, checks (latency with Backstop's SPF, DKIM, "
-                             "DMARC, DNS list and content filter on), postgres (accept and replay on a PostgreSQL spool, "
-                             "one and two nodes) (default: all)")
+                             "DMARC, DNS list and content filter on), postgres (accept and replay on a "
+                             "PostgreSQL spool, one and two nodes) (default: all)")
     parser.add_argument("--sessions", default="1,10,50", help="concurrent sessions (default 1,10,50)")
     parser.add_argument("--sizes", default="4096,102400", help="message sizes in bytes (default 4096,102400)")
     parser.add_argument("--replay", type=int, default=10_000, help="messages queued for the replay test")
@@ -167,8 +167,8 @@ def main(argv=None):
                 for server in (variants if run % 2 == 0 else variants[::-1]):
                     result = replay_run(server, sink, args.replay, 4 * KB)
                     results.record(server.name, "pg-replay", args.replay, result)
-                    log(f"run {run + 1}/{args.runs} {server.name:29} replay {args.replay}: last {result['last']:.2f} s, "
-                        f"drain {result['drain']:.0f} msg/s")
+                    log(f"run {run + 1}/{args.runs} {server.name:29} replay {args.replay}: "
+                        f"last {result['last']:.2f} s, drain {result['drain']:.0f} msg/s")
                     if server is two_nodes:
                         log(f"  sent by node: {two_nodes.sent_counts()}")
         if "big" in args.only:
@@ -248,7 +248,8 @@ is DKIM-signed (dkimpy) before the timed end of DATA; the smtp-source sessions s
 that passes SPF and DMARC. Every run fails unless the last probe message stored in Backstop's \
 spool carries spf=pass, dkim=pass and dmarc=pass, the block list was asked and rspamd (when in) \
 scanned a probe message. Backstop keeps DNS \
-answers for their TTL, so after a run's first message the checks cost CPU, not round trips. Checks off and Postfix rows come from the same \
+answers for their TTL, so after a run's first message the checks cost CPU, not round trips. Checks off \
+and Postfix rows come from the same \
 runs (fresh server each, order alternating).""")
     return checked, helpers
 
