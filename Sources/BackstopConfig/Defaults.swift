@@ -19,7 +19,7 @@ extension BackstopConfiguration {
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
         bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults,
         dns: .defaults,
-        reputation: .defaults, limits: .defaults)
+        reputation: .defaults, limits: .defaults, filter: .defaults)
 }
 
 extension ServerSettings {
@@ -157,4 +157,11 @@ extension LimitsSettings {
         messagesPerIPPerMinute: BackstopDefaults.Limits.messagesPerIPPerMinute,
         recipientsPerIPPerMinute: BackstopDefaults.Limits.recipientsPerIPPerMinute,
         unknownRecipientsPerIP: BackstopDefaults.Limits.unknownRecipientsPerIP)
+}
+
+extension FilterSettings {
+    /// No filter until rspamd's address is set.
+    public static let defaults = FilterSettings(
+        rspamd: nil, onError: BackstopDefaults.Filter.tempfailOnError ? .tempfail : .accept,
+        timeout: BackstopDefaults.Filter.timeout)
 }

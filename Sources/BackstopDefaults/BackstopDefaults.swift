@@ -310,4 +310,14 @@ public enum BackstopDefaults {
         /// Client addresses whose counts are kept; the oldest go first.
         public static let trackedClients = 100_000
     }
+
+    /// The content filter (`[filter]`): rspamd, asked at the end of DATA.
+    public enum Filter {
+        /// How long the sender's end of DATA may wait for rspamd's answer.
+        public static let timeout: Duration = .seconds(10)
+        /// No answer means 451: an unscanned message is never let through unless chosen.
+        public static let tempfailOnError = true
+        /// The largest answer read from rspamd; its JSON for one message is a few KiB.
+        public static let maxAnswerBytes = 1 << 20
+    }
 }

@@ -43,6 +43,8 @@ public final class ListenerEnvironment: Sendable {
     public let clientChecks: ClientChecks?
     /// Checks SPF, DKIM, DMARC and ARC of each message (`[auth]`); nil checks nothing.
     public let authenticator: MessageAuthenticator?
+    /// Shows each message to a content filter before it is stored (`[filter]`); nil: none.
+    public let contentFilter: ContentFiltering?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -52,11 +54,13 @@ public final class ListenerEnvironment: Sendable {
                 recipientVerifier: (any RecipientVerifier)? = nil,
                 clientChecks: ClientChecks? = nil,
                 authenticator: MessageAuthenticator? = nil,
+                contentFilter: ContentFiltering? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.clientChecks = clientChecks
         self.authenticator = authenticator
+        self.contentFilter = contentFilter
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings

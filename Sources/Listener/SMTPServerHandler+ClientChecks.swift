@@ -89,7 +89,7 @@ extension SMTPServerHandler {
         logger.notice("[\(clientAddress)] drew too many unknown-recipient refusals: refused for an hour")
     }
 
-    private func record(_ refusal: ClientRefusal) {
+    func record(_ refusal: ClientRefusal) {
         logger.notice("refused [\(clientAddress)]: reason=\(refusal.reason.rawValue) rule=\(refusal.rule): \(refusal.reply)")
         ListenerMetrics.clientRefused(refusal.reason)
         environment.clientChecks?.refusals.record(refusal.reason)

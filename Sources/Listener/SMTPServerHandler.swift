@@ -73,7 +73,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         self.intake = MessageIntake(store: environment.store, hostname: environment.settings.hostname, logger: logger,
                                     messageStored: environment.messageStored,
                                     discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } },
-                                    authenticator: environment.authenticator)
+                                    authenticator: environment.authenticator, contentFilter: environment.contentFilter)
     }
 
     // MARK: - Channel events

@@ -16,7 +16,7 @@ struct MessageIntakeAuthenticationTests {
                                    discardBodyFile: { observer.discard($0) },
                                    authenticator: AuthFixtures.authenticator(zone, sealer: sealer))
         return await intake.accept(try MessageIntakeTests.transaction(), from: MessageIntakeTests.client, messageID: nil, size: 0,
-                                   queueID: MessageIntakeTests.queueID, at: MessageIntakeTests.receivedAt, senderCheck: nil, body: body)
+                                   queueID: MessageIntakeTests.queueID, at: MessageIntakeTests.receivedAt, senderCheck: nil, body: body).reply
     }
 
     static func bytes(_ body: MessageBody) throws -> [UInt8] {

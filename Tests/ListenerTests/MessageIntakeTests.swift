@@ -49,7 +49,7 @@ struct MessageIntakeTests {
                                    messageStored: { observer.wake() },
                                    discardBodyFile: { observer.discard($0) }, authenticator: nil)
         return await intake.accept(try transaction(recipients: recipients), from: client, messageID: "<m1@sender.test>",
-                                   size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body)
+                                   size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body).reply
     }
 
     @Test("a stored message gets 250 with its queue ID, and wakes the forwarder once")

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BackstopConfig
 import BackstopDefaults
 import Foundation
@@ -29,6 +30,8 @@ public final class BackstopServer: Sendable {
     private let logger: Logger
     /// Held while this server runs: no second server may free its leases.
     private let lock: SpoolLock
+    /// The content filter's and the webhooks' HTTP client.
+    private let http: HTTPClient
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
@@ -46,6 +49,7 @@ public final class BackstopServer: Sendable {
         let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let http = HTTPClient.backstop(group: group)
         let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
                                     maxPending: BackstopDefaults.DNS.maxPendingLookups)
         let resolver = MailResolver.configured(configuration.dns, pool: dnsPool)
@@ -56,6 +60,7 @@ public final class BackstopServer: Sendable {
                                         logger: logger) : nil
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
@@ -65,6 +70,7 @@ public final class BackstopServer: Sendable {
             authenticator = try MessageAuthentication.authenticator(configuration: configuration, configFile: configFile, dns: resolver)
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -89,7 +95,8 @@ public final class BackstopServer: Sendable {
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
             clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
-            authenticator: authenticator)
+            authenticator: authenticator,
+            contentFilter: ContentFiltering.configured(configuration.filter, http: http))
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
@@ -97,6 +104,7 @@ public final class BackstopServer: Sendable {
             try await listener.bind()
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
@@ -108,6 +116,7 @@ public final class BackstopServer: Sendable {
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -120,6 +129,7 @@ public final class BackstopServer: Sendable {
         self.dnsPool = dnsPool
         self.logger = logger
         self.lock = lock
+        self.http = http
     }
 
     public func run() async throws {
@@ -132,6 +142,7 @@ public final class BackstopServer: Sendable {
         try await services.run()
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
         dnsPool.shutdown()
+        try await http.shutdown()
         try await group.shutdownGracefully()
         try spool.close()
         lock.release()
