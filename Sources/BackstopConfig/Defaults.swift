@@ -132,7 +132,7 @@ extension NotifySettings {
     /// Nowhere to send events until webhooks or a command are set.
     public static let defaults = NotifySettings(
         webhooks: [], command: nil, queueThreshold: BackstopDefaults.Notify.queueThreshold,
-        ageThreshold: BackstopDefaults.Notify.ageThreshold)
+        ageThreshold: BackstopDefaults.Notify.ageThreshold, webhookCA: nil)
 }
 
 extension LogSettings {

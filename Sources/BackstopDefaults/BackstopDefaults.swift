@@ -237,6 +237,8 @@ public enum BackstopDefaults {
         public static let webhookConnectTimeout: Duration = .seconds(5)
         /// The whole exchange with a webhook after connecting.
         public static let webhookResponseTimeout: Duration = .seconds(10)
+        /// The most of a webhook's answer that is read; only its status code matters.
+        public static let webhookMaxAnswerBytes = 65_536
     }
 
     /// `[inbox]`: the emergency web inbox.

@@ -112,7 +112,7 @@ public final class BackstopServer: Sendable {
         do {
             operations = try await OperationsServices.make(
                 configuration: configuration, configFile: configFile, spool: spool, listener: listener,
-                forwarding: forwarding, hangups: hangups, group: group, logger: logger)
+                forwarding: forwarding, hangups: hangups, group: group, http: http, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
             dnsPool.shutdown()
