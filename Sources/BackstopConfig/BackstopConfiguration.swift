@@ -21,6 +21,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var reputation: ReputationSettings
     public var limits: LimitsSettings
     public var filter: FilterSettings
+    public var greylist: GreylistSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -42,6 +43,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(ReputationSettings.section, at: \.reputation),
             SectionBinding(LimitsSettings.section, at: \.limits),
             SectionBinding(FilterSettings.section, at: \.filter),
+            SectionBinding(GreylistSettings.section, at: \.greylist),
         ]
     }
 

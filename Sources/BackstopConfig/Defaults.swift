@@ -19,7 +19,7 @@ extension BackstopConfiguration {
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
         bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults,
         dns: .defaults,
-        reputation: .defaults, limits: .defaults, filter: .defaults)
+        reputation: .defaults, limits: .defaults, filter: .defaults, greylist: .defaults)
 }
 
 extension ServerSettings {
@@ -164,4 +164,10 @@ extension FilterSettings {
     public static let defaults = FilterSettings(
         rspamd: nil, onError: BackstopDefaults.Filter.tempfailOnError ? .tempfail : .accept,
         timeout: BackstopDefaults.Filter.timeout)
+}
+
+extension GreylistSettings {
+    public static let defaults = GreylistSettings(
+        enabled: BackstopDefaults.Greylist.enabled, delay: BackstopDefaults.Greylist.delay,
+        retention: BackstopDefaults.Greylist.retention)
 }

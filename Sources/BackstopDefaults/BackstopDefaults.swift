@@ -322,4 +322,13 @@ public enum BackstopDefaults {
         /// The largest answer read from rspamd; its JSON for one message is a few KiB.
         public static let maxAnswerBytes = 1 << 20
     }
+
+    /// Greylisting (`[greylist]`), off unless enabled.
+    public enum Greylist {
+        public static let enabled = false
+        /// postgrey's default wait before a retried triple passes.
+        public static let delay: Duration = .seconds(300)
+        /// postgrey's max-age: a triple unseen this long is forgotten.
+        public static let retention: Duration = .seconds(36 * 86_400)
+    }
 }

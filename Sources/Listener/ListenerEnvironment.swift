@@ -45,6 +45,8 @@ public final class ListenerEnvironment: Sendable {
     public let authenticator: MessageAuthenticator?
     /// Shows each message to a content filter before it is stored (`[filter]`); nil: none.
     public let contentFilter: ContentFiltering?
+    /// Greylisting at RCPT (`[greylist]`); nil: off.
+    public let greylist: Greylist?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -55,12 +57,14 @@ public final class ListenerEnvironment: Sendable {
                 clientChecks: ClientChecks? = nil,
                 authenticator: MessageAuthenticator? = nil,
                 contentFilter: ContentFiltering? = nil,
+                greylist: Greylist? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.clientChecks = clientChecks
         self.authenticator = authenticator
         self.contentFilter = contentFilter
+        self.greylist = greylist
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.settings = settings

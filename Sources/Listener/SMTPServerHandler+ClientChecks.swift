@@ -16,6 +16,7 @@ extension SMTPServerHandler {
         promise.futureResult.assumeIsolated().whenSuccess { verdict in
             self.reputationPending = false
             self.reputationRefusal = verdict.refusal
+            self.allowListed = verdict.listings.contains { $0.weight < 0 }
             let took = ContinuousClock.now - started
             ListenerMetrics.reputationChecked(took: took)
             let listed = verdict.listings.map { "\($0.zone) (\($0.weight))" }.joined(separator: ", ")

@@ -53,6 +53,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     var reputationPending = false
     /// The lists' refusal, given at the client's first MAIL.
     var reputationRefusal: ClientRefusal?
+    /// An allow list (a DNS list of negative weight) lists the client: greylisting skips it.
+    var allowListed = false
     /// Set while a client refusal is sent: it is counted by its own reason, not by its status code.
     var sendingClientRefusal = false
 
@@ -201,6 +203,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .success(let command):
                 if let refusal = clientRefusal(before: command) {
                     refuse(refusal, context: context)
+                } else if let greylist = greylistCheck(for: command) {
+                    checkGreylist(command, with: greylist, context: context)
                 } else {
                     perform(machine.receive(command, primaryTakesMail: environment.primaryTakesMail()), context: context)
                 }

@@ -10,7 +10,7 @@ enum PostgresSchema {
     /// The key of the session-level advisory lock held while migrating ("BKSTPSCH").
     static let migrationLock: Int64 = 0x424B_5354_5053_4348
 
-    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1)]
+    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2-greylist", v2Greylist)]
 
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.

@@ -17,6 +17,7 @@ enum SpoolSchema {
         migrator.registerMigration("v7-content-digest-and-history", migrate: v7ContentDigestAndHistory)
         migrator.registerMigration("v8-claim-indexes", migrate: v8ClaimIndexes)
         migrator.registerMigration("v9-inbox-users", migrate: v9InboxUsers)
+        migrator.registerMigration("v10-greylist", migrate: v10Greylist)
         return migrator
     }()
 

@@ -43,7 +43,7 @@ struct PostgresSpoolTests {
             }
             return ids
         }
-        #expect(migrations == ["pg-v1"])
+        #expect(migrations == ["pg-v1", "pg-v2-greylist"])
     }
 
     @Test("a server that commits without flushing (synchronous_commit=off) is refused, naming the setting")

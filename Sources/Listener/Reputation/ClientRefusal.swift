@@ -21,6 +21,8 @@ public struct ClientRefusal: Hashable, Sendable {
         case spamDeferred = "spam_deferred"
         /// The content filter could not be asked, with `[filter] on_error = "tempfail"`.
         case filterUnavailable = "filter_unavailable"
+        /// A first-seen (client network, sender, recipient) triple, asked to retry (`[greylist]`).
+        case greylist
     }
 
     public var reply: SMTPReply

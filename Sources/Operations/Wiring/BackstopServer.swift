@@ -96,7 +96,9 @@ public final class BackstopServer: Sendable {
             recipientVerifier: forwarding?.recipientVerifier,
             clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
             authenticator: authenticator,
-            contentFilter: ContentFiltering.configured(configuration.filter, http: http))
+            contentFilter: ContentFiltering.configured(configuration.filter, http: http),
+            greylist: configuration.greylist.enabled
+                ? Greylist(triples: spool, delay: configuration.greylist.delay, now: { Date() }, logger: logger) : nil)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)

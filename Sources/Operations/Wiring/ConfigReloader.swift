@@ -87,6 +87,7 @@ final class ConfigReloader: Service, Sendable {
         if old.reputation != new.reputation { sections.append("[reputation]") }
         if old.limits != new.limits { sections.append("[limits]") }
         if old.filter != new.filter { sections.append("[filter]") }
+        if old.greylist != new.greylist { sections.append("[greylist]") }
         return sections
     }
 }
