@@ -76,12 +76,13 @@ extension SMTPServerHandler {
         }
     }
 
-    /// The refusal counts as the client's error, so one that keeps trying is closed.
-    func refuse(_ refusal: ClientRefusal, context: ChannelHandlerContext) {
+    /// The refusal counts as the client's error, so one that keeps trying is closed. A refused
+    /// RCPT (`recipient`) also counts as a refused recipient, for DATA's 554 when none was accepted.
+    func refuse(_ refusal: ClientRefusal, recipient: Bool, context: ChannelHandlerContext) {
         record(refusal)
         sendingClientRefusal = true
         defer { sendingClientRefusal = false }
-        perform(machine.refuse(refusal.reply), context: context)
+        perform(recipient ? machine.refuseRecipient(refusal.reply) : machine.refuse(refusal.reply), context: context)
     }
 
     /// A recipient was refused as unknown; enough of them make the client a harvester.

@@ -28,10 +28,7 @@ extension SMTPServerHandler {
             case .pass:
                 self.perform(self.machine.receive(command, primaryTakesMail: self.environment.primaryTakesMail()), context: context)
             case .retry(let refusal):
-                self.record(refusal)
-                self.sendingClientRefusal = true
-                self.perform(self.machine.refuseRecipient(refusal.reply), context: context)
-                self.sendingClientRefusal = false
+                self.refuse(refusal, recipient: true, context: context)
             }
             self.resumeAfterAnswer(context: context)
         }

@@ -202,7 +202,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 perform(machine.pipelinedAfterData(), context: context)
             case .success(let command):
                 if let refusal = clientRefusal(before: command) {
-                    refuse(refusal, context: context)
+                    let recipient = if case .rcpt = command { true } else { false }
+                    refuse(refusal, recipient: recipient, context: context)
                 } else if let greylist = greylistCheck(for: command) {
                     checkGreylist(command, with: greylist, context: context)
                 } else {

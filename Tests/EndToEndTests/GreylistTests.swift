@@ -58,10 +58,11 @@ struct GreylistTests {
     @Test("delay = 1s: retries are deferred until the delay has passed, then the message is accepted and stored")
     func acceptedAfterDelay() async throws {
         try await Self.withGreylisting(delay: "1s") { server in
+            // Before the first RCPT is sent: the server's first sighting of the triple is later.
+            let firstAt = ContinuousClock.now
             let (first, connection) = try await Self.recipient(server, from: "127.0.0.3")
             #expect(first.isExactly(451, "4.7.1"), "\(first)")
             _ = try await connection.command("QUIT")
-            let firstAt = ContinuousClock.now
             // Retried as an MTA would, only faster: until the 250, within a deadline.
             var tries = 1
             while true {

@@ -186,7 +186,7 @@ public struct SessionStateMachine: Sendable {
 
     private var pendingRecipient: MailTransaction.Recipient?
 
-    /// A RCPT refused before the relay rules saw it (greylisting): it counts as a refused
+    /// A RCPT refused before the relay rules saw it (a rate, greylisting): it counts as a refused
     /// recipient, so that DATA without any accepted one gets 554, as after other refusals.
     public mutating func refuseRecipient(_ reply: SMTPReply) -> [Action] {
         if phase == .inTransaction, var current = transaction {
