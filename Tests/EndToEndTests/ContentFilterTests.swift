@@ -88,6 +88,23 @@ struct ContentFilterTests {
         }
     }
 
+    @Test("a message spilled to a file reaches rspamd whole: the length rspamd scanned is the stored message's",
+          .enabled(if: Tools.available("rspamd"), "needs rspamd (apt-get install rspamd; scripts/test installs it)"))
+    func spilledMessage() async throws {
+        try await Self.withRspamd { server, rspamd, _ in
+            // Past [server] memory_body_limit (256 KiB): the body is written to a spill file.
+            let line = String(repeating: "All work and no play. ", count: 40) + "\r\n"
+            let content = Self.clean + String(repeating: line, count: 400)
+            let reply = try await Self.send(server, content)
+            #expect(reply.code == 250, "\(reply)")
+            let queueID = try #require(reply.text.range(of: "queued as ").map { String(reply.text[$0.upperBound...].prefix { !$0.isWhitespace }) })
+            let stored = try #require(try await withSpool(at: server.spoolPath) { try await $0.messageData(ofText: queueID) })
+            #expect(stored.count > 256 * 1024)
+            let scanned = try #require(rspamd.log.split(separator: "\n").first { $0.contains("rspamd_task_write_log") })
+            #expect(scanned.contains("len: \(stored.count),"), "stored \(stored.count) bytes; rspamd: \(scanned)")
+        }
+    }
+
     @Test("rspamd down with on_error = tempfail: 451 4.7.1, nothing stored, logged and counted")
     func downTempfail() async throws {
         let nobody = try freeLoopbackPort()
