@@ -213,13 +213,14 @@ let package = Package(
         .testTarget(
             name: "OperationsTests",
             dependencies: [
-                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "MailAuth", "MailDNS", "Spool", "SpoolContract",
+                "BackstopDefaults", "BackstopSync", "Operations", "BackstopConfig", "Forwarder", "Listener", "MailAuth", "MailDNS", "Spool", "SpoolContract",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),
         .testTarget(

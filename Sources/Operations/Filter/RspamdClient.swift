@@ -23,11 +23,14 @@ struct RspamdClient: ContentFilter {
         post.method = .POST
         post.headers = Self.headers(for: request)
         post.body = try MessageUpload.body(traceFields: request.traceFields, content: request.content)
-        let response = try await http.execute(post, timeout: TimeAmount(timeout))
-        guard response.status == .ok else {
-            throw Failure(description: "rspamd answered HTTP \(response.status.code)")
+        let (http, timeout, maxAnswerBytes, request) = (self.http, self.timeout, self.maxAnswerBytes, post)
+        let answer = try await withTimeLimit(timeout) {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout))
+            guard response.status == .ok else {
+                throw Failure(description: "rspamd answered HTTP \(response.status.code)")
+            }
+            return try await response.body.collect(upTo: maxAnswerBytes)
         }
-        let answer = try await response.body.collect(upTo: maxAnswerBytes)
         return try FilterAnswer(parsing: Array(buffer: answer))
     }
 

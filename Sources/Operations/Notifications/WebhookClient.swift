@@ -60,12 +60,16 @@ struct WebhookClient: Sendable {
         if url.isHTTPS, let tls { request.tlsConfiguration = tls }
         let status: HTTPResponseStatus
         do {
-            let deadline = NIODeadline.now() + TimeAmount(timeout)
-            let response = try await http.execute(request, deadline: deadline)
-            status = response.status
-            // The answer is read (within its bound) and dropped: only the status code matters.
-            _ = try? await response.body.collect(upTo: maxAnswerBytes)
+            let (http, timeout, maxAnswerBytes, prepared) = (self.http, self.timeout, self.maxAnswerBytes, request)
+            status = try await withTimeLimit(timeout) {
+                let response = try await http.execute(prepared, timeout: TimeAmount(timeout))
+                // The answer is read (within its bound) and dropped: only the status code matters.
+                _ = try? await response.body.collect(upTo: maxAnswerBytes)
+                return response.status
+            }
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw .noResponse
+        } catch is TimeLimitExceeded {
             throw .noResponse
         } catch {
             throw .unreachable("\(error)")
