@@ -20,6 +20,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var dns: DNSSettings
     public var reputation: ReputationSettings
     public var limits: LimitsSettings
+    public var filter: FilterSettings
+    public var greylist: GreylistSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -40,6 +42,8 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(DNSSettings.section, at: \.dns),
             SectionBinding(ReputationSettings.section, at: \.reputation),
             SectionBinding(LimitsSettings.section, at: \.limits),
+            SectionBinding(FilterSettings.section, at: \.filter),
+            SectionBinding(GreylistSettings.section, at: \.greylist),
         ]
     }
 

@@ -19,7 +19,7 @@ extension BackstopConfiguration {
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
         bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults,
         dns: .defaults,
-        reputation: .defaults, limits: .defaults)
+        reputation: .defaults, limits: .defaults, filter: .defaults, greylist: .defaults)
 }
 
 extension ServerSettings {
@@ -133,7 +133,7 @@ extension NotifySettings {
     /// Nowhere to send events until webhooks or a command are set.
     public static let defaults = NotifySettings(
         webhooks: [], command: nil, queueThreshold: BackstopDefaults.Notify.queueThreshold,
-        ageThreshold: BackstopDefaults.Notify.ageThreshold)
+        ageThreshold: BackstopDefaults.Notify.ageThreshold, webhookCA: nil)
 }
 
 extension LogSettings {
@@ -158,4 +158,17 @@ extension LimitsSettings {
         messagesPerIPPerMinute: BackstopDefaults.Limits.messagesPerIPPerMinute,
         recipientsPerIPPerMinute: BackstopDefaults.Limits.recipientsPerIPPerMinute,
         unknownRecipientsPerIP: BackstopDefaults.Limits.unknownRecipientsPerIP)
+}
+
+extension FilterSettings {
+    /// No filter until rspamd's address is set.
+    public static let defaults = FilterSettings(
+        rspamd: nil, onError: BackstopDefaults.Filter.tempfailOnError ? .tempfail : .accept,
+        timeout: BackstopDefaults.Filter.timeout)
+}
+
+extension GreylistSettings {
+    public static let defaults = GreylistSettings(
+        enabled: BackstopDefaults.Greylist.enabled, delay: BackstopDefaults.Greylist.delay,
+        retention: BackstopDefaults.Greylist.retention)
 }

@@ -9,8 +9,11 @@ public struct NotifySettings: Equatable, Sendable {
     public var queueThreshold: Int
     /// Age of the oldest spooled message at which `age_threshold` fires; zero turns it off.
     public var ageThreshold: Duration
+    /// PEM certificates trusted for https webhooks besides the system trust store.
+    public var webhookCA: String?
 
-    public init(webhooks: [WebhookURL], command: String?, queueThreshold: Int, ageThreshold: Duration) {
+    public init(webhooks: [WebhookURL], command: String?, queueThreshold: Int, ageThreshold: Duration, webhookCA: String?) {
+        self.webhookCA = webhookCA
         self.webhooks = webhooks
         self.command = command
         self.queueThreshold = queueThreshold
@@ -21,35 +24,36 @@ public struct NotifySettings: Equatable, Sendable {
     public var isEnabled: Bool { !webhooks.isEmpty || command != nil }
 }
 
-/// An `http://host[:port][/path]` address. Plain HTTP only: a webhook is usually a local relay
-/// or an internal chat gateway, and TLS would need an HTTP client Backstop does not carry;
-/// use `command` (with curl) for an https endpoint.
+/// An `http://` or `https://host[:port][/path]` address. https is verified against the
+/// system trust store (and `[notify] webhook_ca`): Slack, Teams and PagerDuty endpoints are
+/// https; plain http suits a local relay.
 public struct WebhookURL: Hashable, Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
     /// Starts with "/"; includes any query.
     public var path: String
+    public var isHTTPS: Bool
 
-    public init(host: String, port: Int = 80, path: String = "/") {
+    public init(host: String, port: Int = 80, path: String = "/", isHTTPS: Bool = false) {
         self.host = host
         self.port = port
         self.path = path
+        self.isHTTPS = isHTTPS
     }
 
     public var description: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return "http://\(name)\(port == 80 ? "" : ":\(port)")\(path)"
+        let defaultPort = isHTTPS ? 443 : 80
+        return "\(isHTTPS ? "https" : "http")://\(name)\(port == defaultPort ? "" : ":\(port)")\(path)"
     }
 
     static func parse(_ text: String) throws(ValueError) -> WebhookURL {
         let lower = text.lowercased()
-        if lower.hasPrefix("https://") {
-            throw ValueError("\(quoted(text)): https is not supported; use an http:// endpoint on a trusted network, or set command = \"curl -sS -H 'Content-Type: application/json' --data-binary @- https://…\"")
+        let isHTTPS = lower.hasPrefix("https://")
+        guard isHTTPS || lower.hasPrefix("http://") else {
+            throw ValueError("\(quoted(text)): expected an http:// or https:// URL, e.g. \"https://hooks.example.org/backstop\"")
         }
-        guard lower.hasPrefix("http://") else {
-            throw ValueError("\(quoted(text)): expected an http:// URL, e.g. \"http://127.0.0.1:8080/backstop\"")
-        }
-        let rest = text.dropFirst("http://".count)
+        let rest = text.dropFirst(isHTTPS ? "https://".count : "http://".count)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = String(rest[..<slash])
         let path = slash == rest.endIndex ? "/" : String(rest[slash...])
@@ -60,9 +64,9 @@ public struct WebhookURL: Hashable, Sendable, CustomStringConvertible {
             throw ValueError("\(quoted(text)): the path must not contain spaces or a fragment (#)")
         }
         let hasPort = authority.hasPrefix("[") ? authority.contains("]:") : authority.contains(":")
-        let (host, port) = try HostPortSyntax.parse(hasPort ? authority : authority + ":80",
+        let (host, port) = try HostPortSyntax.parse(hasPort ? authority : authority + (isHTTPS ? ":443" : ":80"),
                                                     missingHost: "write the receiver's host name or address")
-        return WebhookURL(host: host, port: port, path: path)
+        return WebhookURL(host: host, port: port, path: path, isHTTPS: isHTTPS)
     }
 }
 
@@ -80,6 +84,14 @@ extension NotifySettings {
             }),
             ConfigKey("queue_threshold", \.queueThreshold, .integer(atLeast: 0)),
             ConfigKey("age_threshold", \.ageThreshold, .duration(atLeast: .zero)),
-        ])
+            ConfigKey("webhook_ca", \.webhookCA, .path),
+        ], check: { notify, _, context throws(ConfigError) in
+            guard let path = notify.webhookCA else { return }
+            do throws(ValueError) {
+                _ = try TextFile.contents(of: path)
+            } catch {
+                throw context.error("webhook_ca", "\(path): cannot read file: \(error.problem)")
+            }
+        })
     }
 }

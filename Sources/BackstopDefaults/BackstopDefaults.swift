@@ -237,6 +237,8 @@ public enum BackstopDefaults {
         public static let webhookConnectTimeout: Duration = .seconds(5)
         /// The whole exchange with a webhook after connecting.
         public static let webhookResponseTimeout: Duration = .seconds(10)
+        /// The most of a webhook's answer that is read; only its status code matters.
+        public static let webhookMaxAnswerBytes = 65_536
     }
 
     /// `[inbox]`: the emergency web inbox.
@@ -313,5 +315,24 @@ public enum BackstopDefaults {
         public static let harvestWindow: Duration = .seconds(3600)
         /// Client addresses whose counts are kept; the oldest go first.
         public static let trackedClients = 100_000
+    }
+
+    /// The content filter (`[filter]`): rspamd, asked at the end of DATA.
+    public enum Filter {
+        /// How long the sender's end of DATA may wait for rspamd's answer.
+        public static let timeout: Duration = .seconds(10)
+        /// No answer means 451: an unscanned message is never let through unless chosen.
+        public static let tempfailOnError = true
+        /// The largest answer read from rspamd; its JSON for one message is a few KiB.
+        public static let maxAnswerBytes = 1 << 20
+    }
+
+    /// Greylisting (`[greylist]`), off unless enabled.
+    public enum Greylist {
+        public static let enabled = false
+        /// postgrey's default wait before a retried triple passes.
+        public static let delay: Duration = .seconds(300)
+        /// postgrey's max-age: a triple unseen this long is forgotten.
+        public static let retention: Duration = .seconds(36 * 86_400)
     }
 }

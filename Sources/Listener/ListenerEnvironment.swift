@@ -49,6 +49,10 @@ public final class ListenerEnvironment: Sendable {
     public let authenticator: MessageAuthenticator?
     /// Journal copies for the inbox (`[inbox] journal_address`); nil takes none.
     public let journal: JournalIntake?
+    /// Shows each message to a content filter before it is stored (`[filter]`); nil: none.
+    public let contentFilter: ContentFiltering?
+    /// Greylisting at RCPT (`[greylist]`); nil: off.
+    public let greylist: Greylist?
     private let reloadable: Locked<Reloadable>
 
     public init(settings: SessionSettings, reloadable: Reloadable, store: any MessageStore, incomingDirectory: String,
@@ -60,12 +64,16 @@ public final class ListenerEnvironment: Sendable {
                 clientChecks: ClientChecks? = nil,
                 authenticator: MessageAuthenticator? = nil,
                 journal: JournalIntake? = nil,
+                contentFilter: ContentFiltering? = nil,
+                greylist: Greylist? = nil,
                 spillFileOperations: any SpillFileOperations = POSIXSpillFileOperations()) {
         self.spillFileOperations = spillFileOperations
         self.recipientVerifier = recipientVerifier
         self.clientChecks = clientChecks
         self.authenticator = authenticator
         self.journal = journal
+        self.contentFilter = contentFilter
+        self.greylist = greylist
         self.messageStored = messageStored
         self.primaryTakesMail = primaryTakesMail
         self.primaryLimits = primaryLimits

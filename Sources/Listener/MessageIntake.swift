@@ -32,13 +32,21 @@ struct MessageIntake: Sendable {
     /// The session's relay rules: a journal copy's recipients must pass them as RCPT would.
     let policy: RelayPolicy
     let maxRecipients: Int
+    /// The content filter each message is shown to after authentication (`[filter]`); nil: none.
+    var contentFilter: ContentFiltering? = nil
+
+    /// The reply for the client, and the policy refusal it carries, if any, for the refusal counts.
+    struct Answer: Sendable {
+        var reply: SMTPReply
+        var refusal: ClientRefusal?
+    }
 
     /// Stores one message; returns the reply for the end of DATA or of the last BDAT chunk.
     /// `size`: bytes of the body, for the log; `body`: waits for the body, or throws if
     /// writing it failed. `senderCheck`: the SPF checks started at MAIL FROM, if any.
     func accept(_ transaction: MailTransaction, from client: Client, messageID: String?, size: Int,
                 queueID: QueueID, at receivedAt: Date, senderCheck: MessageAuthenticator.SenderCheck?,
-                body: @Sendable () async throws -> MessageBody) async -> SMTPReply {
+                body: @Sendable () async throws -> MessageBody) async -> Answer {
         var envelope = transaction.envelope(queueID: queueID, clientAddress: client.address,
                                             clientHelo: client.helo ?? "", messageID: messageID, receivedAt: receivedAt)
         var header = ReceivedHeader.make(
@@ -53,7 +61,7 @@ struct MessageIntake: Sendable {
             var content = try await body()
             if journalCopy != nil, authenticator == nil {
                 await discard(content)
-                return Replies.journalNotProven
+                return Answer(reply: Replies.journalNotProven)
             }
             if let authenticator {
                 let check = senderCheck ?? authenticator.begin(clientAddress: client.address, helo: client.helo ?? "",
@@ -64,12 +72,12 @@ struct MessageIntake: Sendable {
                     if case .refuse(let reply) = outcome.verdict {
                         logger.notice("message from=<\(envelope.sender)> refused: \(reply.lines.joined(separator: " "))")
                         await discard(content)
-                        return reply
+                        return Answer(reply: reply)
                     }
                     if journalCopy != nil, !authenticator.provesOwnDomain(outcome) {
                         logger.notice("journal copy from=<\(envelope.sender)> refused: no SPF or DKIM pass for a relay domain")
                         await discard(content)
-                        return Replies.journalNotProven
+                        return Answer(reply: Replies.journalNotProven)
                     }
                     content = try ForgedResultsRemoval.remove(outcome.forgedResults, from: content)
                 } catch {
@@ -86,18 +94,42 @@ struct MessageIntake: Sendable {
                 let (seconds, attoseconds) = journalCopy.retention.components
                 journalCopyUntil = receivedAt.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
             }
+            if let contentFilter {
+                let request = FilterRequest(clientAddress: client.address, helo: client.helo ?? "", sender: transaction.sender.address,
+                                            recipients: envelope.recipients.map(\.address), queueID: queueID.rawValue,
+                                            traceFields: header, content: content)
+                switch await filter(request, with: contentFilter) {
+                case .refuse(let refusal):
+                    await discard(content)
+                    return Answer(reply: refusal.reply, refusal: refusal)
+                case .accept(let fields):
+                    header += fields
+                }
+            }
             var message = IncomingMessage(envelope: envelope, receivedHeader: header, body: content)
             message.journalCopyUntil = journalCopyUntil
             receipt = try await store(message)
         } catch {
             logger.error("message refused with a tempfail, spool error: \(error)")
-            return Self.reply(for: error)
+            return Answer(reply: Self.reply(for: error))
         }
         let journalNote = journalCopyUntil == nil ? "" : ", journal copy for the inbox only"
         logger.info("\(receipt.queueID): from=<\(envelope.sender)>, size=\(size), nrcpt=\(envelope.recipients.count)\(journalNote)")
         ListenerMetrics.messageAccepted()
         if !receipt.isDuplicate { messageStored() }
-        return Replies.queued(receipt.queueID.rawValue)
+        return Answer(reply: Replies.queued(receipt.queueID.rawValue))
+    }
+
+    /// Asks the filter; no answer is logged and decided by `[filter] on_error`.
+    private func filter(_ request: FilterRequest, with filtering: ContentFiltering) async -> ContentFiltering.Decision {
+        do {
+            let answer = try await filtering.filter.check(request)
+            logger.info("\(request.queueID): content filter: action=\(answer.action.rawValue), score=\(ContentFiltering.format(answer.score))")
+            return ContentFiltering.decision(for: answer)
+        } catch {
+            logger.error("\(request.queueID): content filter gave no answer (on_error=\(filtering.onError.rawValue)): \(error)")
+            return filtering.decision(forFailure: "\(error)")
+        }
     }
 
     /// The recipients a journal copy names that the relay rules accept, each once, at most

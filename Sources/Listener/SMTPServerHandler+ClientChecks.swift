@@ -16,6 +16,7 @@ extension SMTPServerHandler {
         promise.futureResult.assumeIsolated().whenSuccess { verdict in
             self.reputationPending = false
             self.reputationRefusal = verdict.refusal
+            self.allowListed = verdict.listings.contains { $0.weight < 0 }
             let took = ContinuousClock.now - started
             ListenerMetrics.reputationChecked(took: took)
             let listed = verdict.listings.map { "\($0.zone) (\($0.weight))" }.joined(separator: ", ")
@@ -75,12 +76,13 @@ extension SMTPServerHandler {
         }
     }
 
-    /// The refusal counts as the client's error, so one that keeps trying is closed.
-    func refuse(_ refusal: ClientRefusal, context: ChannelHandlerContext) {
+    /// The refusal counts as the client's error, so one that keeps trying is closed. A refused
+    /// RCPT (`recipient`) also counts as a refused recipient, for DATA's 554 when none was accepted.
+    func refuse(_ refusal: ClientRefusal, recipient: Bool, context: ChannelHandlerContext) {
         record(refusal)
         sendingClientRefusal = true
         defer { sendingClientRefusal = false }
-        perform(machine.refuse(refusal.reply), context: context)
+        perform(recipient ? machine.refuseRecipient(refusal.reply) : machine.refuse(refusal.reply), context: context)
     }
 
     /// A recipient was refused as unknown; enough of them make the client a harvester.
@@ -89,7 +91,7 @@ extension SMTPServerHandler {
         logger.notice("[\(clientAddress)] drew too many unknown-recipient refusals: refused for an hour")
     }
 
-    private func record(_ refusal: ClientRefusal) {
+    func record(_ refusal: ClientRefusal) {
         logger.notice("refused [\(clientAddress)]: reason=\(refusal.reason.rawValue) rule=\(refusal.rule): \(refusal.reply)")
         ListenerMetrics.clientRefused(refusal.reason)
         environment.clientChecks?.refusals.record(refusal.reason)

@@ -25,14 +25,20 @@ extension SMTPServerHandler {
         let queueID = QueueID.generate()
         let receivedAt = Date()
         let body = assembler.finish()
-        let promise = context.eventLoop.makePromise(of: SMTPReply.self)
+        let promise = context.eventLoop.makePromise(of: MessageIntake.Answer.self)
         promise.completeWithTask {
             await intake.accept(transaction, from: client, messageID: messageID, size: size, queueID: queueID,
                                 at: receivedAt, senderCheck: senderCheck, body: { try await body.get() })
         }
-        promise.futureResult.assumeIsolated().whenSuccess { reply in
+        promise.futureResult.assumeIsolated().whenSuccess { answer in
             self.awaitingAnswer = false
-            self.perform(self.machine.committed(reply), context: context)
+            if let refusal = answer.refusal {
+                // Counted by its own reason, not by its status code.
+                self.record(refusal)
+                self.sendingClientRefusal = true
+            }
+            self.perform(self.machine.committed(answer.reply), context: context)
+            self.sendingClientRefusal = false
             self.resumeAfterAnswer(context: context)
         }
     }

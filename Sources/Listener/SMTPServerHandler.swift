@@ -53,6 +53,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     var reputationPending = false
     /// The lists' refusal, given at the client's first MAIL.
     var reputationRefusal: ClientRefusal?
+    /// An allow list (a DNS list of negative weight) lists the client: greylisting skips it.
+    var allowListed = false
     /// Set while a client refusal is sent: it is counted by its own reason, not by its status code.
     var sendingClientRefusal = false
 
@@ -74,7 +76,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                                     messageStored: environment.messageStored,
                                     discardBodyFile: { path in try? await threadPool.runIfActive { operations.remove(path) } },
                                     authenticator: environment.authenticator, journal: environment.journal,
-                                    policy: snapshot.policy, maxRecipients: environment.settings.maxRecipients)
+                                    policy: snapshot.policy, maxRecipients: environment.settings.maxRecipients,
+                                    contentFilter: environment.contentFilter)
     }
 
     // MARK: - Channel events
@@ -201,7 +204,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 perform(machine.pipelinedAfterData(), context: context)
             case .success(let command):
                 if let refusal = clientRefusal(before: command) {
-                    refuse(refusal, context: context)
+                    let recipient = if case .rcpt = command { true } else { false }
+                    refuse(refusal, recipient: recipient, context: context)
+                } else if let greylist = greylistCheck(for: command) {
+                    checkGreylist(command, with: greylist, context: context)
                 } else {
                     switch command {
                     case .ehlo, .helo: machine.offer(environment.primaryLimits())

@@ -12,6 +12,7 @@ enum PostgresSchema {
 
     static let migrations: [(id: String, sql: [String])] = [
         ("pg-v1", v1), ("pg-v2-primary-capabilities", v2), ("pg-v3-journal-copies", v3JournalCopies),
+        ("pg-v4-greylist", v4Greylist),
     ]
 
     /// Journal copies (the SQLite spool's "v12-journal-copies").

@@ -55,7 +55,7 @@ extension Spool {
         reserve?.restore() ?? true
     }
 
-    private func deleteInBatches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
+    func deleteInBatches(_ sql: String, _ arguments: StatementArguments) async throws -> Int {
         var total = 0
         while true {
             let deleted = try await mappingDatabaseErrors {

@@ -20,6 +20,7 @@ enum SpoolSchema {
         migrator.registerMigration("v10-primary-capabilities", migrate: v10PrimaryCapabilities)
         migrator.registerMigration("v11-drop-due-indexes", migrate: v11DropDueIndexes)
         migrator.registerMigration("v12-journal-copies", migrate: v12JournalCopies)
+        migrator.registerMigration("v13-greylist", migrate: v13Greylist)
         return migrator
     }()
 

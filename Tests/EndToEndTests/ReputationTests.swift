@@ -163,6 +163,13 @@ struct ReputationTests {
             #expect(try await connection.command("RCPT TO:<u2@example.test>").code == 250)
             let refusal = try await connection.command("RCPT TO:<u3@example.test>")
             #expect(refusal.isExactly(451, "4.7.1"), "\(refusal)")
+            // A transaction whose only recipient was refused by the rate: DATA is 554, as after
+            // any refused recipient (RFC 2920), not 503.
+            #expect(try await connection.command("RSET").code == 250)
+            #expect(try await connection.command("MAIL FROM:<a@sender.test>").code == 250)
+            #expect(try await connection.command("RCPT TO:<u4@example.test>").isExactly(451, "4.7.1"))
+            let data = try await connection.command("DATA")
+            #expect(data.isExactly(554, "5.5.1"), "\(data)")
         }
     }
 

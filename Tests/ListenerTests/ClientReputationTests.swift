@@ -159,6 +159,7 @@ struct ClientRatesTests {
         clock.withLock { $0 += 1800 }
         #expect(RefusalLog.lastHour(of: [RefusalLog.Minute(index: 30_000_000 + 30, counts: [.dnsbl: 4])],
                                     at: clock.withLock { $0 }) == [.dnsbl: 0, .pregreet: 0, .messageRate: 0,
-                                                                   .recipientRate: 0, .harvest: 0])
+                                                                   .recipientRate: 0, .harvest: 0, .spam: 0,
+                                                                   .spamDeferred: 0, .filterUnavailable: 0, .greylist: 0])
     }
 }

@@ -17,7 +17,7 @@ struct MessageIntakeAuthenticationTests {
                                    authenticator: AuthFixtures.authenticator(zone, sealer: sealer), journal: nil,
                                    policy: RelayPolicy(domains: ["example.org"]), maxRecipients: 100)
         return await intake.accept(try MessageIntakeTests.transaction(), from: MessageIntakeTests.client, messageID: nil, size: 0,
-                                   queueID: MessageIntakeTests.queueID, at: MessageIntakeTests.receivedAt, senderCheck: nil, body: body)
+                                   queueID: MessageIntakeTests.queueID, at: MessageIntakeTests.receivedAt, senderCheck: nil, body: body).reply
     }
 
     static func bytes(_ body: MessageBody) throws -> [UInt8] {

@@ -50,7 +50,7 @@ struct MessageIntakeTests {
                                    discardBodyFile: { observer.discard($0) }, authenticator: nil, journal: nil,
                                    policy: RelayPolicy(domains: ["example.org"]), maxRecipients: 100)
         return await intake.accept(try transaction(recipients: recipients), from: client, messageID: "<m1@sender.test>",
-                                   size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body)
+                                   size: Self.body.count, queueID: queueID, at: receivedAt, senderCheck: nil, body: body).reply
     }
 
     @Test("a stored message gets 250 with its queue ID, and wakes the forwarder once")

@@ -26,6 +26,9 @@ struct SpoolMaintenanceTests {
         configuration.spool.historyRetention = .seconds(Int64(30 * 24 * Self.hour))
         configuration.relay.verifyNegativeTTL = .seconds(Int64(3 * Self.hour))
         configuration.relay.verifyPositiveTTL = .seconds(Int64(31 * 24 * Self.hour))
+        configuration.greylist.retention = .seconds(Int64(2 * Self.hour))
+        let triple = GreylistTriple(clientNetwork: "192.0.2.0/24", sender: "a@sender.test", recipient: "alice@example.test")
+        _ = try await spool.sightGreylistTriple(triple, at: Self.start)
         try await spool.rememberRecipientVerdict(.refused, for: "ghost@example.test", at: Self.start, reply: "550 5.1.1")
         try await spool.rememberAcceptedRecipients(["alice@example.test"], at: Self.start)
         try await spool.recordHealthTransition(HealthTransition(host: "primary.example.test:25", from: .up, to: .down,
@@ -39,10 +42,13 @@ struct SpoolMaintenanceTests {
 
         try await clock.waitForSleeps(1)
         #expect(try await spool.recipientVerdict(for: "ghost@example.test") != nil, "within the negative TTL")
+        #expect(try await spool.sightGreylistTriple(triple, at: Self.start) == Self.start, "a greylist triple within its retention")
 
         clock.advance(to: Self.start.addingTimeInterval(4 * Self.hour))
         try await clock.waitForSleeps(2)
         #expect(try await spool.recipientVerdict(for: "ghost@example.test") == nil, "a refusal lives verify_negative_ttl")
+        let later = Self.start.addingTimeInterval(4 * Self.hour)
+        #expect(try await spool.sightGreylistTriple(triple, at: later) == later, "a triple unseen for [greylist] retention was forgotten")
         #expect(try await spool.recipientVerdict(for: "alice@example.test") != nil)
         #expect(try await spool.healthHistory(limit: 10).count == 1)
 

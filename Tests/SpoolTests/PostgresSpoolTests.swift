@@ -43,7 +43,7 @@ struct PostgresSpoolTests {
             }
             return ids
         }
-        #expect(migrations.sorted() == ["pg-v1", "pg-v2-primary-capabilities", "pg-v3-journal-copies"])
+        #expect(migrations.sorted() == ["pg-v1", "pg-v2-primary-capabilities", "pg-v3-journal-copies", "pg-v4-greylist"])
     }
 
     @Test("a server that commits without flushing (synchronous_commit=off) is refused, naming the setting")

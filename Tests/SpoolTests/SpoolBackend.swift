@@ -30,6 +30,7 @@ struct BackendSpool: Sendable {
     var views: any QueueViews
     var admin: any QueueAdmin
     var verdicts: any RecipientVerdicts
+    var greylist: any GreylistTriples
     var history: any HealthHistory
     var capabilities: any PrimaryCapabilityStore
     /// What the backend offers besides the roles, and the tests' probes of its tables.
@@ -218,7 +219,7 @@ extension SpoolBackend {
 extension BackendSpool {
     init(sqlite spool: Spool) {
         self.init(
-            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, capabilities: spool,
+            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },
@@ -237,7 +238,7 @@ extension BackendSpool {
 
     init(postgres spool: PostgresSpool, server: PostgresTestServer, database: String) {
         self.init(
-            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, capabilities: spool,
+            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },

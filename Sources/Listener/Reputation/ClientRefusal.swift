@@ -1,6 +1,6 @@
 import SMTPProtocol
 
-/// Why a client is refused for what it is rather than for what it sent: the reply it hears,
+/// Why a client or its message is refused by a policy check (not by the relay rules): the reply it hears,
 /// the reason `/metrics` and `backstop status` count it under, and the rule that decided,
 /// for the log.
 public struct ClientRefusal: Hashable, Sendable {
@@ -15,6 +15,14 @@ public struct ClientRefusal: Hashable, Sendable {
         case recipientRate = "recipient_rate"
         /// Drew more unknown-recipient refusals than `[limits] unknown_recipients_per_ip`.
         case harvest
+        /// The content filter recommended rejecting the message.
+        case spam
+        /// The content filter recommended a soft reject or greylisting.
+        case spamDeferred = "spam_deferred"
+        /// The content filter could not be asked, with `[filter] on_error = "tempfail"`.
+        case filterUnavailable = "filter_unavailable"
+        /// A first-seen (client network, sender, recipient) triple, asked to retry (`[greylist]`).
+        case greylist
     }
 
     public var reply: SMTPReply

@@ -1,12 +1,14 @@
+import AsyncHTTPClient
 import BackstopConfig
 import BackstopDefaults
 import NIOCore
 import NIOHTTP1
-import NIOPosix
+import NIOSSL
 
-/// Just enough HTTP/1.1 to POST one JSON document and read the status code: one request per
-/// connection, plain HTTP. AsyncHTTPClient would bring TLS, pooling and redirects at the cost
-/// of a much larger build; a webhook needs none of them.
+/// POSTs one JSON document to a webhook and reads its status code, over HTTP or HTTPS
+/// (certificates verified against the system trust store, plus `[notify] webhook_ca` when
+/// set). Redirects are not followed, at most `maxAnswerBytes` of the answer are read, and the
+/// whole exchange has a deadline.
 struct WebhookClient: Sendable {
     enum Failure: Error, CustomStringConvertible {
         case unreachable(String)
@@ -29,60 +31,49 @@ struct WebhookClient: Sendable {
         }
     }
 
-    let group: any EventLoopGroup
-    var connectTimeout = TimeAmount(BackstopDefaults.Notify.webhookConnectTimeout)
-    /// For the whole exchange after connecting.
-    var responseTimeout = TimeAmount(BackstopDefaults.Notify.webhookResponseTimeout)
+    let http: HTTPClient
+    /// The TLS settings of https webhooks; nil: the client's (system trust store).
+    let tls: TLSConfiguration?
+    var timeout = BackstopDefaults.Notify.webhookConnectTimeout + BackstopDefaults.Notify.webhookResponseTimeout
+    var maxAnswerBytes = BackstopDefaults.Notify.webhookMaxAnswerBytes
+
+    /// `caFile`: PEM certificates trusted besides the system's, for a receiver with a private CA.
+    init(http: HTTPClient, caFile: String?) {
+        self.http = http
+        if let caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            self.tls = tls
+        } else {
+            tls = nil
+        }
+    }
 
     /// POSTs `body`; returns the status code of a 2xx answer, throws `Failure` otherwise.
     @discardableResult
     func post(_ body: [UInt8], to url: WebhookURL, userAgent: String = "Backstop") async throws(Failure) -> Int {
-        let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        var request = HTTPClientRequest(url: url.description)
+        request.method = .POST
+        request.headers.add(name: "User-Agent", value: userAgent)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        if url.isHTTPS, let tls { request.tlsConfiguration = tls }
+        let status: HTTPResponseStatus
         do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(connectTimeout)
-                .connect(host: url.host, port: url.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                            wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            throw .unreachable("\(error)")
-        }
-        // Closing the channel ends the response stream below, whatever the receiver does.
-        let deadline = channel.channel.eventLoop.scheduleTask(in: responseTimeout) { [channel = channel.channel] in
-            channel.close(promise: nil)
-        }
-        defer { deadline.cancel() }
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: url.path)
-        let port = url.port == 80 ? "" : ":\(url.port)"
-        head.headers.add(name: "Host", value: (url.host.contains(":") ? "[\(url.host)]" : url.host) + port)
-        head.headers.add(name: "User-Agent", value: userAgent)
-        head.headers.add(name: "Content-Type", value: "application/json")
-        head.headers.add(name: "Content-Length", value: String(body.count))
-        head.headers.add(name: "Connection", value: "close")
-        let status: HTTPResponseStatus?
-        do {
-            status = try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(.head(head))
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-                try await outbound.write(.end(nil))
-                var status: HTTPResponseStatus?
-                for try await part in inbound {
-                    switch part {
-                    case .head(let response) where response.status.code >= 200: status = response.status
-                    case .end where status != nil: return status
-                    default: continue
-                    }
-                }
-                return status
+            let (http, timeout, maxAnswerBytes, prepared) = (self.http, self.timeout, self.maxAnswerBytes, request)
+            status = try await withTimeLimit(timeout) {
+                let response = try await http.execute(prepared, timeout: TimeAmount(timeout))
+                // The answer is read (within its bound) and dropped: only the status code matters.
+                _ = try? await response.body.collect(upTo: maxAnswerBytes)
+                return response.status
             }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw .noResponse
+        } catch is TimeLimitExceeded {
+            throw .noResponse
         } catch {
             throw .unreachable("\(error)")
         }
-        guard let status else { throw .noResponse }
         guard (200..<300).contains(status.code) else { throw .status(Int(status.code), status.reasonPhrase) }
         return Int(status.code)
     }

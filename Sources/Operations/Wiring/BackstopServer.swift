@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BackstopConfig
 import BackstopDefaults
 import Foundation
@@ -29,6 +30,8 @@ public final class BackstopServer: Sendable {
     private let logger: Logger
     /// Held while this server runs: no second server may free its leases.
     private let lock: SpoolLock
+    /// The content filter's and the webhooks' HTTP client.
+    private let http: HTTPClient
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
@@ -46,6 +49,7 @@ public final class BackstopServer: Sendable {
         let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
         let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let http = HTTPClient.backstop(group: group)
         let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
                                     maxPending: BackstopDefaults.DNS.maxPendingLookups)
         let resolver = MailResolver.configured(configuration.dns, pool: dnsPool)
@@ -56,6 +60,7 @@ public final class BackstopServer: Sendable {
                                         logger: logger) : nil
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
@@ -67,6 +72,7 @@ public final class BackstopServer: Sendable {
             journal = try Self.journalIntake(configuration, configFile: configFile)
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -94,7 +100,10 @@ public final class BackstopServer: Sendable {
             primaryTakesMail: { redirect && forwarding?.board.everyHostIsUp == true },
             recipientVerifier: forwarding?.recipientVerifier,
             clientChecks: ClientChecks.configured(configuration, dns: resolver, refusals: refusals),
-            authenticator: authenticator, journal: journal)
+            authenticator: authenticator, journal: journal,
+            contentFilter: ContentFiltering.configured(configuration.filter, http: http),
+            greylist: configuration.greylist.enabled
+                ? Greylist(triples: spool, delay: configuration.greylist.delay, now: { Date() }, logger: logger) : nil)
         let listener = SMTPListener(
             addresses: server.listen.map { SMTPListener.Address(host: $0.host, port: $0.port) },
             environment: environment, group: group, shutdownGrace: server.shutdownGrace)
@@ -102,6 +111,7 @@ public final class BackstopServer: Sendable {
             try await listener.bind()
         } catch {
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
@@ -109,10 +119,11 @@ public final class BackstopServer: Sendable {
         do {
             operations = try await OperationsServices.make(
                 configuration: configuration, configFile: configFile, spool: spool, listener: listener,
-                forwarding: forwarding, hangups: hangups, group: group, logger: logger)
+                forwarding: forwarding, hangups: hangups, group: group, http: http, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
             dnsPool.shutdown()
+            try? await http.shutdown()
             try? await group.shutdownGracefully()
             try? spool.close()
             throw error
@@ -125,6 +136,7 @@ public final class BackstopServer: Sendable {
         self.dnsPool = dnsPool
         self.logger = logger
         self.lock = lock
+        self.http = http
     }
 
     public func run() async throws {
@@ -137,6 +149,7 @@ public final class BackstopServer: Sendable {
         try await services.run()
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
         dnsPool.shutdown()
+        try await http.shutdown()
         try await group.shutdownGracefully()
         try spool.close()
         lock.release()

@@ -86,6 +86,8 @@ final class ConfigReloader: Service, Sendable {
         if old.dns != new.dns { sections.append("[dns]") }
         if old.reputation != new.reputation { sections.append("[reputation]") }
         if old.limits != new.limits { sections.append("[limits]") }
+        if old.filter != new.filter { sections.append("[filter]") }
+        if old.greylist != new.greylist { sections.append("[greylist]") }
         return sections
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import BackstopConfig
 import BackstopDefaults
 import Foundation
@@ -16,9 +17,10 @@ import UnixSignals
 enum OperationsServices {
     static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
                      forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
-                     logger: Logger) async throws -> [any Service] {
+                     http: HTTPClient, logger: Logger) async throws -> [any Service] {
         let notifier = configuration.notify.isEnabled
-            ? Notifier(settings: configuration.notify, client: WebhookClient(group: group), logger: logger) : nil
+            ? Notifier(settings: configuration.notify, client: WebhookClient(http: http, caFile: configuration.notify.webhookCA),
+                       logger: logger) : nil
         let watch = await QueueWatch(spool: spool, configuration: configuration, monitor: forwarding?.monitor,
                                      notifier: notifier, rate: forwarding?.replayRate ?? ReplayRate(), logger: logger)
         var services: [any Service] = []

@@ -10,13 +10,15 @@ import SpoolContract
 /// Keeps the spool bounded while `serve` runs: once at start and then every `interval`, deletes
 /// the journal copies past `[inbox] journal_retention`, prunes
 /// the delivery log and the health history past `[spool] history_retention`, and the primary's
-/// answers on addresses each at its TTL (`verify_positive_ttl`, `verify_negative_ttl`); and
+/// answers on addresses each at its TTL (`verify_positive_ttl`, `verify_negative_ttl`), and
+/// greylisting's triples unseen for `[greylist] retention`; and
 /// makes the space reserve again once a full disk has taken it and there is room.
 final class SpoolMaintenance: Service, Sendable {
     let spool: Spool
     let historyRetention: Duration
     let positiveTTL: Duration
     let negativeTTL: Duration
+    let greylistRetention: Duration
     let interval: Duration
     private let clock: any ForwarderClock
     private let logger: Logger
@@ -27,6 +29,7 @@ final class SpoolMaintenance: Service, Sendable {
         historyRetention = configuration.spool.historyRetention
         positiveTTL = configuration.relay.verifyPositiveTTL
         negativeTTL = configuration.relay.verifyNegativeTTL
+        greylistRetention = configuration.greylist.retention
         self.interval = interval
         self.clock = clock
         self.logger = logger
@@ -57,14 +60,16 @@ final class SpoolMaintenance: Service, Sendable {
             logger.error("cannot delete expired journal copies; trying again in \(interval)", metadata: ["error": "\(error)"])
         }
         do {
-            let pruned = try await spool.prune(
+            var pruned = try await spool.prune(
                 historyBefore: now.addingTimeInterval(-historyRetention.timeInterval),
                 acceptedBefore: now.addingTimeInterval(-positiveTTL.timeInterval),
                 refusedBefore: now.addingTimeInterval(-negativeTTL.timeInterval))
+            pruned.greylistTriples = try await spool.forgetGreylistTriples(
+                lastSeenBefore: now.addingTimeInterval(-greylistRetention.timeInterval))
             if pruned != PrunedRows() {
                 logger.info("pruned the spool's history", metadata: [
                     "delivery_log": "\(pruned.deliveryLog)", "health_transitions": "\(pruned.healthTransitions)",
-                    "recipient_verdicts": "\(pruned.recipientVerdicts)",
+                    "recipient_verdicts": "\(pruned.recipientVerdicts)", "greylist_triples": "\(pruned.greylistTriples)",
                 ])
             }
             return pruned

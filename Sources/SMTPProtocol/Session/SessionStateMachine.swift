@@ -206,6 +206,16 @@ public struct SessionStateMachine: Sendable {
 
     private var pendingRecipient: MailTransaction.Recipient?
 
+    /// A RCPT refused before the relay rules saw it (a rate, greylisting): it counts as a refused
+    /// recipient, so that DATA without any accepted one gets 554, as after other refusals.
+    public mutating func refuseRecipient(_ reply: SMTPReply) -> [Action] {
+        if phase == .inTransaction, var current = transaction {
+            current.refusedRecipients += 1
+            transaction = current
+        }
+        return refuse(reply)
+    }
+
     /// The verifier's answer to `.verifyRecipient`; the RCPT's reply follows from it. A refusal
     /// counts as the client's error, as a refusal by the recipients file does; a tempfail does
     /// not, the client did nothing wrong. Both count as refused recipients for DATA's 554.

@@ -4,9 +4,12 @@
 Prints `ready port=N` once listening, then one line per POST:
 `event <unix time of arrival> <status it answered> <request body on one line>`.
 With --fail-first N, the first N requests are answered 503 (to exercise retries).
+With --cert and --key, it serves HTTPS with that certificate; a client that refuses the
+certificate is printed as `refused <why>`.
 """
 import argparse
 import http.server
+import ssl
 import sys
 import threading
 import time
@@ -14,6 +17,8 @@ import time
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, required=True)
 parser.add_argument("--fail-first", type=int, default=0)
+parser.add_argument("--cert")
+parser.add_argument("--key")
 args = parser.parse_args()
 lock = threading.Lock()
 seen = 0
@@ -43,7 +48,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+class Server(http.server.ThreadingHTTPServer):
+    def get_request(self):
+        connection, address = self.socket.accept()
+        if context is not None:
+            try:
+                connection = context.wrap_socket(connection, server_side=True)
+            except (ssl.SSLError, OSError) as error:
+                print(f"refused {error}", flush=True)
+                connection.close()
+                raise
+        return connection, address
+
+
+context = None
+if args.cert:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.cert, args.key)
+server = Server(("127.0.0.1", args.port), Handler)
 print(f"ready port={args.port}", flush=True)
 try:
     server.serve_forever()

@@ -51,13 +51,17 @@ final class WebhookReceiver: Sendable {
 
     let port: Int
     let process: ChildProcess
-    var url: String { "http://127.0.0.1:\(port)/hooks/backstop" }
+    let isHTTPS: Bool
+    var url: String { "\(isHTTPS ? "https" : "http")://127.0.0.1:\(port)/hooks/backstop" }
 
-    init(failFirst: Int = 0) async throws {
+    /// `tls`: serve HTTPS with this certificate and key (PEM files).
+    init(failFirst: Int = 0, tls: (certificate: String, privateKey: String)? = nil) async throws {
         let python = try Tools.require("python3")
         let script = Tools.peersDirectory.appendingPathComponent("webhook_receiver.py").path
         port = try freeLoopbackPort()
-        process = try ChildProcess(python, [script, "--port", String(port), "--fail-first", String(failFirst)])
+        isHTTPS = tls != nil
+        let tlsArguments = tls.map { ["--cert", $0.certificate, "--key", $0.privateKey] } ?? []
+        process = try ChildProcess(python, [script, "--port", String(port), "--fail-first", String(failFirst)] + tlsArguments)
         guard await process.output.wait(for: .seconds(15), until: { $0.exit != nil || $0.stdoutText.contains("ready ") }),
               process.isRunning else {
             await process.kill()

@@ -27,7 +27,7 @@ enum Tools {
     /// The Debian package that provides each peer, for the messages that say what to install.
     static let packages = [
         "swaks": "swaks", "smtp-source": "postfix", "smtp-sink": "postfix", "chromium": "chromium",
-        "openssl": "openssl", "python3": "python3", "script": "bsdutils",
+        "openssl": "openssl", "python3": "python3", "script": "bsdutils", "rspamd": "rspamd",
     ]
 
     /// `scripts/test` installs every peer and sets this, so that there a missing peer fails the

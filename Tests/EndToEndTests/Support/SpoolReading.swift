@@ -39,6 +39,12 @@ struct StoredMessage {
 }
 
 extension Spool {
+    /// The stored bytes of the message with this queue ID, trace fields included.
+    func messageData(ofText id: String) async throws -> [UInt8]? {
+        guard let queueID = QueueID(rawValue: id) else { return nil }
+        return try await messageData(of: queueID)
+    }
+
     func storedMessage(_ id: String) async throws -> StoredMessage? {
         guard let queueID = QueueID(rawValue: id), let bytes = try await messageData(of: queueID) else { return nil }
         return StoredMessage(bytes)
