@@ -128,6 +128,9 @@ public enum BackstopDefaults {
         /// Connections each node keeps to the server at most: intake's group commit takes one,
         /// claims, outcomes and operator queries share the rest.
         public static let maxConnections = 8
+        /// The longest wait for a pooled connection: past it the server counts as unreachable,
+        /// and a sender gets `451 4.3.0` instead of waiting on an outage of the database.
+        public static let connectionWait: Duration = .seconds(5)
         /// Bytes of a message per `message_chunk` row, as in the SQLite spool: reads by offset
         /// fetch only the rows they touch, and no message is held in memory whole.
         public static let chunkSize = 1 << 20

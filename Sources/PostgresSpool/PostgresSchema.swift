@@ -10,7 +10,7 @@ enum PostgresSchema {
     /// The key of the session-level advisory lock held while migrating ("BKSTPSCH").
     static let migrationLock: Int64 = 0x424B_5354_5053_4348
 
-    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1)]
+    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2", v2InboxUsers)]
 
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.
@@ -156,5 +156,38 @@ enum PostgresSchema {
         )
         """,
         "CREATE INDEX recipient_verdict_by_time ON recipient_verdict (checked_at)",
+    ]
+
+    /// The emergency inbox's users, their addresses and sessions (the SQLite spool's "v9").
+    private static let v2InboxUsers = [
+        """
+        CREATE TABLE inbox_user (
+            id            bigserial PRIMARY KEY,
+            address       text NOT NULL UNIQUE,
+            password_hash text NOT NULL,
+            totp_secret   bytea,
+            created_at    bigint NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE inbox_address (
+            address  text PRIMARY KEY,
+            user_id  bigint NOT NULL REFERENCES inbox_user (id) ON DELETE CASCADE,
+            position integer NOT NULL
+        )
+        """,
+        "CREATE INDEX inbox_address_user ON inbox_address (user_id)",
+        """
+        CREATE TABLE inbox_session (
+            key            text PRIMARY KEY,
+            user_id        bigint NOT NULL REFERENCES inbox_user (id) ON DELETE CASCADE,
+            csrf_token     text NOT NULL,
+            client_address text NOT NULL,
+            created_at     bigint NOT NULL,
+            expires_at     bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX inbox_session_expiry ON inbox_session (expires_at)",
+        "CREATE INDEX recipient_ascii_lower_address ON recipient (translate(address, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'))",
     ]
 }

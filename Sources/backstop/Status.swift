@@ -26,9 +26,10 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let now = OperatorClock.now
         let configured = try StatusSnapshot.configuredHosts(location.configuration())
+        let localPath = try location.localPath
         let allUp = try await withSpool(location) { spool in
             let snapshot = StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configured,
-                                          spoolPath: spool.path, now: now)
+                                          spoolPath: spool.location, localSpoolPath: localPath, now: now)
             print(json ? snapshot.document.document : StatusReport.text(snapshot), terminator: "")
             return snapshot.primaryUp
         }

@@ -43,7 +43,7 @@ struct PostgresSpoolTests {
             }
             return ids
         }
-        #expect(migrations == ["pg-v1"])
+        #expect(migrations.sorted() == ["pg-v1", "pg-v2"], "each migration once")
     }
 
     @Test("a server that commits without flushing (synchronous_commit=off) is refused, naming the setting")

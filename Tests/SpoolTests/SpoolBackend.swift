@@ -31,6 +31,7 @@ struct BackendSpool: Sendable {
     var admin: any QueueAdmin
     var verdicts: any RecipientVerdicts
     var history: any HealthHistory
+    var inbox: any InboxAccounts
     /// What the backend offers besides the roles, and the tests' probes of its tables.
     var extras: Extras
 
@@ -210,7 +211,7 @@ extension SpoolBackend {
 extension BackendSpool {
     init(sqlite spool: Spool) {
         self.init(
-            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool,
+            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, inbox: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },
@@ -228,7 +229,7 @@ extension BackendSpool {
 
     init(postgres spool: PostgresSpool, server: PostgresTestServer, database: String) {
         self.init(
-            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool,
+            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, history: spool, inbox: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },

@@ -18,7 +18,7 @@ extension RecipientTable: RecipientDirectory {}
 /// then run as services of one `ServiceGroup` until SIGTERM or SIGINT.
 public final class BackstopServer: Sendable {
     public let configuration: BackstopConfiguration
-    public let spool: Spool
+    public let spool: any SpoolBackend
     public let listener: SMTPListener
     private let forwarding: ForwardingService?
     /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
@@ -27,24 +27,26 @@ public final class BackstopServer: Sendable {
     /// The threads of every blocking DNS lookup (DNS lists, DSN routing), apart from the spool's.
     private let dnsPool: DNSLookupPool
     private let logger: Logger
-    /// Held while this server runs: no second server may free its leases.
-    private let lock: SpoolLock
+    /// Held while this server runs on a SQLite spool: no second server may free its leases.
+    /// A PostgreSQL spool is shared by design; its leases are fenced instead.
+    private let lock: SpoolLock?
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
-        if let url = configuration.spool.url {
-            throw ConfigError(file: configFile, location: .key(section: "spool", key: "url"), problem: """
-                \(url): serve runs on a SQLite spool only so far; set [spool] path instead
-                """)
-        }
         BackstopMetrics.bootstrap()
         // From here on a SIGHUP reloads; left to its default it would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloadable = try ConfigReloader.reloadable(from: configuration, file: configFile)
         // Before the spool is opened: a second server must not touch the first's leases or schema.
-        let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
-        let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
+        let lock = configuration.spool.url == nil ? try SpoolLock.acquire(forSpoolAt: configuration.spool.path) : nil
+        let spool: any SpoolBackend
+        do {
+            spool = try await SpoolOpening.open(configuration.spool, access: .serve, logger: logger)
+        } catch {
+            lock?.release()
+            throw error
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
                                     maxPending: BackstopDefaults.DNS.maxPendingLookups)
@@ -57,7 +59,7 @@ public final class BackstopServer: Sendable {
         } catch {
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
         let authenticator: MessageAuthenticator?
@@ -66,7 +68,7 @@ public final class BackstopServer: Sendable {
         } catch {
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw error
         }
         let refusals = RefusalLog(now: { Date() })
@@ -98,7 +100,7 @@ public final class BackstopServer: Sendable {
         } catch {
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
         }
         do {
@@ -109,7 +111,7 @@ public final class BackstopServer: Sendable {
             // Closes the SMTP sockets too: they are channels of this group.
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw error
         }
         self.configuration = configuration
@@ -133,8 +135,8 @@ public final class BackstopServer: Sendable {
         if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
         dnsPool.shutdown()
         try await group.shutdownGracefully()
-        try spool.close()
-        lock.release()
+        try await spool.close()
+        lock?.release()
         logger.info("stopped")
     }
 

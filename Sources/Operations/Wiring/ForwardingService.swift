@@ -21,7 +21,7 @@ final class ForwardingService: Service, Sendable {
     /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
     /// the relay policy decides, and a reload may turn it on.
     let recipientVerifier: PrimaryRecipientVerifier
-    init(configuration: BackstopConfiguration, spool: Spool, dns: any DNSQuerier, group: any EventLoopGroup,
+    init(configuration: BackstopConfiguration, spool: any SpoolBackend, dns: any DNSQuerier, group: any EventLoopGroup,
          logger: Logger) throws {
         let primary = configuration.primary
         var routes = [PrimaryRoute]()

@@ -14,7 +14,7 @@ import UnixSignals
 /// depth history, thresholds), the spool's pruning, the notifier, the admin HTTP listener, the
 /// emergency inbox and the SIGHUP reloader.
 enum OperationsServices {
-    static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
+    static func make(configuration: BackstopConfiguration, configFile: String, spool: any SpoolBackend, listener: SMTPListener,
                      forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
                      logger: Logger) async throws -> [any Service] {
         let notifier = configuration.notify.isEnabled
@@ -44,7 +44,7 @@ enum OperationsServices {
         services.append(SpoolMaintenance(spool: spool, configuration: configuration, logger: logger))
         if let notifier { services.append(notifier) }
         if let refusals = listener.environment.clientChecks?.refusals {
-            services.append(RefusalFileWriter(log: refusals, spoolPath: spool.path,
+            services.append(RefusalFileWriter(log: refusals, spoolPath: configuration.spool.path,
                                               interval: BackstopDefaults.Reputation.refusalFileInterval, logger: logger))
         }
         services.append(ConfigReloader(file: configFile, configuration: configuration, environment: listener.environment,
@@ -54,7 +54,7 @@ enum OperationsServices {
 
     /// After the forwarder stopped every lease is this process's and stale: free them, so the
     /// next start (or an operator's `queue` command) sees no message as in flight.
-    static func releaseLeases(of spool: Spool, logger: Logger) async {
+    static func releaseLeases(of spool: any SpoolBackend, logger: Logger) async {
         do {
             let freed = try await spool.recoverLeases(keepingOwner: "")
             if freed > 0 { logger.notice("released \(freed) leases held at shutdown") }

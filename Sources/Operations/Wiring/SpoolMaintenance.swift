@@ -12,7 +12,7 @@ import SpoolContract
 /// answers on addresses each at its TTL (`verify_positive_ttl`, `verify_negative_ttl`); and
 /// makes the space reserve again once a full disk has taken it and there is room.
 final class SpoolMaintenance: Service, Sendable {
-    let spool: Spool
+    let spool: any SpoolBackend
     let historyRetention: Duration
     let positiveTTL: Duration
     let negativeTTL: Duration
@@ -20,7 +20,7 @@ final class SpoolMaintenance: Service, Sendable {
     private let clock: any ForwarderClock
     private let logger: Logger
 
-    init(spool: Spool, configuration: BackstopConfiguration, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
+    init(spool: any SpoolBackend, configuration: BackstopConfiguration, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
          clock: any ForwarderClock = SystemClock(), logger: Logger) {
         self.spool = spool
         historyRetention = configuration.spool.historyRetention

@@ -1,0 +1,7 @@
+import SpoolContract
+
+/// Every role in one: what `backstop serve` and the operator commands work on.
+extension Spool: SpoolBackend {
+    /// The database file.
+    public var location: String { path }
+}
