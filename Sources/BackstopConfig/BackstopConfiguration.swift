@@ -20,6 +20,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var dns: DNSSettings
     public var reputation: ReputationSettings
     public var limits: LimitsSettings
+    public var cluster: ClusterSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -40,6 +41,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(DNSSettings.section, at: \.dns),
             SectionBinding(ReputationSettings.section, at: \.reputation),
             SectionBinding(LimitsSettings.section, at: \.limits),
+            SectionBinding(ClusterSettings.section, at: \.cluster),
         ]
     }
 

@@ -168,6 +168,15 @@ public enum BackstopDefaults {
     }
 
     /// Replaying the spool to the primaries.
+    /// Nodes that share a PostgreSQL spool (`[cluster]`).
+    public enum Cluster {
+        /// A dead node's in-flight mail waits at most this long (plus one claim interval)
+        /// before another node takes it; a live node renews its leases three times as often.
+        public static let leaseTimeout: Duration = .seconds(60)
+        /// A node whose heartbeat is this many lease timeouts old is shown as stopped.
+        public static let stoppedAfterTimeouts = 1
+    }
+
     public enum Replay {
         /// Replay opens with one connection at this many messages a second (Postfix's slow
         /// open): a primary just back from an outage is not flooded, and one that takes the

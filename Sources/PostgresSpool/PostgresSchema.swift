@@ -10,7 +10,7 @@ enum PostgresSchema {
     /// The key of the session-level advisory lock held while migrating ("BKSTPSCH").
     static let migrationLock: Int64 = 0x424B_5354_5053_4348
 
-    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2", v2InboxUsers)]
+    static let migrations: [(id: String, sql: [String])] = [("pg-v1", v1), ("pg-v2", v2InboxUsers), ("pg-v3", v3Cluster)]
 
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.
@@ -189,5 +189,17 @@ enum PostgresSchema {
         """,
         "CREATE INDEX inbox_session_expiry ON inbox_session (expires_at)",
         "CREATE INDEX recipient_ascii_lower_address ON recipient (translate(address, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'))",
+    ]
+
+    /// The nodes sharing the spool, their heartbeats, and the one row of the current leader.
+    private static let v3Cluster = [
+        "CREATE TABLE cluster_node (name text PRIMARY KEY, last_heartbeat bigint NOT NULL)",
+        """
+        CREATE TABLE cluster_leader (
+            id         integer PRIMARY KEY CHECK (id = 1),
+            node       text NOT NULL,
+            expires_at bigint NOT NULL
+        )
+        """,
     ]
 }

@@ -4,6 +4,8 @@ import SpoolContract
 extension PostgresSpool: SpoolBackend {
     /// The database server keeps its own reserve (and `SpoolError.diskFull` reaches the
     /// listener as 452); there is nothing beside it to make again.
+    public var membership: (any ClusterMembership)? { self }
+
     public func restoreSpaceReserve() -> Bool {
         true
     }

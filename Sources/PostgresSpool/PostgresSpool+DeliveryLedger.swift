@@ -190,6 +190,19 @@ extension PostgresSpool: DeliveryLedger {
         }
     }
 
+    /// Renews (or, with `until` now, gives up) the leases `owner` holds.
+    public func renewLeases(of owner: String, until: Date) async throws -> Int {
+        try await mappingErrors {
+            var renewed = 0
+            for try await _ in try await pool.query("""
+                UPDATE message SET lease_expires_at = \(until.unixMilliseconds) WHERE lease_owner = \(owner) RETURNING 1
+                """, logger: logger) {
+                renewed += 1
+            }
+            return renewed
+        }
+    }
+
     /// Frees the leases of owners other than `owner`. Returns how many were freed.
     public func recoverLeases(keepingOwner owner: String) async throws -> Int {
         try await mappingErrors {

@@ -4,4 +4,7 @@ import SpoolContract
 extension Spool: SpoolBackend {
     /// The database file.
     public var location: String { path }
+
+    /// One server per SQLite spool (`SpoolLock`): there is no cluster.
+    public var membership: (any ClusterMembership)? { nil }
 }

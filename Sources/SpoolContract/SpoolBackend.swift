@@ -15,6 +15,9 @@ public protocol SpoolBackend: MessageStore, DeliveryLedger, QueueViews, QueueAdm
     /// false when it is missing and cannot be made.
     func restoreSpaceReserve() -> Bool
 
+    /// The nodes sharing the spool; nil for a spool only one node serves.
+    var membership: (any ClusterMembership)? { get }
+
     /// Lets work under way finish and closes the storage.
     func close() async throws
 }

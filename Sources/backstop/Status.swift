@@ -30,7 +30,12 @@ struct Status: AsyncParsableCommand {
         let allUp = try await withSpool(location) { spool in
             let snapshot = StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configured,
                                           spoolPath: spool.location, localSpoolPath: localPath, now: now)
-            print(json ? snapshot.document.document : StatusReport.text(snapshot), terminator: "")
+            var report = json ? snapshot.document.document : StatusReport.text(snapshot)
+            if !json, let membership = spool.membership {
+                let timeout = try location.configuration().cluster.leaseTimeout
+                report += StatusReport.nodes(try await membership.clusterNodes(), stoppedAfter: timeout, now: now)
+            }
+            print(report, terminator: "")
             return snapshot.primaryUp
         }
         if !allUp { throw ExitCode.failure }

@@ -47,6 +47,8 @@ public final class BackstopServer: Sendable {
             lock?.release()
             throw error
         }
+        // One node alone leads; nodes sharing a spool elect one by their heartbeats.
+        let role = ClusterRole(leads: spool.membership == nil)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
                                     maxPending: BackstopDefaults.DNS.maxPendingLookups)
@@ -54,8 +56,8 @@ public final class BackstopServer: Sendable {
         let forwarding: ForwardingService?
         do {
             forwarding = configuration.primary.forwardsMail
-                ? try ForwardingService(configuration: configuration, spool: spool, dns: resolver, group: group,
-                                        logger: logger) : nil
+                ? try ForwardingService(configuration: configuration, spool: spool, role: role, dns: resolver,
+                                        group: group, logger: logger) : nil
         } catch {
             dnsPool.shutdown()
             try? await group.shutdownGracefully()
@@ -105,7 +107,7 @@ public final class BackstopServer: Sendable {
         }
         do {
             operations = try await OperationsServices.make(
-                configuration: configuration, configFile: configFile, spool: spool, listener: listener,
+                configuration: configuration, configFile: configFile, spool: spool, role: role, listener: listener,
                 forwarding: forwarding, hangups: hangups, group: group, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
@@ -132,7 +134,7 @@ public final class BackstopServer: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await services.run()
-        if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
+        if let forwarding { await OperationsServices.releaseLeases(of: forwarding.leaseOwner, in: spool, logger: logger) }
         dnsPool.shutdown()
         try await group.shutdownGracefully()
         try await spool.close()

@@ -21,8 +21,14 @@ final class ForwardingService: Service, Sendable {
     /// Recipient verification for the listener (`[relay] verify`), whether or not it is on:
     /// the relay policy decides, and a reload may turn it on.
     let recipientVerifier: PrimaryRecipientVerifier
-    init(configuration: BackstopConfiguration, spool: any SpoolBackend, dns: any DNSQuerier, group: any EventLoopGroup,
-         logger: Logger) throws {
+    /// This process's leases: `NODE/PID/RANDOM`, new at every start.
+    let leaseOwner: String
+
+    /// `role` says whether this node runs the sweeps done once per spool; where nodes share the
+    /// spool, leases last `[cluster] lease_timeout` (renewed by `NodeHeartbeat`) and another
+    /// node's are never freed at start.
+    init(configuration: BackstopConfiguration, spool: any SpoolBackend, role: ClusterRole, dns: any DNSQuerier,
+         group: any EventLoopGroup, logger: Logger) throws {
         let primary = configuration.primary
         var routes = [PrimaryRoute]()
         if !primary.hosts.isEmpty {
@@ -52,8 +58,10 @@ final class ForwardingService: Service, Sendable {
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
             prober: TimedHealthProbe(base: client), history: spool, logger: logger)
         let spoolSettings = configuration.spool
-        scheduler = DeliveryScheduler(
-            configuration: .init(
+        let leaseOwner = "\(configuration.cluster.node)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
+        self.leaseOwner = leaseOwner
+        let isShared = spool.membership != nil
+        var schedule = DeliveryScheduler.Configuration(
                 routes: routes,
                 retry: RetryPolicy(minimumDelay: spoolSettings.retryMin, maximumDelay: spoolSettings.retryMax,
                                    maximumAge: spoolSettings.maxAge),
@@ -62,8 +70,13 @@ final class ForwardingService: Service, Sendable {
                              initialRate: BackstopDefaults.Replay.slowStartRate,
                              widenAfter: BackstopDefaults.Replay.widenAfter),
                 dsn: Self.dsnBuilder(configuration),
-                leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
-                idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
+                leaseOwner: leaseOwner,
+                leaseDuration: isShared ? configuration.cluster.leaseTimeout : BackstopDefaults.Replay.leaseDuration,
+                idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning)
+        schedule.recoversLeasesAtStart = !isShared
+        schedule.runsSpoolSweeps = { role.isLeader }
+        scheduler = DeliveryScheduler(
+            configuration: schedule,
             ledger: spool, verdicts: configuration.relay.verify ? spool : nil,
             observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
             logger: logger)

@@ -17,16 +17,19 @@ final class SpoolMaintenance: Service, Sendable {
     let positiveTTL: Duration
     let negativeTTL: Duration
     let interval: Duration
+    /// Pruning is done once per spool: where nodes share it, by the leader.
+    let role: ClusterRole
     private let clock: any ForwarderClock
     private let logger: Logger
 
-    init(spool: any SpoolBackend, configuration: BackstopConfiguration, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
+    init(spool: any SpoolBackend, configuration: BackstopConfiguration, role: ClusterRole, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
          clock: any ForwarderClock = SystemClock(), logger: Logger) {
         self.spool = spool
         historyRetention = configuration.spool.historyRetention
         positiveTTL = configuration.relay.verifyPositiveTTL
         negativeTTL = configuration.relay.verifyNegativeTTL
         self.interval = interval
+        self.role = role
         self.clock = clock
         self.logger = logger
     }
@@ -47,6 +50,7 @@ final class SpoolMaintenance: Service, Sendable {
         if !spool.restoreSpaceReserve() {
             logger.warning("the spool's space reserve is missing and there is not room to make it again; free space on the spool's file system")
         }
+        guard role.isLeader else { return nil }
         do {
             let pruned = try await spool.prune(
                 historyBefore: now.addingTimeInterval(-historyRetention.timeInterval),
