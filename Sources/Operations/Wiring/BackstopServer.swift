@@ -34,6 +34,9 @@ public final class BackstopServer: Sendable {
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
+        var logger = logger
+        // Nodes sharing a spool log to one place more often than not: each line says whose it is.
+        if configuration.spool.url != nil { logger[metadataKey: "node"] = "\(configuration.cluster.node)" }
         BackstopMetrics.bootstrap()
         // From here on a SIGHUP reloads; left to its default it would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
