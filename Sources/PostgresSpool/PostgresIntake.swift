@@ -53,6 +53,10 @@ final class PostgresIntake: Sendable {
                     for message in messages {
                         written.append(await writeInSavepoint(message, dedup, connection, logger))
                     }
+                    // Delivered to the listening nodes at COMMIT, and only if it commits.
+                    if written.contains(where: { (try? $0.get())?.isDuplicate == false }) {
+                        try await connection.query("NOTIFY backstop_mail", logger: logger)
+                    }
                     try await connection.query("COMMIT", logger: logger)
                     let committedAt = Date()
                     // The messages that shared the COMMIT, duplicates included, failures not.

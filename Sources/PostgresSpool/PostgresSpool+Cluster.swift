@@ -39,4 +39,24 @@ extension PostgresSpool: ClusterMembership {
             return nodes
         }
     }
+
+    /// LISTEN on `backstop_mail` (intake NOTIFYs in each transaction that stores mail) on a
+    /// pooled connection held for the purpose; after a lost connection, listens again a
+    /// second later.
+    public func watchArrivals(_ arrived: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await pool.withConnection { connection in
+                    try await connection.listen(on: "backstop_mail") { notifications in
+                        for try await _ in notifications { arrived() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("not listening for other nodes' mail; their forwarders' poll finds it",
+                               metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
 }

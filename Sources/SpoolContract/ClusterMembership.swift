@@ -11,6 +11,11 @@ public protocol ClusterMembership: Sendable {
 
     /// Every node that has beaten, by name.
     func clusterNodes() async throws -> [ClusterNode]
+
+    /// Calls `arrived` soon after any node commits new mail, until the task is cancelled, so
+    /// every node's forwarder wakes at once; the forwarders' claim poll covers the gaps while
+    /// the watch reconnects.
+    func watchArrivals(_ arrived: @escaping @Sendable () -> Void) async
 }
 
 /// One node of a shared spool, as `backstop status` shows it.

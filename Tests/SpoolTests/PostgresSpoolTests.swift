@@ -1,4 +1,5 @@
 import Foundation
+import BackstopSync
 import Logging
 import PostgresNIO
 import PostgresSpool
@@ -173,5 +174,29 @@ struct PostgresClusterTests {
             #expect(try await spool.leaseOwner(of: queueID) == "node-b/2", "the stale owner's deferral is refused")
             #expect(try await spool.envelope(of: queueID)?.recipients.map(\.state) == [.queued])
         }
+    }
+
+    @Test("mail committed through one node's spool wakes the arrival watch of another")
+    func arrivalsWakeOtherNodes() async throws {
+        let server = try await PostgresTestServer.start()
+        let database = try await server.makeDatabase()
+        let configuration = server.clientConfiguration(database: database)
+        let nodeA = try await PostgresSpool.open(configuration: configuration, logger: quietLogger, dedupWindow: .zero)
+        let nodeB = try await PostgresSpool.open(configuration: configuration, logger: quietLogger, dedupWindow: .zero)
+        let wakeUps = Locked(0)
+        let watch = Task { await nodeB.watchArrivals { wakeUps.withLock { $0 += 1 } } }
+        // The watch starts listening at a moment of its own: store until a wake-up proves it heard one.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var stored = 0
+        while wakeUps.withLock({ $0 }) == 0, ContinuousClock.now < deadline {
+            _ = try await nodeA.store(makeMessage(to: ["alice@example.net"]))
+            stored += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        watch.cancel()
+        await watch.value
+        await nodeA.close()
+        await nodeB.close()
+        #expect(wakeUps.withLock { $0 } > 0, "no wake-up after \(stored) messages stored by the other node")
     }
 }

@@ -23,6 +23,8 @@ final class ForwardingService: Service, Sendable {
     let recipientVerifier: PrimaryRecipientVerifier
     /// This process's leases: `NODE/PID/RANDOM`, new at every start.
     let leaseOwner: String
+    /// The other nodes of a shared spool, whose new mail wakes this forwarder too.
+    let membership: (any ClusterMembership)?
 
     /// `role` says whether this node runs the sweeps done once per spool; where nodes share the
     /// spool, leases last `[cluster] lease_timeout` (renewed by `NodeHeartbeat`) and another
@@ -60,6 +62,7 @@ final class ForwardingService: Service, Sendable {
         let spoolSettings = configuration.spool
         let leaseOwner = "\(configuration.cluster.node)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
         self.leaseOwner = leaseOwner
+        membership = spool.membership
         let isShared = spool.membership != nil
         var schedule = DeliveryScheduler.Configuration(
                 routes: routes,
@@ -99,6 +102,9 @@ final class ForwardingService: Service, Sendable {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await self.monitor.run() }
                 tasks.addTask { await self.scheduler.run() }
+                if let membership = self.membership {
+                    tasks.addTask { await membership.watchArrivals { [weak self] in self?.messageStored() } }
+                }
                 tasks.addTask {
                     for await transition in transitions { self.board.update(transition) }
                 }
