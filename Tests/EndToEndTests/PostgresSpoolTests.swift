@@ -90,4 +90,38 @@ struct PostgresSpoolTests {
             }
         }
     }
+
+    @Test("spool copy moves a SQLite spool's mail into PostgreSQL with its states; a second copy adds nothing")
+    func copyFromSQLite() async throws {
+        try await withTestPostgres { database in
+            try await withTestDirectory { directory in
+                let primary = try FakePrimary(in: directory, name: "primary")
+                let mails = (0..<3).map { TestMail("copy", $0) }
+                let ids = try await withBackstop(.forwarding(to: primary.address), in: directory) { server in
+                    try await server.waitForTransition(of: primary.address, to: "down")
+                    return try await send(mails, to: server.port)
+                }
+                _ = try await backstop(["queue", "hold", ids[0]], in: directory)
+                let sqlite = directory.appendingPathComponent(BackstopOptions.spoolPath).path
+                let target = directory.appendingPathComponent("postgres", isDirectory: true)
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+                _ = try target.write(BackstopOptions.forwarding(to: primary.address, spoolURL: database.url)
+                    .render(port: 2525, certificate: nil, recipientsFile: nil), to: "backstop.toml")
+
+                let first = try await backstop(["spool", "copy", "--from", sqlite], in: target)
+                #expect(first.stdoutText.contains("copied 3 messages; 0 were there already"), "\(first.summary)")
+                let second = try await backstop(["spool", "copy", "--from", sqlite], in: target)
+                #expect(second.stdoutText.contains("copied 0 messages; 3 were there already"), "\(second.summary)")
+
+                let listing = try await backstop(["queue", "list", "--json"], in: target)
+                let messages = try #require(listing.json?["messages"] as? [[String: Any]], "\(listing.summary)")
+                #expect(messages.compactMap { $0["queue_id"] as? String } == ids, "each message once, oldest first")
+                #expect(messages.first?["state"] as? String == "held", "the hold came along")
+                #expect(try await database.query("SELECT count(*) FROM message") == "3")
+                let shown = try await backstop(["queue", "cat", ids[1]], in: target)
+                let original = try await backstop(["queue", "cat", ids[1]], in: directory)
+                #expect(shown.stdout == original.stdout, "the content is copied byte for byte")
+            }
+        }
+    }
 }
