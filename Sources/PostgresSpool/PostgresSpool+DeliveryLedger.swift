@@ -195,7 +195,9 @@ extension PostgresSpool: DeliveryLedger {
         try await mappingErrors {
             var renewed = 0
             for try await _ in try await pool.query("""
-                UPDATE message SET lease_expires_at = \(until.unixMilliseconds) WHERE lease_owner = \(owner) RETURNING 1
+                UPDATE message SET lease_expires_at = \(until.unixMilliseconds)
+                WHERE lease_owner = \(owner) OR left(lease_owner, length(\(owner)) + 1) = \(owner) || '#'
+                RETURNING 1
                 """, logger: logger) {
                 renewed += 1
             }

@@ -173,8 +173,10 @@ extension Spool: DeliveryLedger {
     public func renewLeases(of owner: String, until: Date) async throws -> Int {
         try await mappingDatabaseErrors {
             try await pool.write { db in
-                try db.execute(sql: "UPDATE message SET lease_expires_at = ? WHERE lease_owner = ?",
-                               arguments: [until.unixMilliseconds, owner])
+                try db.execute(sql: """
+                    UPDATE message SET lease_expires_at = ?
+                    WHERE lease_owner = ? OR substr(lease_owner, 1, length(?) + 1) = ? || '#'
+                    """, arguments: [until.unixMilliseconds, owner, owner, owner])
                 return db.changesCount
             }
         }

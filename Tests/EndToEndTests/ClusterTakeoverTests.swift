@@ -26,7 +26,7 @@ struct ClusterTakeoverTests {
                 // Each message is stored by the primary a little before its 250: the kill finds
                 // messages the primary has and the node has not recorded yet.
                 let primary = try FakePrimary(in: directory, name: "primary",
-                                              script: PrimaryScript(dataDelayMilliseconds: 5, replyDelayMilliseconds: 5))
+                                              script: PrimaryScript(dataDelayMilliseconds: 10, replyDelayMilliseconds: 10))
                 let directoryA = directory.appendingPathComponent("node-a", isDirectory: true)
                 let directoryB = directory.appendingPathComponent("node-b", isDirectory: true)
                 for node in [directoryA, directoryB] {
@@ -47,6 +47,12 @@ struct ClusterTakeoverTests {
 
                         try await primary.start()
                         try await primary.waitForMessages(60, within: .seconds(60))
+                        // Killed while it holds a batch: the kill must leave mail in flight to take over.
+                        let holding = ContinuousClock.now + .seconds(60)
+                        while try await database.query("SELECT count(*) FROM message WHERE lease_owner LIKE 'node-a/%'") == "0" {
+                            try #require(ContinuousClock.now < holding, "node-a never held a lease during the replay")
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
                         nodeA.process.signal(SIGKILL)
                         let killedAt = ContinuousClock.now
                         _ = await nodeA.process.waitForExit(within: .seconds(10))
@@ -54,6 +60,7 @@ struct ClusterTakeoverTests {
                             SELECT message_id_header FROM message WHERE lease_owner LIKE 'node-a/%' AND lease_expires_at > 0
                             """).split(separator: "\n").map(String.init))
 
+                        try #require(!inFlight.isEmpty, "node-a held no lease at the kill; nothing to take over")
                         // Takeover: no message is left leased by the dead node.
                         var takeover: Duration?
                         while takeover == nil, ContinuousClock.now - killedAt < .seconds(60) {

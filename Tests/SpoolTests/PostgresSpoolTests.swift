@@ -161,6 +161,7 @@ struct PostgresClusterTests {
             _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("node-a/1", until: at(seconds: 5)),
                                          now: at(seconds: 0))
             #expect(try await spool.ledger.renewLeases(of: "node-b/2", until: at(seconds: 60)) == 0)
+            #expect(try await spool.ledger.renewLeases(of: "node-a", until: at(seconds: 10)) == 0, "another process of the node")
             #expect(try await spool.ledger.renewLeases(of: "node-a/1", until: at(seconds: 10)) == 1)
             #expect(try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("node-b/2", until: at(seconds: 20)),
                                              now: at(seconds: 9)).isEmpty, "renewed: still node-a's at 9 s")
@@ -198,5 +199,24 @@ struct PostgresClusterTests {
         await nodeA.close()
         await nodeB.close()
         #expect(wakeUps.withLock { $0 } > 0, "no wake-up after \(stored) messages stored by the other node")
+    }
+
+    @Test("a claim's fencing token: a process's lapsed claim cannot defer the message it claimed again, its heartbeat renews both",
+          arguments: SpoolBackend.all)
+    func fencingTokenPerClaim(backend: SpoolBackend) async throws {
+        try await backend.withSpool { spool async throws in
+            let queueID = try await spool.store(makeMessage(to: ["alice@example.net"])).queueID
+            _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("node-a/7/x#1", until: at(seconds: 5)),
+                                         now: at(seconds: 0))
+            _ = try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("node-a/7/x#2", until: at(seconds: 20)),
+                                         now: at(seconds: 6))
+            try await spool.record(attempt(queueID, by: "node-a/7/x#1", at: at(seconds: 7),
+                                           [("alice@example.net", .deferred(reply: "451 4.3.0 later", retryAt: at(seconds: 500)))]))
+            #expect(try await spool.envelope(of: queueID)?.recipients.map(\.state) == [.queued], "the stale claim's deferral is refused")
+            #expect(try await spool.ledger.renewLeases(of: "node-a/7/x", until: at(seconds: 40)) == 1)
+            #expect(try await spool.ledger.renewLeases(of: "node-a/7", until: at(seconds: 40)) == 0, "a prefix is not an owner")
+            #expect(try await spool.claimDue(scope: .allExcept([]), limit: 1, lease: lease("node-b/1/y#1", until: at(seconds: 60)),
+                                             now: at(seconds: 30)).isEmpty, "renewed until 40 s")
+        }
     }
 }

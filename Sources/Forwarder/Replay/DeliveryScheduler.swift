@@ -65,6 +65,8 @@ public final class DeliveryScheduler: Sendable {
     }
 
     let configuration: Configuration
+    /// Claims made so far: the fencing counter of `newLease`.
+    private let claimCount = Locked<UInt64>(0)
     let ledger: any DeliveryLedger
     /// `[relay] verify`: every recipient a primary accepts is remembered as existing. Nil
     /// otherwise, as it costs a write per delivered message.
@@ -214,8 +216,16 @@ public final class DeliveryScheduler: Sendable {
         return usable
     }
 
+    /// Each claim's lease is `OWNER#N`, N counting this process's claims: a fencing token that
+    /// is never issued twice, so an outcome from a claim whose lease lapsed (and was claimed
+    /// again, by another node or this one) cannot pass for the current holder's.
     func newLease() -> Lease {
-        Lease(owner: configuration.leaseOwner, expiresAt: clock.now().addingTimeInterval(configuration.leaseDuration.timeInterval))
+        let claim = claimCount.withLock { count in
+            count += 1
+            return count
+        }
+        return Lease(owner: "\(configuration.leaseOwner)#\(claim)",
+                     expiresAt: clock.now().addingTimeInterval(configuration.leaseDuration.timeInterval))
     }
 }
 

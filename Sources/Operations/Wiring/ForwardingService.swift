@@ -98,13 +98,16 @@ final class ForwardingService: Service, Sendable {
 
     func run() async throws {
         let transitions = await monitor.transitions()
+        // Not a child task: a LISTEN in progress need not notice cancellation, and shutdown must
+        // not wait on it; closing the spool ends it.
+        let arrivals = membership.map { membership in
+            Task { await membership.watchArrivals { [weak self] in self?.messageStored() } }
+        }
+        defer { arrivals?.cancel() }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await self.monitor.run() }
                 tasks.addTask { await self.scheduler.run() }
-                if let membership = self.membership {
-                    tasks.addTask { await membership.watchArrivals { [weak self] in self?.messageStored() } }
-                }
                 tasks.addTask {
                     for await transition in transitions { self.board.update(transition) }
                 }

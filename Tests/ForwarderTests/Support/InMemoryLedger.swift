@@ -125,7 +125,8 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
 
     func renewLeases(of owner: String, until: Date) async throws -> Int {
         var renewed = 0
-        for (id, message) in messages where message.lease?.owner == owner {
+        for (id, message) in messages
+        where message.lease.map({ $0.owner == owner || $0.owner.hasPrefix(owner + "#") }) == true {
             messages[id]?.lease?.expiresAt = until
             renewed += 1
         }
