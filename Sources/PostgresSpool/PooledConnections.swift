@@ -38,6 +38,8 @@ struct PooledConnections: Sendable {
         timer.cancel()
         defer { finish.finish() }
         guard let connection = leased else {
+            // A connection leased after the wait ended goes straight back.
+            finish.finish()
             holder.cancel()
             if case .failure(let error) = await holder.result, !(error is CancellationError) {
                 throw SpoolError(postgres: error)
