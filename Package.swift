@@ -149,7 +149,8 @@ let package = Package(
             name: "Operations",
             dependencies: [
                 "BackstopDefaults", "BackstopSync", "BackstopConfig", "Listener", "Forwarder", "Inbox", "MailAuth", "MailCore", "MailDNS",
-                "MailNames", "Spool", "SpoolContract", "SMTPProtocol",
+                "MailNames", "PostgresSpool", "Spool", "SpoolContract", "SMTPProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

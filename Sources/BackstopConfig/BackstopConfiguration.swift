@@ -22,6 +22,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
     public var limits: LimitsSettings
     public var filter: FilterSettings
     public var greylist: GreylistSettings
+    public var cluster: ClusterSettings
 
     /// The sections of the file, in file order. A new section is a settings type with a
     /// `ConfigSection`, a property above, its defaults, and one line here.
@@ -44,6 +45,7 @@ public struct BackstopConfiguration: Equatable, Sendable {
             SectionBinding(LimitsSettings.section, at: \.limits),
             SectionBinding(FilterSettings.section, at: \.filter),
             SectionBinding(GreylistSettings.section, at: \.greylist),
+            SectionBinding(ClusterSettings.section, at: \.cluster),
         ]
     }
 

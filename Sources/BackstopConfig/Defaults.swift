@@ -19,7 +19,12 @@ extension BackstopConfiguration {
         server: .defaults, tls: .defaults, relay: .defaults, spool: .defaults, primary: .defaults,
         bounce: .defaults, auth: .defaults, arc: .defaults, admin: .defaults, inbox: .defaults, notify: .defaults, log: .defaults,
         dns: .defaults,
-        reputation: .defaults, limits: .defaults, filter: .defaults, greylist: .defaults)
+        reputation: .defaults, limits: .defaults, filter: .defaults, greylist: .defaults,
+        cluster: .defaults)
+}
+
+extension ClusterSettings {
+    public static let defaults = ClusterSettings(node: ServerSettings.machineHostname(), leaseTimeout: BackstopDefaults.Cluster.leaseTimeout)
 }
 
 extension ServerSettings {

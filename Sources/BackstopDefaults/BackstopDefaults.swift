@@ -128,6 +128,9 @@ public enum BackstopDefaults {
         /// Connections each node keeps to the server at most: intake's group commit takes one,
         /// claims, outcomes and operator queries share the rest.
         public static let maxConnections = 8
+        /// The longest wait for a pooled connection: past it the server counts as unreachable,
+        /// and a sender gets `451 4.3.0` instead of waiting on an outage of the database.
+        public static let connectionWait: Duration = .seconds(5)
         /// Bytes of a message per `message_chunk` row, as in the SQLite spool: reads by offset
         /// fetch only the rows they touch, and no message is held in memory whole.
         public static let chunkSize = 1 << 20
@@ -165,6 +168,15 @@ public enum BackstopDefaults {
     }
 
     /// Replaying the spool to the primaries.
+    /// Nodes that share a PostgreSQL spool (`[cluster]`).
+    public enum Cluster {
+        /// A dead node's in-flight mail waits at most this long (plus one claim interval)
+        /// before another node takes it; a live node renews its leases three times as often.
+        public static let leaseTimeout: Duration = .seconds(60)
+        /// A node whose heartbeat is this many lease timeouts old is shown as stopped.
+        public static let stoppedAfterTimeouts = 1
+    }
+
     public enum Replay {
         /// Replay opens with one connection at this many messages a second (Postfix's slow
         /// open): a primary just back from an outage is not flooded, and one that takes the

@@ -19,11 +19,11 @@ final class PostgresIntake: Sendable {
     private let queue: CommitQueue<IncomingMessage, StoredReceipt>
     private let counters: Locked<CommitStatistics>
 
-    init(client: PostgresClient, logger: Logger, dedup: RecentMessageWindow) {
+    init(pool: PooledConnections, logger: Logger, dedup: RecentMessageWindow) {
         let counters = Locked(CommitStatistics())
         self.counters = counters
         queue = CommitQueue(closedError: .other("the spool is closed; it accepts no more messages")) { messages in
-            let outcomes = await Self.writeBatch(messages, client: client, dedup: dedup, logger: logger)
+            let outcomes = await Self.writeBatch(messages, pool: pool, dedup: dedup, logger: logger)
             Self.count(outcomes, into: counters)
             Self.removeCommittedBodyFiles(messages, outcomes, logger)
             return outcomes
@@ -42,16 +42,20 @@ final class PostgresIntake: Sendable {
         await queue.close()
     }
 
-    private static func writeBatch(_ messages: [IncomingMessage], client: PostgresClient, dedup: RecentMessageWindow,
+    private static func writeBatch(_ messages: [IncomingMessage], pool: PooledConnections, dedup: RecentMessageWindow,
                                    logger: Logger) async -> [Outcome] {
         do {
-            return try await client.withConnection { connection in
+            return try await pool.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
                     try await dedup.prune(forBatch: messages, connection, logger)
                     var written: [Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError>] = []
                     for message in messages {
                         written.append(await writeInSavepoint(message, dedup, connection, logger))
+                    }
+                    // Delivered to the listening nodes at COMMIT, and only if it commits.
+                    if written.contains(where: { (try? $0.get())?.isDuplicate == false }) {
+                        try await connection.query("NOTIFY backstop_mail", logger: logger)
                     }
                     try await connection.query("COMMIT", logger: logger)
                     let committedAt = Date()

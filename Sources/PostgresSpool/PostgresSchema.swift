@@ -12,7 +12,7 @@ enum PostgresSchema {
 
     static let migrations: [(id: String, sql: [String])] = [
         ("pg-v1", v1), ("pg-v2-primary-capabilities", v2), ("pg-v3-journal-copies", v3JournalCopies),
-        ("pg-v4-greylist", v4Greylist),
+        ("pg-v4-greylist", v4Greylist), ("pg-v5-inbox-users", v5InboxUsers), ("pg-v6-cluster", v6Cluster),
     ]
 
     /// Journal copies (the SQLite spool's "v12-journal-copies").
@@ -183,6 +183,51 @@ enum PostgresSchema {
             dsn          boolean NOT NULL,
             chunking     boolean NOT NULL,
             observed_at  bigint NOT NULL
+        )
+        """,
+    ]
+
+    /// The emergency inbox's users, their addresses and sessions (the SQLite spool's "v9").
+    private static let v5InboxUsers = [
+        """
+        CREATE TABLE inbox_user (
+            id            bigserial PRIMARY KEY,
+            address       text NOT NULL UNIQUE,
+            password_hash text NOT NULL,
+            totp_secret   bytea,
+            created_at    bigint NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE inbox_address (
+            address  text PRIMARY KEY,
+            user_id  bigint NOT NULL REFERENCES inbox_user (id) ON DELETE CASCADE,
+            position integer NOT NULL
+        )
+        """,
+        "CREATE INDEX inbox_address_user ON inbox_address (user_id)",
+        """
+        CREATE TABLE inbox_session (
+            key            text PRIMARY KEY,
+            user_id        bigint NOT NULL REFERENCES inbox_user (id) ON DELETE CASCADE,
+            csrf_token     text NOT NULL,
+            client_address text NOT NULL,
+            created_at     bigint NOT NULL,
+            expires_at     bigint NOT NULL
+        )
+        """,
+        "CREATE INDEX inbox_session_expiry ON inbox_session (expires_at)",
+        "CREATE INDEX recipient_ascii_lower_address ON recipient (translate(address, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'))",
+    ]
+
+    /// The nodes sharing the spool, their heartbeats, and the one row of the current leader.
+    private static let v6Cluster = [
+        "CREATE TABLE cluster_node (name text PRIMARY KEY, last_heartbeat bigint NOT NULL)",
+        """
+        CREATE TABLE cluster_leader (
+            id         integer PRIMARY KEY CHECK (id = 1),
+            node       text NOT NULL,
+            expires_at bigint NOT NULL
         )
         """,
     ]

@@ -61,7 +61,7 @@ extension PostgresSpool {
     public func delayWarningTime(of queueID: QueueID) async throws -> Date? {
         try await mappingErrors {
             var warnedAt: Date?
-            for try await value in try await client.query("""
+            for try await value in try await pool.query("""
                 SELECT warned_at FROM message WHERE queue_id = \(queueID.rawValue)
                 """, logger: logger).decode(Int64?.self) {
                 warnedAt = value.map(Date.init(unixMilliseconds:))

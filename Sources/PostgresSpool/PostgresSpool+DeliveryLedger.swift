@@ -119,7 +119,7 @@ extension PostgresSpool: DeliveryLedger {
         return try await mappingErrors {
             // The message row comes back even without chunks: no row at all means it is gone.
             // substr() sends only the slice asked for, not the whole chunk.
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 SELECT c.seq, substr(c.data, CASE WHEN c.seq = \(firstSeq) THEN \(start + 1) ELSE 1 END::int, \(length)::int),
                        m.state = 'active' AND m.lease_owner IS NOT DISTINCT FROM \(leaseOwner)
                 FROM message m
@@ -183,17 +183,32 @@ extension PostgresSpool: DeliveryLedger {
     /// Gives a leased message back untouched.
     public func returnLease(_ queueID: QueueID, leaseOwner: String) async throws {
         try await mappingErrors {
-            try await client.query("""
+            try await pool.query("""
                 UPDATE message SET lease_owner = NULL, lease_expires_at = NULL
                 WHERE queue_id = \(queueID.rawValue) AND lease_owner = \(leaseOwner)
                 """, logger: logger)
         }
     }
 
+    /// Renews (or, with `until` now, gives up) the leases `owner` holds.
+    public func renewLeases(of owner: String, until: Date) async throws -> Int {
+        try await mappingErrors {
+            var renewed = 0
+            for try await _ in try await pool.query("""
+                UPDATE message SET lease_expires_at = \(until.unixMilliseconds)
+                WHERE lease_owner = \(owner) OR left(lease_owner, length(\(owner)) + 1) = \(owner) || '#'
+                RETURNING 1
+                """, logger: logger) {
+                renewed += 1
+            }
+            return renewed
+        }
+    }
+
     /// Frees the leases of owners other than `owner`. Returns how many were freed.
     public func recoverLeases(keepingOwner owner: String) async throws -> Int {
         try await mappingErrors {
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 UPDATE message SET lease_owner = NULL, lease_expires_at = NULL
                 WHERE lease_owner IS NOT NULL AND lease_owner <> \(owner)
                 RETURNING id
@@ -217,7 +232,7 @@ extension PostgresSpool: DeliveryLedger {
         statement.add(")")
         return try await mappingErrors {
             var count = 0
-            for try await value in try await client.query(statement.query, logger: logger).decode(Int.self) {
+            for try await value in try await pool.query(statement.query, logger: logger).decode(Int.self) {
                 count = value
             }
             return count

@@ -6,7 +6,7 @@ import SpoolContract
 extension PostgresSpool: HealthHistory {
     public func recordHealthTransition(_ record: HealthTransition) async throws {
         try await mappingErrors {
-            try await client.query("""
+            try await pool.query("""
                 INSERT INTO health_transition (host, from_state, to_state, at, reason)
                 VALUES (\(record.host), \(record.from.rawValue), \(record.to.rawValue), \(record.at.unixMilliseconds),
                         \(record.reason))
@@ -17,7 +17,7 @@ extension PostgresSpool: HealthHistory {
     /// The newest transitions first (by `at`, then by arrival); `host` nil for all hosts.
     public func healthHistory(host: String?, limit: Int) async throws -> [HealthTransition] {
         try await mappingErrors {
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 SELECT host, from_state, to_state, at, reason FROM health_transition
                 WHERE \(host)::text IS NULL OR host = \(host)::text
                 ORDER BY at DESC, id DESC LIMIT \(max(limit, 0))

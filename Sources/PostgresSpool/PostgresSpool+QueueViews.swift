@@ -49,7 +49,7 @@ extension PostgresSpool: QueueViews {
             let empty = [Int](repeating: 0, count: QueueShape.bucketLimits.count + 1)
             var byDomain: [String: [Int]] = [:]
             var total = empty
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 SELECT r.domain, m.received_at FROM recipient r JOIN message m ON m.id = r.message_id
                 WHERE r.state IN ('queued', 'deferred')
                 """, logger: logger)
@@ -104,7 +104,7 @@ extension PostgresSpool: QueueViews {
     public func queuedMessageIDs() async throws -> [QueueID] {
         try await mappingErrors {
             var ids: [QueueID] = []
-            for try await id in try await client.query("SELECT queue_id FROM message ORDER BY id", logger: logger)
+            for try await id in try await pool.query("SELECT queue_id FROM message ORDER BY id", logger: logger)
                 .decode(String.self) {
                 ids.append(QueueID(unchecked: id))
             }
@@ -132,7 +132,7 @@ extension PostgresSpool: QueueViews {
 
     public func deliveryLog(of queueID: QueueID) async throws -> [DeliveryLogEntry] {
         try await mappingErrors {
-            try await client.withConnection { connection in try await Self.deliveryLog(of: queueID, connection, logger) }
+            try await pool.withConnection { connection in try await Self.deliveryLog(of: queueID, connection, logger) }
         }
     }
 
@@ -188,8 +188,8 @@ extension PostgresSpool: QueueViews {
     }
 
     /// The stored bytes up to the first empty line, read a slice at a time.
-    private static func headerSection(of queueID: QueueID, _ connection: PostgresConnection,
-                                      _ logger: Logger) async throws -> ([UInt8], Bool) {
+    static func headerSection(of queueID: QueueID, _ connection: PostgresConnection,
+                              _ logger: Logger) async throws -> ([UInt8], Bool) {
         let step = 16 * 1024
         let chunkSize = PostgresMessageWriter.chunkSize
         var bytes: [UInt8] = []

@@ -9,7 +9,7 @@ extension PostgresSpool: RecipientVerdicts {
     public func recipientVerdict(for address: String) async throws -> RecipientVerdictRecord? {
         let key = AddressText.matchingKey(address)
         return try await mappingErrors {
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 SELECT address, verdict, checked_at, reply FROM recipient_verdict WHERE address = \(key)
                 """, logger: logger)
             var record: RecipientVerdictRecord?
@@ -37,7 +37,7 @@ extension PostgresSpool: RecipientVerdicts {
     public func forgetRecipientVerdicts(acceptedBefore: Date, refusedBefore: Date) async throws -> Int {
         try await mappingErrors {
             var forgotten = 0
-            for try await _ in try await client.query("""
+            for try await _ in try await pool.query("""
                 DELETE FROM recipient_verdict
                 WHERE (verdict = 'accepted' AND checked_at < \(acceptedBefore.unixMilliseconds))
                    OR (verdict = 'refused' AND checked_at < \(refusedBefore.unixMilliseconds))

@@ -40,7 +40,7 @@ extension PostgresSpool {
         while true {
             let deleted = try await mappingErrors {
                 var count = 0
-                for try await _ in try await client.query(query(), logger: logger) { count += 1 }
+                for try await _ in try await pool.query(query(), logger: logger) { count += 1 }
                 return count
             }
             total += deleted

@@ -13,7 +13,7 @@ extension PostgresSpool {
         guard let domain = MailDomain.pattern(domain) else { throw NotADomain(text: domain) }
         return try await mappingErrors {
             var inserted = false
-            for try await _ in try await client.query("""
+            for try await _ in try await pool.query("""
                 INSERT INTO route_pause (domain, paused_at) VALUES (\(domain), \(now.unixMilliseconds))
                 ON CONFLICT (domain) DO NOTHING RETURNING 1
                 """, logger: logger) {
@@ -29,7 +29,7 @@ extension PostgresSpool {
         guard let domain = MailDomain.pattern(domain) else { throw NotADomain(text: domain) }
         return try await mappingErrors {
             var deleted = false
-            for try await _ in try await client.query("""
+            for try await _ in try await pool.query("""
                 DELETE FROM route_pause WHERE domain = \(domain) RETURNING 1
                 """, logger: logger) {
                 deleted = true
@@ -41,7 +41,7 @@ extension PostgresSpool {
     /// Paused destinations, by name (byte order, as the SQLite spool sorts them).
     public func pausedRoutes() async throws -> [RoutePause] {
         try await mappingErrors {
-            try await client.withConnection { connection in try await Self.pausedRoutes(connection, logger) }
+            try await pool.withConnection { connection in try await Self.pausedRoutes(connection, logger) }
         }
     }
 

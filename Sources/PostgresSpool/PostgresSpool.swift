@@ -27,15 +27,21 @@ import SpoolContract
 /// the claim's transaction. Every value in SQL is a bound parameter.
 public final class PostgresSpool: Sendable, MessageStore {
     let client: PostgresClient
+    /// Every statement goes through here: waits for a connection are bounded.
+    let pool: PooledConnections
     let logger: Logger
     let intake: PostgresIntake
+    /// The database's URL without a password, for reports and logs.
+    public let location: String
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger, dedupWindow: Duration) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, location: String, logger: Logger, dedupWindow: Duration) {
         self.client = client
+        self.pool = PooledConnections(client: client, connectionWait: BackstopDefaults.Postgres.connectionWait)
         self.runner = runner
         self.logger = logger
-        self.intake = PostgresIntake(client: client, logger: logger, dedup: RecentMessageWindow(dedupWindow))
+        self.location = location
+        self.intake = PostgresIntake(pool: self.pool, logger: logger, dedup: RecentMessageWindow(dedupWindow))
     }
 
     /// Connects, checks durability and migrates the schema. Throws `SpoolError` when the server
@@ -49,7 +55,8 @@ public final class PostgresSpool: Sendable, MessageStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         do {
-            try await client.withConnection { connection in
+            try await PooledConnections(client: client, connectionWait: BackstopDefaults.Postgres.connectionWait)
+                .withConnection { connection in
                 try await enforceDurability(connection, logger: logger)
                 try await PostgresSchema.migrate(connection, logger: logger)
             }
@@ -60,7 +67,8 @@ public final class PostgresSpool: Sendable, MessageStore {
         }
         logger.info("spool opened", metadata: ["backend": "postgresql", "host": "\(configuration.host ?? "")",
                                                "database": "\(configuration.database ?? "")"])
-        return PostgresSpool(client: client, runner: runner, logger: logger, dedupWindow: dedupWindow)
+        let location = "postgresql://\(configuration.username)@\(configuration.host ?? ""):\(configuration.port ?? 5432)/\(configuration.database ?? "")"
+        return PostgresSpool(client: client, runner: runner, location: location, logger: logger, dedupWindow: dedupWindow)
     }
 
     /// Commits a message durably. When this returns, the listener may say 250.
@@ -122,7 +130,7 @@ public final class PostgresSpool: Sendable, MessageStore {
     @discardableResult
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await mappingErrors {
-            try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            try await pool.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }
 }

@@ -170,6 +170,18 @@ extension Spool: DeliveryLedger {
     /// Frees the leases of other owners: one server owns a spool (`SpoolLock`, which `serve`
     /// holds), so they belong to a process that is gone (crashed or killed). Returns how many
     /// were freed.
+    public func renewLeases(of owner: String, until: Date) async throws -> Int {
+        try await mappingDatabaseErrors {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    UPDATE message SET lease_expires_at = ?
+                    WHERE lease_owner = ? OR substr(lease_owner, 1, length(?) + 1) = ? || '#'
+                    """, arguments: [until.unixMilliseconds, owner, owner, owner])
+                return db.changesCount
+            }
+        }
+    }
+
     public func recoverLeases(keepingOwner owner: String) async throws -> Int {
         try await mappingDatabaseErrors {
             try await pool.write { db in

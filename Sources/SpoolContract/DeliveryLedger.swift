@@ -51,6 +51,11 @@ public protocol DeliveryLedger: Sendable {
     /// Gives a leased message back untouched: no recipient state, counter or time changes.
     func returnLease(_ queueID: QueueID, leaseOwner: String) async throws
 
+    /// Sets the expiry of every lease `owner` holds to `until`: later, to renew them while the
+    /// node lives (a heartbeat); now, to give them up at shutdown. Returns how many. A process's
+    /// claims lease as `owner#N` (a fencing token per claim); those count as `owner`'s too.
+    func renewLeases(of owner: String, until: Date) async throws -> Int
+
     /// Frees the leases of owners other than `owner`, which belong to a process that is gone.
     /// Returns how many were freed.
     func recoverLeases(keepingOwner owner: String) async throws -> Int

@@ -20,5 +20,5 @@ struct Backstop: AsyncParsableCommand {
             Every command reads the same configuration file (--config, default \(ConfigOptions.defaultPath)); \
             the operator commands also take --spool PATH.
             """,
-        subcommands: [Serve.self, CheckConfig.self, Status.self, Queue.self, Route.self, User.self])
+        subcommands: [Serve.self, CheckConfig.self, Status.self, Queue.self, Route.self, User.self, SpoolCommand.self])
 }

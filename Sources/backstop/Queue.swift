@@ -38,7 +38,7 @@ extension Queue {
             let filter = filters.filter(now: now)
             try await withSpool(location) { spool in
                 let messages = try await spool.messages(matching: filter, now: now)
-                print(json ? QueueListReport.json(messages, spool: spool.path, now: now).document
+                print(json ? QueueListReport.json(messages, spool: spool.location, now: now).document
                            : QueueListReport.table(messages, filtered: !filter.isEmpty, now: now), terminator: "")
             }
         }
@@ -61,7 +61,7 @@ extension Queue {
             let now = OperatorClock.now
             try await withSpool(location) { spool in
                 let shape = try await spool.queueShape(now: now)
-                print(json ? QueueListReport.summaryJSON(shape, spool: spool.path, now: now).document
+                print(json ? QueueListReport.summaryJSON(shape, spool: spool.location, now: now).document
                            : QueueListReport.summaryTable(shape), terminator: "")
             }
         }
@@ -83,7 +83,7 @@ extension Queue {
                 guard let details = try await spool.details(of: queueID, now: now) else {
                     throw MessagesNotFound(queueIDs: [queueID])
                 }
-                print(json ? MessageReport.json(details, spool: spool.path, now: now).document
+                print(json ? MessageReport.json(details, spool: spool.location, now: now).document
                            : MessageReport.text(details, now: now), terminator: "")
             }
         }
@@ -105,7 +105,7 @@ extension Queue {
         func run() async throws {
             try await withSpool(location) { spool in
                 let queueID = try parseQueueID(id)
-                guard try await spool.writeMessageData(of: queueID, to: FileHandle.standardOutput) else {
+                guard try await spool.writeMessageData(of: queueID, to: { try FileHandle.standardOutput.write(contentsOf: $0) }) else {
                     throw MessagesNotFound(queueIDs: [queueID])
                 }
             }

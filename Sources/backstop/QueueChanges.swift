@@ -33,7 +33,7 @@ protocol QueueChangeCommand: AsyncParsableCommand {
     static var done: String { get }
     /// What a change while the forwarder delivers the message means.
     static var inFlightNote: String { get }
-    func apply(_ selection: QueueSelection, to spool: Spool, now: Date) async throws -> [MessageChange]
+    func apply(_ selection: QueueSelection, to spool: any SpoolBackend, now: Date) async throws -> [MessageChange]
 }
 
 extension QueueChangeCommand {
@@ -80,7 +80,7 @@ extension Queue {
         @OptionGroup var location: SpoolLocation
         @OptionGroup var targets: MessageTargets
 
-        func apply(_ selection: QueueSelection, to spool: Spool, now: Date) async throws -> [MessageChange] {
+        func apply(_ selection: QueueSelection, to spool: any SpoolBackend, now: Date) async throws -> [MessageChange] {
             try await spool.hold(selection, now: now)
         }
     }
@@ -100,7 +100,7 @@ extension Queue {
         @OptionGroup var location: SpoolLocation
         @OptionGroup var targets: MessageTargets
 
-        func apply(_ selection: QueueSelection, to spool: Spool, now: Date) async throws -> [MessageChange] {
+        func apply(_ selection: QueueSelection, to spool: any SpoolBackend, now: Date) async throws -> [MessageChange] {
             try await spool.release(selection, now: now)
         }
     }
@@ -122,7 +122,7 @@ extension Queue {
         @OptionGroup var location: SpoolLocation
         @OptionGroup var targets: MessageTargets
 
-        func apply(_ selection: QueueSelection, to spool: Spool, now: Date) async throws -> [MessageChange] {
+        func apply(_ selection: QueueSelection, to spool: any SpoolBackend, now: Date) async throws -> [MessageChange] {
             try await spool.retry(selection, now: now)
         }
     }
@@ -145,7 +145,7 @@ extension Queue {
         @OptionGroup var targets: MessageTargets
         @Flag(help: "Do not ask for confirmation.") var yes = false
 
-        func apply(_ selection: QueueSelection, to spool: Spool, now: Date) async throws -> [MessageChange] {
+        func apply(_ selection: QueueSelection, to spool: any SpoolBackend, now: Date) async throws -> [MessageChange] {
             guard !yes, isatty(STDIN_FILENO) == 1 else { return try await spool.delete(selection, now: now) }
             // Show what goes, then delete exactly that: mail arriving meanwhile is not swept along.
             let doomed: [QueueID]
@@ -168,7 +168,7 @@ extension Queue {
         }
 
         /// Those delivered since the question was asked are gone already, which is what was asked.
-        private func deleteRemaining(_ queueIDs: [QueueID], from spool: Spool, now: Date) async throws -> [MessageChange] {
+        private func deleteRemaining(_ queueIDs: [QueueID], from spool: any SpoolBackend, now: Date) async throws -> [MessageChange] {
             var remaining = queueIDs
             while !remaining.isEmpty {
                 do {

@@ -54,7 +54,7 @@ extension Route {
                 // As the spool stores it: A-labels, ASCII lowercased.
                 let domain = MailDomain.pattern(domain) ?? MailScalars.asciiLowercased(domain)
                 guard try await spool.resumeRoute(domain) else {
-                    let paused = try await spool.pausedDomains()
+                    let paused = try await spool.pausedRoutes().map(\.domain)
                     throw OperatorFailure("\(domain) is not paused; "
                         + (paused.isEmpty ? "no route is" : "paused: \(paused.joined(separator: ", "))"))
                 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import BackstopConfig
 import Foundation
 import Logging
-import Spool
+import Operations
 import SpoolContract
 
 /// `--config FILE` or `--spool PATH`: which spool an operator command works on. The spool is
@@ -19,24 +19,20 @@ struct SpoolLocation: ParsableArguments {
         try configOptions.load().0
     }
 
-    var path: String {
-        get throws {
-            if let spool { return spool }
-            let settings = try configuration().spool
-            if let url = settings.url {
-                throw OperatorFailure("the configured spool is a PostgreSQL database (\(url)); the operator commands read a SQLite spool: give --spool PATH")
-            }
-            return settings.path
-        }
+    /// Where this node keeps its files: `--spool`, or `[spool] path` (the SQLite spool itself,
+    /// and beside it the listener's refusals file, also when the spool is in PostgreSQL).
+    var localPath: String {
+        get throws { try spool ?? configuration().spool.path }
     }
 
-    /// Opens the spool, read-only unless the command changes it. Creates one only when asked
+    /// Opens the spool: `--spool`, or the configuration's `[spool] path` or `url`. A SQLite
+    /// spool is read-only unless the command changes it, and is created only when asked
     /// (`backstop user add` before the first `serve`).
-    func open(forChanges: Bool = false, creating: Bool = false) throws -> Spool {
-        let path = try self.path
+    func open(forChanges: Bool = false, creating: Bool = false) async throws -> any SpoolBackend {
+        let settings = spool == nil ? try configuration().spool : SpoolSettings.defaults
+        let access: SpoolOpening.Access = forChanges ? .changes(creating: creating) : .read
         do {
-            if creating { return try Spool(path: path, logger: silent) }
-            return try Spool.openExisting(path: path, readOnly: !forChanges, logger: silent)
+            return try await SpoolOpening.open(settings, path: spool, access: access, logger: silent)
         } catch {
             throw OperatorFailure(error)
         }
@@ -60,11 +56,17 @@ extension AsyncParsableCommand {
     /// Runs `body` with the spool open and closes it after; every failure becomes one line on
     /// stderr and exit code 1, apart from `ExitCode`s, which pass unchanged.
     func withSpool<T>(_ location: SpoolLocation, forChanges: Bool = false, creating: Bool = false,
-                      _ body: (Spool) async throws -> T) async throws -> T {
+                      _ body: (any SpoolBackend) async throws -> T) async throws -> T {
         do {
-            let spool = try location.open(forChanges: forChanges, creating: creating)
-            defer { try? spool.close() }
-            return try await body(spool)
+            let spool = try await location.open(forChanges: forChanges, creating: creating)
+            do {
+                let result = try await body(spool)
+                try? await spool.close()
+                return result
+            } catch {
+                try? await spool.close()
+                throw error
+            }
         } catch let exit as ExitCode {
             throw exit
         } catch {

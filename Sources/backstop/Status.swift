@@ -26,10 +26,16 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let now = OperatorClock.now
         let configured = try StatusSnapshot.configuredHosts(location.configuration())
+        let localPath = try location.localPath
         let allUp = try await withSpool(location) { spool in
             let snapshot = StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configured,
-                                          spoolPath: spool.path, now: now)
-            print(json ? snapshot.document.document : StatusReport.text(snapshot), terminator: "")
+                                          spoolPath: spool.location, localSpoolPath: localPath, now: now)
+            var report = json ? snapshot.document.document : StatusReport.text(snapshot)
+            if !json, let membership = spool.membership {
+                let timeout = try location.configuration().cluster.leaseTimeout
+                report += StatusReport.nodes(try await membership.clusterNodes(), stoppedAfter: timeout, now: now)
+            }
+            print(report, terminator: "")
             return snapshot.primaryUp
         }
         if !allUp { throw ExitCode.failure }

@@ -55,6 +55,22 @@ enum StatusReport {
         return text
     }
 
+    /// The nodes sharing a PostgreSQL spool: a node whose last heartbeat is older than the
+    /// lease timeout has stopped, and its leases have lapsed or are about to.
+    static func nodes(_ nodes: [ClusterNode], stoppedAfter timeout: Duration, now: Date) -> String {
+        let text = "\nNodes:\n"
+        guard !nodes.isEmpty else { return text + "  none has beaten yet\n" }
+        var table = TextTable([.init(title: "  NODE"), .init(title: "STATE"), .init(title: "LAST HEARTBEAT"),
+                               .init(title: "AGO", alignment: .right), .init(title: "ROLE")])
+        let seconds = Double(timeout.components.seconds)
+        for node in nodes {
+            let stopped = now.timeIntervalSince(node.lastHeartbeat) > seconds
+            table.append(["  " + node.name, stopped ? "STOPPED" : "alive", OperatorFormats.time(node.lastHeartbeat),
+                          OperatorFormats.age(of: node.lastHeartbeat, now: now), node.isLeader ? "leader" : "-"])
+        }
+        return text + table.rendered
+    }
+
     private static func headline(_ hosts: [StatusSnapshot.Host]) -> String {
         let counted = hosts.filter(\.counts)
         guard !counted.isEmpty else {

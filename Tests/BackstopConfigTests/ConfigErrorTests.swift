@@ -49,16 +49,16 @@ struct ConfigErrorTests {
 
     @Test func unknownSection() {
         #expect(configError("[sever]\nhostname = \"mx\"\n")
-            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist)")
+            == "config/x.toml: unknown section [sever] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist, cluster)")
         #expect(configError("[secondary]\n")
-            == "config/x.toml: unknown section [secondary] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist)")
+            == "config/x.toml: unknown section [secondary] (known: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist, cluster)")
     }
 
     @Test func keyOutsideAnySection() {
         #expect(configError("hostname = \"mx\"\n[server]\n")
             == "config/x.toml: hostname: key outside any section; move it under [server]")
         #expect(configError("debug = true\n")
-            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist)")
+            == "config/x.toml: debug: unknown key outside any section (sections: server, tls, relay, spool, primary, bounce, auth, arc, admin, inbox, notify, log, dns, reputation, limits, filter, greylist, cluster)")
         #expect(configError("hosts = [\"mx1.example.org:25\"]\n")
             == "config/x.toml: hosts: key outside any section; move it under [primary]")
     }

@@ -90,7 +90,7 @@ struct DefaultsTests {
         let shipped = try String(contentsOfFile: shippedConfigPath, encoding: .utf8)
         let rendered = BackstopConfiguration.embeddedDefaults.rendered()
         #expect(keyNames(in: shipped) == keyNames(in: rendered))
-        #expect(keyNames(in: rendered).count == 85)
+        #expect(keyNames(in: rendered).count == 87)
         #expect(keyNames(in: rendered).contains("[primary] route"))
     }
 

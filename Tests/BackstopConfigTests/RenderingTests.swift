@@ -24,7 +24,8 @@ struct RenderingTests {
         #expect(rendered.contains("\n[reputation]\nreject_score = 1\npregreet = \"0s\"\n# [[reputation.dnsbl]] is not set\n# [[reputation.dnswl]] is not set\n"))
         #expect(rendered.contains("[limits]\nmessages_per_ip_per_minute = 0\nrecipients_per_ip_per_minute = 0\nunknown_recipients_per_ip = 20\n"))
         #expect(rendered.contains("\n[filter]\n# rspamd is not set\non_error = \"tempfail\"\ntimeout = \"10s\"\n"))
-        #expect(rendered.hasSuffix("\n[greylist]\nenabled = false\ndelay = \"5m\"\nretention = \"36d\"\n"))
+        #expect(rendered.contains("\n[greylist]\nenabled = false\ndelay = \"5m\"\nretention = \"36d\"\n\n[cluster]\nnode = "))
+        #expect(rendered.hasSuffix("\nlease_timeout = \"1m\"\n"))
     }
 
     /// Every key changed from its default, so that each one's rendering is exercised.

@@ -9,8 +9,10 @@ struct ContentFilterTests {
     static let clean = "From: Alice <a@sender.test>\r\nTo: <u@example.test>\r\nSubject: lunch\r\n"
         + "Date: Sun, 6 Dec 2026 06:00:00 +0000\r\nMessage-ID: <lunch-1@sender.test>\r\n\r\nSee you at noon.\r\n"
 
+    /// A generous timeout: a loaded test machine scans a 350 KB message slowly, and no test
+    /// here waits for the timeout itself (a stopped rspamd refuses the connection at once).
     static func filter(_ url: String, onError: String = "tempfail") -> String {
-        "\n[filter]\nrspamd = \"\(url)\"\non_error = \"\(onError)\"\ntimeout = \"5s\"\n"
+        "\n[filter]\nrspamd = \"\(url)\"\non_error = \"\(onError)\"\ntimeout = \"60s\"\n"
     }
 
     /// Sends `content` as one message; the reply to its end of data.

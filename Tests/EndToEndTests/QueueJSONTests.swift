@@ -140,7 +140,8 @@ struct QueueJSONTests {
         #expect(keys(object["queue"]) == ["messages", "queued", "deferred", "held", "in_flight", "bytes", "oldest_received_at",
                                           "oldest_age_seconds"])
         #expect(keys(object["last_hour"]) == ["accepted", "delivered"])
-        #expect(keys(object["refused_last_hour"]) == ["dnsbl", "harvest", "message_rate", "pregreet", "recipient_rate"])
+        #expect(keys(object["refused_last_hour"]) == ["dnsbl", "filter_unavailable", "greylist", "harvest", "message_rate", "pregreet",
+                                                    "recipient_rate", "spam", "spam_deferred"])
         for host in try #require(object["hosts"] as? [[String: Any]]) {
             #expect(keys(host) == ["host", "state", "since", "reason", "configured"])
         }

@@ -24,7 +24,7 @@ struct ServeDefaultsTests {
         configuration.primary.hosts = [MailHost(name: "primary.example.test", port: BackstopDefaults.Primary.port)]
         let pool = DNSLookupPool()
         defer { pool.shutdown() }
-        let service = try ForwardingService(configuration: configuration, spool: spool,
+        let service = try ForwardingService(configuration: configuration, spool: spool, role: ClusterRole(leads: true),
                                             dns: MailResolver.configured(configuration.dns, pool: pool),
                                             group: MultiThreadedEventLoopGroup.singleton, logger: logger)
 

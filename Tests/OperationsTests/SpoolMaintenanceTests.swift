@@ -35,7 +35,7 @@ struct SpoolMaintenanceTests {
                                                             at: Self.start, reason: "probe failed"))
 
         let clock = ManualClock(now: Self.start.addingTimeInterval(Self.hour))
-        let maintenance = SpoolMaintenance(spool: spool, configuration: configuration, clock: clock,
+        let maintenance = SpoolMaintenance(spool: spool, configuration: configuration, role: ClusterRole(leads: true), clock: clock,
                                            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let running = Task { try await maintenance.run() }
         defer { running.cancel() }

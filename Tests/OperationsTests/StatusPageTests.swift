@@ -16,7 +16,8 @@ struct StatusPageTests {
 
     static func page(hosts: [String], health: [HealthTransition], messages: Int, samples: [QueueDepthHistory.Sample] = []) -> String {
         let snapshot = StatusSnapshot(status: status(messages: messages, oldest: now.addingTimeInterval(-754), health: health),
-                                      configuredHosts: hosts, spoolPath: "spool/backstop.sqlite", now: now)
+                                      configuredHosts: hosts, spoolPath: "spool/backstop.sqlite",
+                                      localSpoolPath: "spool/backstop.sqlite", now: now)
         return StatusPage(hostname: "mx2.example.org", snapshot: snapshot, transitions: health, samples: samples,
                           drain: DrainEstimate(messages: messages, observedPerSecond: nil)).html
     }
@@ -37,7 +38,7 @@ struct StatusPageTests {
     @Test("the clients refused in the last hour, by reason")
     func refusedClients() {
         var snapshot = StatusSnapshot(status: Self.status(messages: 0, oldest: nil), configuredHosts: [],
-                                      spoolPath: "spool/backstop.sqlite", now: Self.now)
+                                      spoolPath: "spool/backstop.sqlite", localSpoolPath: "spool/backstop.sqlite", now: Self.now)
         snapshot.refusalsLastHour = ["dnsbl": 3, "pregreet": 1, "harvest": 0]
         let html = StatusPage(hostname: "mx2.example.org", snapshot: snapshot, transitions: [], samples: [],
                               drain: DrainEstimate(messages: 0, observedPerSecond: nil)).html

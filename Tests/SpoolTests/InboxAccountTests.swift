@@ -3,15 +3,16 @@ import SpoolContract
 import Testing
 @testable import Spool
 
-@Suite("Inbox accounts and sessions")
+@Suite("Inbox accounts and sessions, on each backend")
 struct InboxAccountTests {
     private func user(_ address: String, aliases: [String] = []) -> InboxUser {
         InboxUser(address: address, aliases: aliases, passwordHash: "$2b$12$hash", totpSecret: nil, createdAt: receivedAt)
     }
 
-    @Test("users are stored with their aliases, lowercased, and an address belongs to one user only")
-    func addAndFind() async throws {
-        try await withSpool { spool, _ in
+    @Test("users are stored with their aliases, lowercased, and an address belongs to one user only", arguments: SpoolBackend.all)
+    func addAndFind(backend: SpoolBackend) async throws {
+        try await backend.withSpool { backendSpool in
+            let spool = backendSpool.inbox
             try await spool.addInboxUser(user("Ann@Example.NET", aliases: ["sales@example.net"]))
             let found = try #require(try await spool.inboxUser(address: "ANN@example.net"))
             #expect(found.address == "ann@example.net")
@@ -26,9 +27,10 @@ struct InboxAccountTests {
         }
     }
 
-    @Test("password and TOTP secret change; delete removes the user and its sessions")
-    func changeAndDelete() async throws {
-        try await withSpool { spool, _ in
+    @Test("password and TOTP secret change; delete removes the user and its sessions", arguments: SpoolBackend.all)
+    func changeAndDelete(backend: SpoolBackend) async throws {
+        try await backend.withSpool { backendSpool in
+            let spool = backendSpool.inbox
             try await spool.addInboxUser(user("ann@example.net"))
             #expect(try await spool.setInboxPasswordHash("$2b$12$other", address: "ann@example.net"))
             #expect(try await spool.setInboxTOTPSecret([1, 2, 3], address: "ann@example.net"))
@@ -46,9 +48,10 @@ struct InboxAccountTests {
         }
     }
 
-    @Test("a session ends at its expiry and is pruned after")
-    func sessionExpiry() async throws {
-        try await withSpool { spool, _ in
+    @Test("a session ends at its expiry and is pruned after", arguments: SpoolBackend.all)
+    func sessionExpiry(backend: SpoolBackend) async throws {
+        try await backend.withSpool { backendSpool in
+            let spool = backendSpool.inbox
             try await spool.addInboxUser(user("ann@example.net"))
             let expiry = receivedAt.addingTimeInterval(60)
             try await spool.createInboxSession(InboxSession(
@@ -61,15 +64,16 @@ struct InboxAccountTests {
         }
     }
 
-    @Test("a user's page holds only messages with a pending recipient of theirs, newest first")
-    func messagePage() async throws {
-        try await withSpool { spool, _ in
+    @Test("a user's page holds only messages with a pending recipient of theirs, newest first", arguments: SpoolBackend.all)
+    func messagePage(backend: SpoolBackend) async throws {
+        try await backend.withSpool { backendSpool in
+            let spool = backendSpool.inbox
             let older = makeMessage(recipients: [EnvelopeRecipient(address: "Ann@example.net"),
                                                  EnvelopeRecipient(address: "bob@example.net")])
             var newer = makeMessage(recipients: [EnvelopeRecipient(address: "sales@example.net")])
             newer.envelope.receivedAt = receivedAt.addingTimeInterval(10)
             let other = makeMessage(recipients: [EnvelopeRecipient(address: "bob@example.net")])
-            for message in [older, newer, other] { _ = try await spool.store(message) }
+            for message in [older, newer, other] { _ = try await backendSpool.store(message) }
             let page = try await spool.inboxMessages(addressedTo: ["ann@example.net", "sales@example.net"], limit: 10, offset: 0)
             #expect(page.total == 2)
             #expect(page.entries.map(\.stored.envelope.queueID) == [newer.envelope.queueID, older.envelope.queueID])

@@ -33,6 +33,7 @@ struct BackendSpool: Sendable {
     var greylist: any GreylistTriples
     var history: any HealthHistory
     var capabilities: any PrimaryCapabilityStore
+    var inbox: any InboxAccounts
     /// What the backend offers besides the roles, and the tests' probes of its tables.
     var extras: Extras
 
@@ -219,7 +220,7 @@ extension SpoolBackend {
 extension BackendSpool {
     init(sqlite spool: Spool) {
         self.init(
-            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool,
+            backend: .sqlite, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool, inbox: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },
@@ -238,7 +239,7 @@ extension BackendSpool {
 
     init(postgres spool: PostgresSpool, server: PostgresTestServer, database: String) {
         self.init(
-            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool,
+            backend: .postgres, intake: spool, ledger: spool, views: spool, admin: spool, verdicts: spool, greylist: spool, history: spool, capabilities: spool, inbox: spool,
             extras: Extras(
                 commitStatistics: { spool.commitStatistics },
                 storeBatch: { await spool.store($0) },

@@ -195,6 +195,7 @@ extension DeliveryScheduler {
     /// Fails and reports the pending recipients of messages older than `max_age`, even while
     /// the route is down (RFC 5321 §4.5.4.1).
     func expireOldMessages(of route: RouteID) async {
+        guard configuration.runsSpoolSweeps() else { return }
         let now = clock.now()
         let cutoff = now.addingTimeInterval(-configuration.retry.maximumAge.timeInterval)
         let jobs: [DeliveryJob]

@@ -14,7 +14,7 @@ import SMTPProtocol
 extension DeliveryScheduler {
     func warnOfDelays(after threshold: Duration) async {
         while !Task.isCancelled {
-            await warnDelayedMessages(after: threshold)
+            if configuration.runsSpoolSweeps() { await warnDelayedMessages(after: threshold) }
             do {
                 try await clock.sleep(for: configuration.idlePoll)
             } catch {

@@ -36,6 +36,13 @@ public final class DeliveryScheduler: Sendable {
         /// `[spool] delay_warning`: a sender whose message is still queued after this long is
         /// told once in a "delayed" DSN; nil: never.
         public var delayWarning: Duration?
+        /// Whether leases of other owners are freed at start, as a previous run's (one node per
+        /// spool). Off where nodes share the spool: another node's leases are live, and a dead
+        /// one's lapse within the lease duration.
+        public var recoversLeasesAtStart = true
+        /// Whether this node runs the sweeps done once for the whole spool (expiry, delay
+        /// warnings); where nodes share a spool, only the elected one.
+        public var runsSpoolSweeps: @Sendable () -> Bool = { true }
 
         public init(routes: [PrimaryRoute], retry: RetryPolicy = RetryPolicy(), pacer: ReplayPacer.Configuration = .init(),
                     dsn: DSNBuilder, leaseOwner: String, leaseDuration: Duration = BackstopDefaults.Replay.leaseDuration,
@@ -58,6 +65,8 @@ public final class DeliveryScheduler: Sendable {
     }
 
     let configuration: Configuration
+    /// Claims made so far: the fencing counter of `newLease`.
+    private let claimCount = Locked<UInt64>(0)
     let ledger: any DeliveryLedger
     /// `[relay] verify`: every recipient a primary accepts is remembered as existing. Nil
     /// otherwise, as it costs a write per delivered message.
@@ -98,12 +107,20 @@ public final class DeliveryScheduler: Sendable {
     /// Runs every route until the task is cancelled. Leases left by an earlier process are
     /// recovered first, so its in-flight messages are delivered again (at-least-once).
     public func run() async {
+        if configuration.recoversLeasesAtStart { await recoverPreviousLeases() }
+        await replay()
+    }
+
+    private func recoverPreviousLeases() async {
         do {
             let recovered = try await ledger.recoverLeases(keepingOwner: configuration.leaseOwner)
             if recovered > 0 { logger.notice("recovered leases of a previous run", metadata: ["count": "\(recovered)"]) }
         } catch {
             logger.error("cannot recover leases; they will be reclaimed when they expire", metadata: ["error": "\(error)"])
         }
+    }
+
+    private func replay() async {
         let transitions = await health.transitions()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
@@ -199,8 +216,16 @@ public final class DeliveryScheduler: Sendable {
         return usable
     }
 
+    /// Each claim's lease is `OWNER#N`, N counting this process's claims: a fencing token that
+    /// is never issued twice, so an outcome from a claim whose lease lapsed (and was claimed
+    /// again, by another node or this one) cannot pass for the current holder's.
     func newLease() -> Lease {
-        Lease(owner: configuration.leaseOwner, expiresAt: clock.now().addingTimeInterval(configuration.leaseDuration.timeInterval))
+        let claim = claimCount.withLock { count in
+            count += 1
+            return count
+        }
+        return Lease(owner: "\(configuration.leaseOwner)#\(claim)",
+                     expiresAt: clock.now().addingTimeInterval(configuration.leaseDuration.timeInterval))
     }
 }
 

@@ -59,7 +59,7 @@ struct AdminRoutes: Sendable {
 
     func page() async throws -> String {
         let snapshot = try await watch.snapshot()
-        let transitions = try await watch.spool.healthHistory(limit: 20)
+        let transitions = try await watch.spool.healthHistory(host: nil, limit: 20)
         return StatusPage(
             hostname: watch.configuration.server.hostname, snapshot: snapshot, transitions: transitions,
             samples: watch.history.recent(now: snapshot.now) + [.init(at: snapshot.now, messages: snapshot.status.totalMessages)],

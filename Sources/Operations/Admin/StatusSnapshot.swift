@@ -28,11 +28,13 @@ public struct StatusSnapshot: Sendable, Equatable {
     /// rates, harvesting), from `refusals.json` beside the spool.
     public var refusalsLastHour: [String: Int]
 
-    public init(status: SpoolStatus, configuredHosts: [String], spoolPath: String, now: Date) {
+    /// `localSpoolPath` is where this node keeps its files (`[spool] path`): the spool itself
+    /// with SQLite, and beside it the refusals file; `spoolPath` names the spool in reports.
+    public init(status: SpoolStatus, configuredHosts: [String], spoolPath: String, localSpoolPath: String, now: Date) {
         self.status = status
         self.spoolPath = spoolPath
         self.now = now
-        refusalsLastHour = RefusalFile.lastHour(forSpoolAt: spoolPath, now: now)
+        refusalsLastHour = RefusalFile.lastHour(forSpoolAt: localSpoolPath, now: now)
         let latest = Dictionary(status.latestHealth.map { ($0.host, $0) }, uniquingKeysWith: { first, _ in first })
         let known = configuredHosts.map { name in
             Host(name: name, state: latest[name]?.to.rawValue ?? "unknown", latest: latest[name], configured: true, counts: true)
@@ -44,9 +46,9 @@ public struct StatusSnapshot: Sendable, Equatable {
     }
 
     /// Reads the spool now.
-    public static func read(from spool: Spool, configuration: BackstopConfiguration, now: Date = Date()) async throws -> StatusSnapshot {
+    public static func read(from spool: any SpoolBackend, configuration: BackstopConfiguration, now: Date = Date()) async throws -> StatusSnapshot {
         StatusSnapshot(status: try await spool.status(now: now), configuredHosts: configuredHosts(configuration),
-                       spoolPath: spool.path, now: now)
+                       spoolPath: spool.location, localSpoolPath: configuration.spool.path, now: now)
     }
 
     /// `[primary] hosts` then each route's, once each, as the forwarder names them (host:port).

@@ -13,7 +13,7 @@ import BackstopSync
 /// status page, and raises threshold events. Follows the health monitor for the
 /// `backstop_primary_up` gauge and the primary_down / primary_up events.
 final class QueueWatch: Service, Sendable {
-    let spool: Spool
+    let spool: any SpoolBackend
     let configuration: BackstopConfiguration
     let history: QueueDepthHistory
     let rate: ReplayRate
@@ -24,7 +24,7 @@ final class QueueWatch: Service, Sendable {
     private let thresholds: Locked<QueueThresholds>
     private let logger: Logger
 
-    init(spool: Spool, configuration: BackstopConfiguration, monitor: HealthMonitor?, notifier: Notifier?,
+    init(spool: any SpoolBackend, configuration: BackstopConfiguration, monitor: HealthMonitor?, notifier: Notifier?,
          rate: ReplayRate, interval: Duration = BackstopDefaults.Notify.queueWatchInterval, logger: Logger) async {
         self.spool = spool
         self.configuration = configuration

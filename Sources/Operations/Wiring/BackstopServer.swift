@@ -19,7 +19,7 @@ extension RecipientTable: RecipientDirectory {}
 /// then run as services of one `ServiceGroup` until SIGTERM or SIGINT.
 public final class BackstopServer: Sendable {
     public let configuration: BackstopConfiguration
-    public let spool: Spool
+    public let spool: any SpoolBackend
     public let listener: SMTPListener
     private let forwarding: ForwardingService?
     /// The admin HTTP listener, queue watch, notifier and SIGHUP reloader.
@@ -28,26 +28,33 @@ public final class BackstopServer: Sendable {
     /// The threads of every blocking DNS lookup (DNS lists, DSN routing), apart from the spool's.
     private let dnsPool: DNSLookupPool
     private let logger: Logger
-    /// Held while this server runs: no second server may free its leases.
-    private let lock: SpoolLock
+    /// Held while this server runs on a SQLite spool: no second server may free its leases.
+    /// A PostgreSQL spool is shared by design; its leases are fenced instead.
+    private let lock: SpoolLock?
     /// The content filter's and the webhooks' HTTP client.
     private let http: HTTPClient
 
     /// Loads TLS material and the recipients file, opens the spool and binds the listen
     /// addresses; throws before anything runs if any of it fails.
     public init(configuration: BackstopConfiguration, configFile: String, logger: Logger) async throws {
-        if let url = configuration.spool.url {
-            throw ConfigError(file: configFile, location: .key(section: "spool", key: "url"), problem: """
-                \(url): serve runs on a SQLite spool only so far; set [spool] path instead
-                """)
-        }
+        var logger = logger
+        // Nodes sharing a spool log to one place more often than not: each line says whose it is.
+        if configuration.spool.url != nil { logger[metadataKey: "node"] = "\(configuration.cluster.node)" }
         BackstopMetrics.bootstrap()
         // From here on a SIGHUP reloads; left to its default it would end the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let reloadable = try ConfigReloader.reloadable(from: configuration, file: configFile)
         // Before the spool is opened: a second server must not touch the first's leases or schema.
-        let lock = try SpoolLock.acquire(forSpoolAt: configuration.spool.path)
-        let spool = try Spool(path: configuration.spool.path, logger: logger, dedupWindow: configuration.spool.dedupWindow)
+        let lock = configuration.spool.url == nil ? try SpoolLock.acquire(forSpoolAt: configuration.spool.path) : nil
+        let spool: any SpoolBackend
+        do {
+            spool = try await SpoolOpening.open(configuration.spool, access: .serve, logger: logger)
+        } catch {
+            lock?.release()
+            throw error
+        }
+        // One node alone leads; nodes sharing a spool elect one by their heartbeats.
+        let role = ClusterRole(leads: spool.membership == nil)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let http = HTTPClient.backstop(group: group)
         let dnsPool = DNSLookupPool(threads: BackstopDefaults.DNS.lookupThreads,
@@ -56,13 +63,13 @@ public final class BackstopServer: Sendable {
         let forwarding: ForwardingService?
         do {
             forwarding = configuration.primary.forwardsMail
-                ? try ForwardingService(configuration: configuration, spool: spool, dns: resolver, group: group,
-                                        logger: logger) : nil
+                ? try ForwardingService(configuration: configuration, spool: spool, role: role, dns: resolver,
+                                        group: group, logger: logger) : nil
         } catch {
             dnsPool.shutdown()
             try? await http.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw ConfigError(file: configFile, location: .key(section: "primary", key: "ca_file"), problem: "\(error)")
         }
         let authenticator: MessageAuthenticator?
@@ -74,7 +81,7 @@ public final class BackstopServer: Sendable {
             dnsPool.shutdown()
             try? await http.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw error
         }
         // Before the listener opens: its first EHLO already offers what the spool remembers.
@@ -113,19 +120,19 @@ public final class BackstopServer: Sendable {
             dnsPool.shutdown()
             try? await http.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw StartupError.cannotListen(server.listen.map(\.description).joined(separator: ", "), "\(error)")
         }
         do {
             operations = try await OperationsServices.make(
-                configuration: configuration, configFile: configFile, spool: spool, listener: listener,
+                configuration: configuration, configFile: configFile, spool: spool, role: role, listener: listener,
                 forwarding: forwarding, hangups: hangups, group: group, http: http, logger: logger)
         } catch {
             // Closes the SMTP sockets too: they are channels of this group.
             dnsPool.shutdown()
             try? await http.shutdown()
             try? await group.shutdownGracefully()
-            try? spool.close()
+            try? await spool.close()
             throw error
         }
         self.configuration = configuration
@@ -147,12 +154,12 @@ public final class BackstopServer: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await services.run()
-        if forwarding != nil { await OperationsServices.releaseLeases(of: spool, logger: logger) }
+        if let forwarding { await OperationsServices.releaseLeases(of: forwarding.leaseOwner, in: spool, logger: logger) }
         dnsPool.shutdown()
         try await http.shutdown()
         try await group.shutdownGracefully()
-        try spool.close()
-        lock.release()
+        try await spool.close()
+        lock?.release()
         logger.info("stopped")
     }
 

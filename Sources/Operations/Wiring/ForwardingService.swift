@@ -23,8 +23,16 @@ final class ForwardingService: Service, Sendable {
     let recipientVerifier: PrimaryRecipientVerifier
     /// What the primaries last offered in EHLO, which the listener offers senders no more than.
     let capabilities: PrimaryCapabilityBoard
-    init(configuration: BackstopConfiguration, spool: Spool, dns: any DNSQuerier, group: any EventLoopGroup,
-         logger: Logger) throws {
+    /// This process's leases: `NODE/PID/RANDOM`, new at every start.
+    let leaseOwner: String
+    /// The other nodes of a shared spool, whose new mail wakes this forwarder too.
+    let membership: (any ClusterMembership)?
+
+    /// `role` says whether this node runs the sweeps done once per spool; where nodes share the
+    /// spool, leases last `[cluster] lease_timeout` (renewed by `NodeHeartbeat`) and another
+    /// node's are never freed at start.
+    init(configuration: BackstopConfiguration, spool: any SpoolBackend, role: ClusterRole, dns: any DNSQuerier,
+         group: any EventLoopGroup, logger: Logger) throws {
         let primary = configuration.primary
         var routes = [PrimaryRoute]()
         if !primary.hosts.isEmpty {
@@ -57,8 +65,11 @@ final class ForwardingService: Service, Sendable {
             configuration: .init(checkInterval: primary.checkInterval, downAfter: primary.downAfter, upAfter: primary.upAfter),
             prober: TimedHealthProbe(base: client), history: spool, logger: logger)
         let spoolSettings = configuration.spool
-        scheduler = DeliveryScheduler(
-            configuration: .init(
+        let leaseOwner = "\(configuration.cluster.node)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))"
+        self.leaseOwner = leaseOwner
+        membership = spool.membership
+        let isShared = spool.membership != nil
+        var schedule = DeliveryScheduler.Configuration(
                 routes: routes,
                 retry: RetryPolicy(minimumDelay: spoolSettings.retryMin, maximumDelay: spoolSettings.retryMax,
                                    maximumAge: spoolSettings.maxAge),
@@ -67,8 +78,13 @@ final class ForwardingService: Service, Sendable {
                              initialRate: BackstopDefaults.Replay.slowStartRate,
                              widenAfter: BackstopDefaults.Replay.widenAfter),
                 dsn: Self.dsnBuilder(configuration),
-                leaseOwner: "\(configuration.server.hostname)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
-                idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning),
+                leaseOwner: leaseOwner,
+                leaseDuration: isShared ? configuration.cluster.leaseTimeout : BackstopDefaults.Replay.leaseDuration,
+                idlePoll: BackstopDefaults.Replay.idlePoll, resolvedRoutes: resolvedRoutes, delayWarning: spoolSettings.delayWarning)
+        schedule.recoversLeasesAtStart = !isShared
+        schedule.runsSpoolSweeps = { role.isLeader }
+        scheduler = DeliveryScheduler(
+            configuration: schedule,
             ledger: spool, verdicts: configuration.relay.verify ? spool : nil,
             observer: DeliveryJournal(logger: logger, rate: replayRate), health: monitor, client: client,
             logger: logger)
@@ -87,6 +103,12 @@ final class ForwardingService: Service, Sendable {
 
     func run() async throws {
         let transitions = await monitor.transitions()
+        // Not a child task: a LISTEN in progress need not notice cancellation, and shutdown must
+        // not wait on it; closing the spool ends it.
+        let arrivals = membership.map { membership in
+            Task { await membership.watchArrivals { [weak self] in self?.messageStored() } }
+        }
+        defer { arrivals?.cancel() }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await self.monitor.run() }

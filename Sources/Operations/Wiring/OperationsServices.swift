@@ -15,7 +15,7 @@ import UnixSignals
 /// depth history, thresholds), the spool's pruning, the notifier, the admin HTTP listener, the
 /// emergency inbox and the SIGHUP reloader.
 enum OperationsServices {
-    static func make(configuration: BackstopConfiguration, configFile: String, spool: Spool, listener: SMTPListener,
+    static func make(configuration: BackstopConfiguration, configFile: String, spool: any SpoolBackend, role: ClusterRole, listener: SMTPListener,
                      forwarding: ForwardingService?, hangups: UnixSignalsSequence, group: any EventLoopGroup,
                      http: HTTPClient, logger: Logger) async throws -> [any Service] {
         let notifier = configuration.notify.isEnabled
@@ -43,10 +43,15 @@ enum OperationsServices {
             services.append(try await InboxServer(settings: settings, store: spool, group: group, logger: logger))
         }
         services.append(watch)
-        services.append(SpoolMaintenance(spool: spool, configuration: configuration, logger: logger))
+        services.append(SpoolMaintenance(spool: spool, configuration: configuration, role: role, logger: logger))
+        if let membership = spool.membership {
+            services.append(NodeHeartbeat(membership: membership, ledger: forwarding == nil ? nil : spool,
+                                          node: configuration.cluster.node, leaseOwner: forwarding?.leaseOwner,
+                                          leaseTimeout: configuration.cluster.leaseTimeout, role: role, logger: logger))
+        }
         if let notifier { services.append(notifier) }
         if let refusals = listener.environment.clientChecks?.refusals {
-            services.append(RefusalFileWriter(log: refusals, spoolPath: spool.path,
+            services.append(RefusalFileWriter(log: refusals, spoolPath: configuration.spool.path,
                                               interval: BackstopDefaults.Reputation.refusalFileInterval, logger: logger))
         }
         services.append(ConfigReloader(file: configFile, configuration: configuration, environment: listener.environment,
@@ -54,11 +59,14 @@ enum OperationsServices {
         return services
     }
 
-    /// After the forwarder stopped every lease is this process's and stale: free them, so the
-    /// next start (or an operator's `queue` command) sees no message as in flight.
-    static func releaseLeases(of spool: Spool, logger: Logger) async {
+    /// After the forwarder stopped, this process's leases are stale: give them up, so the next
+    /// start, another node, or an operator's `queue` command sees no message as in flight. On a
+    /// spool of its own every lease is this process's; on a shared one only `owner`'s are.
+    static func releaseLeases(of owner: String, in spool: any SpoolBackend, logger: Logger) async {
         do {
-            let freed = try await spool.recoverLeases(keepingOwner: "")
+            let freed = spool.membership == nil
+                ? try await spool.recoverLeases(keepingOwner: "")
+                : try await spool.renewLeases(of: owner, until: Date())
             if freed > 0 { logger.notice("released \(freed) leases held at shutdown") }
         } catch {
             logger.error("cannot release leases at shutdown; the next start recovers them: \(error)")

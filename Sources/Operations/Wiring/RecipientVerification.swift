@@ -43,7 +43,7 @@ struct PrimaryRecipientVerifier: RecipientVerifier {
 /// Verification's memory in the spool database (`recipient_verdict`); `SpoolMaintenance` prunes
 /// each verdict at its own TTL.
 struct SpoolVerificationMemory: VerificationMemory {
-    let spool: Spool
+    let spool: any SpoolBackend
 
     func recall(_ address: String) async throws -> RememberedAnswer? {
         try await spool.recipientVerdict(for: address).map { record in
@@ -60,7 +60,7 @@ struct SpoolVerificationMemory: VerificationMemory {
 extension ForwardingService {
     /// Recipient verification from `[relay]`; the callout asks the hosts of the address's route
     /// with `[primary] probe_timeout` per step, and a sender waits no longer than that in all.
-    static func addressVerifier(configuration: BackstopConfiguration, spool: Spool, health: HealthMonitor,
+    static func addressVerifier(configuration: BackstopConfiguration, spool: any SpoolBackend, health: HealthMonitor,
                                 client: SMTPClient, logger: Logger) -> AddressVerifier {
         let relay = configuration.relay
         let primary = configuration.primary

@@ -14,16 +14,18 @@ import SpoolContract
 /// greylisting's triples unseen for `[greylist] retention`; and
 /// makes the space reserve again once a full disk has taken it and there is room.
 final class SpoolMaintenance: Service, Sendable {
-    let spool: Spool
+    let spool: any SpoolBackend
     let historyRetention: Duration
     let positiveTTL: Duration
     let negativeTTL: Duration
     let greylistRetention: Duration
     let interval: Duration
+    /// Pruning is done once per spool: where nodes share it, by the leader.
+    let role: ClusterRole
     private let clock: any ForwarderClock
     private let logger: Logger
 
-    init(spool: Spool, configuration: BackstopConfiguration, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
+    init(spool: any SpoolBackend, configuration: BackstopConfiguration, role: ClusterRole, interval: Duration = BackstopDefaults.Spool.maintenanceInterval,
          clock: any ForwarderClock = SystemClock(), logger: Logger) {
         self.spool = spool
         historyRetention = configuration.spool.historyRetention
@@ -31,6 +33,7 @@ final class SpoolMaintenance: Service, Sendable {
         negativeTTL = configuration.relay.verifyNegativeTTL
         greylistRetention = configuration.greylist.retention
         self.interval = interval
+        self.role = role
         self.clock = clock
         self.logger = logger
     }
@@ -51,6 +54,7 @@ final class SpoolMaintenance: Service, Sendable {
         if !spool.restoreSpaceReserve() {
             logger.warning("the spool's space reserve is missing and there is not room to make it again; free space on the spool's file system")
         }
+        guard role.isLeader else { return nil }
         do {
             let journalCopies = try await spool.deleteExpiredJournalCopies(now: now)
             if journalCopies > 0 {

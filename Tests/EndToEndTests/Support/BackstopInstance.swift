@@ -14,6 +14,8 @@ struct BackstopOptions {
     var tls = false
     /// Extra `[spool]` lines, e.g. `max_age = "3s"`.
     var spool: [String] = []
+    /// `[spool] url` instead of `path`: a PostgreSQL spool.
+    var spoolURL: String?
     /// Further sections, written after `[spool]`, e.g. `[primary]` and `[bounce]` with their keys.
     var sections: [String] = []
 
@@ -35,7 +37,7 @@ struct BackstopOptions {
         text += "\n[relay]\ndomains = [\(relayDomains.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         if let recipientsFile { text += "recipients = \"\(recipientsFile)\"\n" }
         for line in relay { text += line + "\n" }
-        text += "\n[spool]\npath = \"\(Self.spoolPath)\"\n"
+        text += "\n[spool]\n" + (spoolURL.map { "url = \"\($0)\"\n" } ?? "path = \"\(Self.spoolPath)\"\n")
         for line in spool { text += line + "\n" }
         for line in sections { text += line + "\n" }
         // Authentication asks the real DNS and prepends its own field: on only where a test asks for it.

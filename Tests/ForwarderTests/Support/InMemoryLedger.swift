@@ -123,6 +123,16 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
         if messages[id]?.lease?.owner == leaseOwner { messages[id]?.lease = nil }
     }
 
+    func renewLeases(of owner: String, until: Date) async throws -> Int {
+        var renewed = 0
+        for (id, message) in messages
+        where message.lease.map({ $0.owner == owner || $0.owner.hasPrefix(owner + "#") }) == true {
+            messages[id]?.lease?.expiresAt = until
+            renewed += 1
+        }
+        return renewed
+    }
+
     func recoverLeases(keepingOwner owner: String) async throws -> Int {
         var freed = 0
         for (id, message) in messages where message.lease != nil && message.lease?.owner != owner {
