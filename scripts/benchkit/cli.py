@@ -16,7 +16,7 @@ from .system import KB, MB, ROOT, build_backstop, ensure_postfix, free_port, log
 
 DESCRIPTION = """Backstop against Postfix, side by side, on this machine.
 
-    scripts/bench                  full run (about 10 minutes): release build, both servers, one table
+    scripts/bench                  full run (about 25 minutes): release build, every server, one table
     scripts/bench --smoke          CI smoke mode: tiny sizes, one run each; checks that a table comes out
     scripts/bench --only replay    only the replay rows (--only: accept, big, replay, checks, postgres)
     scripts/bench --callgrind      instructions per replayed message (valgrind), Backstop alone
