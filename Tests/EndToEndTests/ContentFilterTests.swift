@@ -9,10 +9,11 @@ struct ContentFilterTests {
     static let clean = "From: Alice <a@sender.test>\r\nTo: <u@example.test>\r\nSubject: lunch\r\n"
         + "Date: Sun, 6 Dec 2026 06:00:00 +0000\r\nMessage-ID: <lunch-1@sender.test>\r\n\r\nSee you at noon.\r\n"
 
-    /// A generous timeout: a loaded test machine scans a 350 KB message slowly, and no test
-    /// here waits for the timeout itself (a stopped rspamd refuses the connection at once).
-    static func filter(_ url: String, onError: String = "tempfail") -> String {
-        "\n[filter]\nrspamd = \"\(url)\"\non_error = \"\(onError)\"\ntimeout = \"60s\"\n"
+    /// A generous timeout where rspamd runs: a loaded test machine scans a 350 KB message
+    /// slowly. Where it is down, a short one: a closed port refuses at once, and if another
+    /// test's listener took the port meanwhile, the timeout ends the wait before the client's.
+    static func filter(_ url: String, onError: String = "tempfail", timeout: String = "60s") -> String {
+        "\n[filter]\nrspamd = \"\(url)\"\non_error = \"\(onError)\"\ntimeout = \"\(timeout)\"\n"
     }
 
     /// Sends `content` as one message; the reply to its end of data.
@@ -110,7 +111,7 @@ struct ContentFilterTests {
     @Test("rspamd down with on_error = tempfail: 451 4.7.1, nothing stored, logged and counted")
     func downTempfail() async throws {
         let nobody = try freeLoopbackPort()
-        try await withBackstop(BackstopOptions(sections: [Self.filter("http://127.0.0.1:\(nobody)")])) { server in
+        try await withBackstop(BackstopOptions(sections: [Self.filter("http://127.0.0.1:\(nobody)", timeout: "5s")])) { server in
             let reply = try await Self.send(server, Self.clean)
             #expect(reply.isExactly(451, "4.7.1"), "\(reply)")
             #expect(try await LimitTests.spooledCount(server) == 0)
@@ -122,7 +123,7 @@ struct ContentFilterTests {
     @Test("rspamd down with on_error = accept: 250 and stored unscanned")
     func downAccept() async throws {
         let nobody = try freeLoopbackPort()
-        try await withBackstop(BackstopOptions(sections: [Self.filter("http://127.0.0.1:\(nobody)", onError: "accept")])) { server in
+        try await withBackstop(BackstopOptions(sections: [Self.filter("http://127.0.0.1:\(nobody)", onError: "accept", timeout: "5s")])) { server in
             let reply = try await Self.send(server, Self.clean)
             #expect(reply.code == 250, "\(reply)")
             #expect(try await LimitTests.spooledCount(server) == 1)
