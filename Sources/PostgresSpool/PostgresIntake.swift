@@ -6,8 +6,10 @@ import SpoolContract
 
 /// Arriving messages, group-committed (`CommitQueue`): every `store` waiting while a batch is
 /// written goes into the next batch, one transaction and one COMMIT (one WAL flush) for all.
-/// Each message has its own SAVEPOINT: one that fails is rolled back alone and reported to its
-/// caller, the others commit. If the COMMIT itself fails, every message of the batch fails.
+/// The messages held in memory are written together, in one statement (`PostgresBatchWriter`);
+/// if that fails, the transaction starts over and they are written one by one, each in its own
+/// SAVEPOINT, as spilled bodies always are: one that fails is rolled back alone and reported
+/// to its caller, the others commit. If the COMMIT itself fails, every message of the batch fails.
 ///
 /// Duplicate suppression (`recent_message`) is the SQLite spool's: a message with the
 /// Message-ID, sender, recipient set and content digest of one stored within the window is
@@ -48,10 +50,10 @@ final class PostgresIntake: Sendable {
             return try await pool.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
-                    try await dedup.prune(forBatch: messages, connection, logger)
-                    var written: [Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError>] = []
-                    for message in messages {
-                        written.append(await writeInSavepoint(message, dedup, connection, logger))
+                    let (written, allTogether) = try await writeAll(messages, dedup, connection, logger)
+                    // The statement that writes a batch together prunes too; one by one, that is a statement more.
+                    if !allTogether {
+                        try await dedup.prune(forBatch: messages, connection, logger)
                     }
                     // Delivered to the listening nodes at COMMIT, and only if it commits.
                     if written.contains(where: { (try? $0.get())?.isDuplicate == false }) {
@@ -80,9 +82,65 @@ final class PostgresIntake: Sendable {
         }
     }
 
+    private typealias Written = Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError>
+
+    private static func writeAll(_ messages: [IncomingMessage], _ dedup: RecentMessageWindow,
+                                 _ connection: PostgresConnection,
+                                 _ logger: Logger) async throws -> (written: [Written], allTogether: Bool) {
+        var written = [Written?](repeating: nil, count: messages.count)
+        let together = messages.indices.compactMap { index in
+            PostgresBatchWriter.Prepared(messages[index]).map { (index: index, prepared: $0) }
+        }
+        var allTogether = false
+        if let outcomes = try await writeTogether(together.map(\.prepared), dedup, connection, logger) {
+            for (entry, outcome) in zip(together, outcomes) {
+                written[entry.index] = outcome
+            }
+            allTogether = together.count == messages.count
+        }
+        // A copy of a spilled message in the same batch is told from it only when it comes after.
+        for index in messages.indices where written[index] == nil {
+            written[index] = await writeInSavepoint(messages[index], dedup, connection, logger)
+        }
+        return (written.map { $0 ?? .failure(.other("message not written")) }, allTogether)
+    }
+
+    /// Nil when the batch was refused: the transaction is then rolled back and begun again (the
+    /// batch is the first thing it writes), for its messages to be written one by one.
+    /// Throws only when the transaction can no longer be used.
+    private static func writeTogether(_ batch: [PostgresBatchWriter.Prepared], _ dedup: RecentMessageWindow,
+                                      _ connection: PostgresConnection, _ logger: Logger) async throws -> [Written]? {
+        guard !batch.isEmpty else { return [] }
+        do {
+            let originals = try await dedup.originals(in: batch, connection, logger)
+            let fresh = zip(batch, originals).filter { $0.1 == nil }.map(\.0)
+            try await PostgresBatchWriter.write(fresh, remembering: dedup, on: connection, logger: logger)
+            return zip(batch, originals).map { prepared, original in
+                let queueID = prepared.envelope.queueID
+                guard let original else {
+                    return .success((StoredReceipt(queueID: queueID, size: prepared.content.count,
+                                                   chunkCount: prepared.chunkCount, committedAt: Date(), batchSize: 0),
+                                     false))
+                }
+                logger.info("duplicate message acknowledged, stored once", metadata: [
+                    "queue_id": "\(queueID)", "original": "\(original)",
+                ])
+                return .success((StoredReceipt(queueID: original, size: 0, chunkCount: 0, committedAt: Date(),
+                                               batchSize: 0, isDuplicate: true), true))
+            }
+        } catch {
+            logger.notice("batch refused, writing its messages one by one", metadata: [
+                "messages": "\(batch.count)", "error": "\(SpoolError(postgres: error))",
+            ])
+            try await connection.query("ROLLBACK", logger: logger)
+            try await connection.query("BEGIN", logger: logger)
+            return nil
+        }
+    }
+
     private static func writeInSavepoint(_ message: IncomingMessage, _ dedup: RecentMessageWindow,
                                          _ connection: PostgresConnection,
-                                         _ logger: Logger) async -> Result<(receipt: StoredReceipt, isDuplicate: Bool), SpoolError> {
+                                         _ logger: Logger) async -> Written {
         do {
             try await connection.query("SAVEPOINT message", logger: logger)
         } catch {
