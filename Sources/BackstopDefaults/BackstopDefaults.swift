@@ -125,9 +125,12 @@ public enum BackstopDefaults {
     public enum Postgres {
         /// PostgreSQL's port.
         public static let port = 5432
-        /// Connections each node keeps to the server at most: intake's group commit takes one,
-        /// claims, outcomes and operator queries share the rest.
+        /// Connections each node keeps to the server at most: intake's group commits take
+        /// `intakeWriters`, claims, outcomes and operator queries share the rest.
         public static let maxConnections = 8
+        /// Group commits written at the same time, each on its own connection: while one waits
+        /// for its COMMIT's WAL flush, the next is sent.
+        public static let intakeWriters = 2
         /// The longest wait for a pooled connection: past it the server counts as unreachable,
         /// and a sender gets `451 4.3.0` instead of waiting on an outage of the database.
         public static let connectionWait: Duration = .seconds(5)

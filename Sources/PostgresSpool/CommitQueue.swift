@@ -2,8 +2,9 @@ import BackstopSync
 import SpoolContract
 
 /// Group commit without timers: callers' members pile up while a batch is being written, and
-/// the next batch takes all of them at once, so batches grow with load. One batch is written at
-/// a time; `write` gets the members of every waiting caller and returns one outcome each.
+/// the next batch takes all of them at once, so batches grow with load. Up to `writers` batches
+/// are written at a time, so that one is built while another waits for its COMMIT; `write` gets
+/// the members of every waiting caller and returns one outcome each.
 final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
     typealias Outcome = Result<Output, SpoolError>
 
@@ -14,7 +15,7 @@ final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
 
     private struct State {
         var pending: [Submission] = []
-        var isWriting = false
+        var activeWriters = 0
         var isClosed = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -22,8 +23,11 @@ final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
     private let state = Locked(State())
     private let write: @Sendable ([Member]) async -> [Outcome]
     private let closedError: SpoolError
+    private let writers: Int
 
-    init(closedError: SpoolError, write: @escaping @Sendable ([Member]) async -> [Outcome]) {
+    init(writers: Int, closedError: SpoolError, write: @escaping @Sendable ([Member]) async -> [Outcome]) {
+        precondition(writers >= 1, "a commit queue needs a writer")
+        self.writers = writers
         self.closedError = closedError
         self.write = write
     }
@@ -36,8 +40,8 @@ final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
             let startsWriter: Bool? = state.withLock { state in
                 guard !state.isClosed else { return nil }
                 state.pending.append(Submission(members: members, continuation: continuation))
-                guard !state.isWriting else { return false }
-                state.isWriting = true
+                guard state.activeWriters < writers else { return false }
+                state.activeWriters += 1
                 return true
             }
             switch startsWriter {
@@ -53,8 +57,8 @@ final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
         await withCheckedContinuation { continuation in
             let idle = state.withLock { state in
                 state.isClosed = true
-                if state.isWriting { state.idleWaiters.append(continuation) }
-                return !state.isWriting
+                if state.activeWriters > 0 { state.idleWaiters.append(continuation) }
+                return state.activeWriters == 0
             }
             if idle { continuation.resume() }
         }
@@ -66,7 +70,8 @@ final class CommitQueue<Member: Sendable, Output: Sendable>: Sendable {
                 let taken = state.pending
                 state.pending.removeAll()
                 guard taken.isEmpty else { return (taken, [CheckedContinuation<Void, Never>]()) }
-                state.isWriting = false
+                state.activeWriters -= 1
+                guard state.activeWriters == 0 else { return ([], []) }
                 defer { state.idleWaiters.removeAll() }
                 return ([], state.idleWaiters)
             }

@@ -42,8 +42,8 @@ enum PostgresBatchWriter {
         }
     }
 
-    /// Writes every message of `batch` inside the caller's transaction, and remembers them for
-    /// duplicate suppression; throws if any row is refused, and then the caller rolls all back.
+    /// Writes every message of `batch` inside the caller's transaction, remembers them for
+    /// duplicate suppression and wakes the nodes' forwarders at COMMIT; throws if any row is refused, and then the caller rolls all back.
     static func write(_ batch: [Prepared], remembering window: RecentMessageWindow, on connection: PostgresConnection,
                       logger: Logger) async throws {
         for (statement, count) in statements(for: batch, remembering: window, now: Date()) {
@@ -136,7 +136,8 @@ enum PostgresBatchWriter {
             sql.add(") AS v (queue_id, expires_at) ON v.queue_id = m.queue_id)")
         }
         window.addRemembering(batch, to: &sql)
-        sql.add("\nSELECT count(*)::bigint FROM m")
+        // Wakes the listening nodes at COMMIT, and only if it commits: a NOTIFY without its round trip.
+        sql.add("\nSELECT count(*)::bigint FROM m, (SELECT pg_notify('\(PostgresIntake.mailChannel)', '')) AS wake")
         return sql
     }
 }

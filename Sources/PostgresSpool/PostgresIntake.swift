@@ -1,3 +1,4 @@
+import BackstopDefaults
 import BackstopSync
 import Foundation
 import Logging
@@ -18,13 +19,16 @@ import SpoolContract
 final class PostgresIntake: Sendable {
     typealias Outcome = Result<StoredReceipt, SpoolError>
 
+    /// What every node LISTENs on, and intake NOTIFYs in the transactions that store mail.
+    static let mailChannel = "backstop_mail"
+
     private let queue: CommitQueue<IncomingMessage, StoredReceipt>
     private let counters: Locked<CommitStatistics>
 
     init(pool: PooledConnections, logger: Logger, dedup: RecentMessageWindow) {
         let counters = Locked(CommitStatistics())
         self.counters = counters
-        queue = CommitQueue(closedError: .other("the spool is closed; it accepts no more messages")) { messages in
+        queue = CommitQueue(writers: BackstopDefaults.Postgres.intakeWriters, closedError: .other("the spool is closed; it accepts no more messages")) { messages in
             let outcomes = await Self.writeBatch(messages, pool: pool, dedup: dedup, logger: logger)
             Self.count(outcomes, into: counters)
             Self.removeCommittedBodyFiles(messages, outcomes, logger)
@@ -50,14 +54,15 @@ final class PostgresIntake: Sendable {
             return try await pool.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
-                    let (written, allTogether) = try await writeAll(messages, dedup, connection, logger)
-                    // The statement that writes a batch together prunes too; one by one, that is a statement more.
-                    if !allTogether {
+                    let (written, oneByOne) = try await writeAll(messages, dedup, connection, logger)
+                    // The statement that writes messages together prunes and notifies too; one by one,
+                    // each is a statement more.
+                    if !oneByOne.isEmpty {
                         try await dedup.prune(forBatch: messages, connection, logger)
                     }
                     // Delivered to the listening nodes at COMMIT, and only if it commits.
-                    if written.contains(where: { (try? $0.get())?.isDuplicate == false }) {
-                        try await connection.query("NOTIFY backstop_mail", logger: logger)
+                    if oneByOne.contains(where: { (try? written[$0].get())?.isDuplicate == false }) {
+                        try await connection.query("NOTIFY \(unescaped: mailChannel)", logger: logger)
                     }
                     try await connection.query("COMMIT", logger: logger)
                     let committedAt = Date()
@@ -86,23 +91,22 @@ final class PostgresIntake: Sendable {
 
     private static func writeAll(_ messages: [IncomingMessage], _ dedup: RecentMessageWindow,
                                  _ connection: PostgresConnection,
-                                 _ logger: Logger) async throws -> (written: [Written], allTogether: Bool) {
+                                 _ logger: Logger) async throws -> (written: [Written], oneByOne: [Int]) {
         var written = [Written?](repeating: nil, count: messages.count)
         let together = messages.indices.compactMap { index in
             PostgresBatchWriter.Prepared(messages[index]).map { (index: index, prepared: $0) }
         }
-        var allTogether = false
         if let outcomes = try await writeTogether(together.map(\.prepared), dedup, connection, logger) {
             for (entry, outcome) in zip(together, outcomes) {
                 written[entry.index] = outcome
             }
-            allTogether = together.count == messages.count
         }
         // A copy of a spilled message in the same batch is told from it only when it comes after.
-        for index in messages.indices where written[index] == nil {
+        let oneByOne = messages.indices.filter { written[$0] == nil }
+        for index in oneByOne {
             written[index] = await writeInSavepoint(messages[index], dedup, connection, logger)
         }
-        return (written.map { $0 ?? .failure(.other("message not written")) }, allTogether)
+        return (written.map { $0 ?? .failure(.other("message not written")) }, oneByOne)
     }
 
     /// Nil when the batch was refused: the transaction is then rolled back and begun again (the

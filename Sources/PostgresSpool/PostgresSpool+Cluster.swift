@@ -40,14 +40,14 @@ extension PostgresSpool: ClusterMembership {
         }
     }
 
-    /// LISTEN on `backstop_mail` (intake NOTIFYs in each transaction that stores mail) on a
+    /// LISTEN on `PostgresIntake.mailChannel` (intake NOTIFYs in each transaction that stores mail) on a
     /// pooled connection held for the purpose; after a lost connection, listens again a
     /// second later.
     public func watchArrivals(_ arrived: @escaping @Sendable () -> Void) async {
         while !Task.isCancelled {
             do {
                 try await pool.withConnection { connection in
-                    try await connection.listen(on: "backstop_mail") { notifications in
+                    try await connection.listen(on: PostgresIntake.mailChannel) { notifications in
                         for try await _ in notifications { arrived() }
                     }
                 }
