@@ -13,7 +13,13 @@ enum PostgresSchema {
     static let migrations: [(id: String, sql: [String])] = [
         ("pg-v1", v1), ("pg-v2-primary-capabilities", v2), ("pg-v3-journal-copies", v3JournalCopies),
         ("pg-v4-greylist", v4Greylist), ("pg-v5-inbox-users", v5InboxUsers), ("pg-v6-cluster", v6Cluster),
+        ("pg-v7-drop-recipient-due", v7DropRecipientDue),
     ]
+
+    /// The SQLite spool's "v11-drop-due-indexes": claims find a message's due recipients
+    /// through its `(message_id, position)` key, so the `(state, next_attempt_at)` index only
+    /// cost every recipient's insert, deferral and delete.
+    private static let v7DropRecipientDue = ["DROP INDEX IF EXISTS recipient_due"]
 
     /// Journal copies (the SQLite spool's "v12-journal-copies").
     private static let v3JournalCopies = [

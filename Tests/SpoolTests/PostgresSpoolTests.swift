@@ -45,7 +45,8 @@ struct PostgresSpoolTests {
             return ids
         }
         #expect(migrations.sorted() == ["pg-v1", "pg-v2-primary-capabilities", "pg-v3-journal-copies", "pg-v4-greylist",
-                                        "pg-v5-inbox-users", "pg-v6-cluster"], "each migration once")
+                                        "pg-v5-inbox-users", "pg-v6-cluster",
+                                        "pg-v7-drop-recipient-due"], "each migration once")
     }
 
     @Test("a server that commits without flushing (synchronous_commit=off) is refused, naming the setting")
