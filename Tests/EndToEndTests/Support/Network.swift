@@ -3,13 +3,33 @@ import Foundation
 import Glibc
 #endif
 
-/// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0 and closed again.
-/// Another process may take it before backstop binds it, so `BackstopServer` retries.
+/// A TCP port on 127.0.0.1 that was free a moment ago, below Linux's ephemeral range
+/// (32768–60999): a port from there is what the kernel gives the tests' own clients as their
+/// source port, and one such connection keeps a server from binding it. Another process may
+/// still take the port before the server binds it, so the fixtures retry.
 func freeLoopbackPort() throws -> Int {
+    for _ in 0..<64 {
+        let port = Int.random(in: 20_000..<32_768)
+        if try canBind(port) { return port }
+    }
+    return try boundPort(0)
+}
+
+private func canBind(_ port: Int) throws -> Bool {
+    do {
+        _ = try boundPort(port)
+        return true
+    } catch SocketError.system("bind", EADDRINUSE) {
+        return false
+    }
+}
+
+/// Binds a socket to `port` (0: any) on 127.0.0.1, closes it and returns the port it got.
+private func boundPort(_ port: Int) throws -> Int {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw SocketError.system("socket", errno) }
     defer { close(descriptor) }
-    var address = sockaddr_in.loopback(port: 0)
+    var address = sockaddr_in.loopback(port: port)
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
