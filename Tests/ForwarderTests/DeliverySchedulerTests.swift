@@ -57,6 +57,30 @@ struct DeliverySchedulerTests {
         #expect(await ledger.transitions.map(\.to) == [HostState.down, HostState.up])
     }
 
+    @Test("a stop does not wait on an outcome the spool cannot write: its retries are cancelled")
+    func stopCancelsStalledRecording() async throws {
+        let primary = try await FakePrimary.start()
+        defer { Task { await primary.stop() } }
+        let (scheduler, _, _) = try scheduler(port: primary.port)
+        await ledger.add(Fixtures.job("Q1", receivedAt: Fixtures.epoch.addingTimeInterval(-10)), content: content(1))
+        await ledger.stallRecording()
+
+        let running = Task { await scheduler.run() }
+        await ledger.waitForAttempts(1)
+        running.cancel()
+        // Bounded, so that a stop that waits on the recording fails here instead of hanging the run.
+        let (ends, end) = AsyncStream<Bool>.makeStream()
+        Task { await running.value; end.yield(true) }
+        let deadline = Task { try await Task.sleep(for: .seconds(30)); end.yield(false) }
+        var first = ends.makeAsyncIterator()
+        let stopped = await first.next() ?? false
+        deadline.cancel()
+
+        #expect(stopped, "the scheduler still waits on the stalled recording 30 s after it was cancelled")
+        #expect(primary.recorded.transactions.count == 1, "the primary took the message")
+        #expect(await ledger.cancelledRecordings == 1, "the stalled recording was cancelled, not waited out")
+    }
+
     @Test("a message held while its batch is under way is not sent, and its lease is given back")
     func heldDuringTheBatchIsSkipped() async throws {
         let primary = try await FakePrimary.start()

@@ -79,7 +79,15 @@ extension DeliveryScheduler {
             })
         }
         await session?.quit()
-        for task in recording { await task.value }
+        // Shutting down stops the recordings' retries (the lease then lapses and the message
+        // goes again, at least once), never a write under way: a stop must not wait on a spool
+        // that cannot write.
+        let recordings = recording
+        await withTaskCancellationHandler {
+            for task in recordings { await task.value }
+        } onCancel: {
+            for task in recordings { task.cancel() }
+        }
         return reachedAny
     }
 

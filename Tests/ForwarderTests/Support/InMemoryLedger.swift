@@ -27,6 +27,10 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
     /// When the first message's content is read, the second is held: an operator acting while
     /// a batch is under way.
     var holdWhenRead: [QueueID: QueueID] = [:]
+    /// When set, `record` never finishes by itself, as a spool retrying a write it cannot do:
+    /// it returns once its task is cancelled, and counts that in `cancelledRecordings`.
+    var stallsRecording = false
+    private(set) var cancelledRecordings = 0
     private var arrival: [QueueID] = []
     private var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
 
@@ -80,6 +84,14 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
 
     func record(_ attempt: DeliveryAttempt) async throws {
         attempts.append(attempt)
+        if stallsRecording {
+            resumeWatchers()
+            let (cancelled, keepOpen) = AsyncStream<Never>.makeStream()
+            for await _ in cancelled {}
+            withExtendedLifetime(keepOpen) {}
+            cancelledRecordings += 1
+            throw CancellationError()
+        }
         if var message = messages[attempt.queueID] {
             for outcome in attempt.outcomes {
                 guard let index = message.job.recipients.firstIndex(where: { $0.address.utf8.elementsEqual(outcome.address.utf8) })
@@ -104,6 +116,12 @@ actor InMemoryLedger: DeliveryLedger, HealthHistory {
                 messages[attempt.queueID] = message
             }
         }
+        resumeWatchers()
+    }
+
+    func stallRecording() { stallsRecording = true }
+
+    private func resumeWatchers() {
         let ready = watchers.filter { $0.count <= attempts.count }
         watchers.removeAll { $0.count <= attempts.count }
         ready.forEach { $0.continuation.resume() }
