@@ -6,11 +6,11 @@ import SpoolContract
 /// Group commit: concurrent writers share one transaction and one fsync. Arriving messages
 /// (`IntakeCommitter`) and delivery outcomes (`OutcomeRecorder`) both go through it.
 ///
-/// Submissions queue up under a mutex. Each submission schedules a drain on GRDB's serial
-/// writer queue; a drain takes every pending member at once and writes them by the spool's one
-/// batch policy (`SavepointBatch`: a member that fails fails alone, the others are written
-/// again). While it commits, newcomers accumulate for the next drain, so batches grow with
-/// load without timers. Drains that find nothing pending return at once.
+/// Submissions queue up under a mutex. A submission schedules a drain on GRDB's serial writer
+/// queue unless one is scheduled and has not yet started; a drain takes every pending member at
+/// once and writes them by the spool's one batch policy (`SavepointBatch`: a member that fails
+/// fails alone, the others are written again). While it commits, newcomers accumulate for the
+/// next drain, so batches grow with load without timers.
 final class GroupCommit<Member: Sendable, Output: Sendable>: Sendable {
     /// A member's output, with the transaction that committed it.
     struct Committed: Sendable {
@@ -35,14 +35,24 @@ final class GroupCommit<Member: Sendable, Output: Sendable>: Sendable {
         var reported: @Sendable (_ members: [Member], _ outcomes: [Outcome], _ duration: Duration) -> Void = { _, _, _ in }
     }
 
-    /// One caller's members and the continuation waiting for their outcomes.
-    private struct Submission {
-        var members: [Member]
-        var continuation: CheckedContinuation<[Outcome], Never>
+    /// One caller's members and the continuation waiting for their outcomes. A class: a
+    /// generic struct holding a continuation was copied and destroyed through runtime metadata
+    /// lookups each time a drain took or walked the pending list.
+    private final class Submission: Sendable {
+        let members: [Member]
+        let continuation: CheckedContinuation<[Outcome], Never>
+
+        init(members: [Member], continuation: CheckedContinuation<[Outcome], Never>) {
+            self.members = members
+            self.continuation = continuation
+        }
     }
 
     private struct State {
         var pending: [Submission] = []
+        /// A drain is on the writer queue and has not taken `pending` yet: it will take
+        /// whatever is submitted meanwhile, so none other is scheduled.
+        var drainScheduled = false
         var isClosed = false
     }
 
@@ -74,7 +84,10 @@ final class GroupCommit<Member: Sendable, Output: Sendable>: Sendable {
                 state.pending.append(Submission(members: members, continuation: continuation))
                 // Scheduled under the lock so that `close` cannot slip its
                 // shutdown in between: every accepted submission gets drained.
-                pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+                if !state.drainScheduled {
+                    state.drainScheduled = true
+                    pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+                }
                 return true
             }
             if !accepted {
@@ -91,12 +104,14 @@ final class GroupCommit<Member: Sendable, Output: Sendable>: Sendable {
 
     private func drain(_ db: Database) {
         let submissions = state.withLock { state in
-            defer { state.pending.removeAll() }
-            return state.pending
+            let taken = state.pending
+            state.pending = []
+            state.drainScheduled = false
+            return taken
         }
         guard !submissions.isEmpty else { return }
 
-        let members = submissions.flatMap(\.members)
+        let members = submissions.flatMap { $0.members }
         let started = ContinuousClock.now
         let outcomes = write(members, db)
         writer.settled(members, outcomes)

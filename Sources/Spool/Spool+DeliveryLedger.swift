@@ -42,8 +42,10 @@ extension Spool: DeliveryLedger {
                 // read through their own indexes (`v8ClaimIndexes`) and merged, oldest first;
                 // expired messages through the index by arrival time.
                 // INDEXED BY: a plan that cannot use the index fails loudly instead of scanning.
-                func candidates(_ index: String, _ lease: String) throws -> [Row] {
-                    try Row.fetchAll(db.cachedStatement(sql: """
+                // Each row is decoded where the cursor stands (a copied row decodes through GRDB's
+                // unspecialised generic path); the recipients are added once they are read.
+                func candidates(_ index: String, _ lease: String) throws -> [(id: Int64, message: StoredEnvelope)] {
+                    let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                         SELECT \(StoredEnvelope.messageColumns) FROM message m INDEXED BY \(index)
                         WHERE m.kind = :kind AND m.state = 'active' AND \(lease)
                           \(messageDue)
@@ -51,8 +53,13 @@ extension Spool: DeliveryLedger {
                                       AND r.state IN \(Self.pendingStates) AND \(scoped.sql) \(recipientDue))
                         ORDER BY m.id LIMIT :limit
                         """), arguments: arguments + scoped.arguments)
+                    var found: [(id: Int64, message: StoredEnvelope)] = []
+                    while let row = try rows.next() {
+                        found.append((row[0], try StoredEnvelope(messageRow: row, recipients: [])))
+                    }
+                    return found
                 }
-                let claimable: [Row]
+                let claimable: [(id: Int64, message: StoredEnvelope)]
                 if receivedBefore != nil {
                     claimable = try candidates(
                         "message_by_age", "(m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= :now)")
@@ -60,26 +67,30 @@ extension Spool: DeliveryLedger {
                     let free = try candidates("message_unleased", "m.lease_owner IS NULL")
                     let lapsed = try candidates(
                         "message_lease_expiry", "m.lease_owner IS NOT NULL AND coalesce(m.lease_expires_at, 0) <= :now")
-                    claimable = lapsed.isEmpty ? free
-                        : Array((free + lapsed).sorted { ($0[0] as Int64) < ($1[0] as Int64) }.prefix(limit))
+                    claimable = lapsed.isEmpty ? free : Array((free + lapsed).sorted { $0.id < $1.id }.prefix(limit))
                 }
                 guard !claimable.isEmpty else { return [] }
                 // One statement each for the whole claim, not one per message; the row IDs are
                 // integers the query above returned.
-                let rowIDs = claimable.map { String($0[0] as Int64) }.joined(separator: ", ")
+                let rowIDs = claimable.map { String($0.id) }.joined(separator: ", ")
                 try db.execute(sql: "UPDATE message SET lease_owner = ?, lease_expires_at = ? WHERE id IN (\(rowIDs))",
                                arguments: [lease.owner, lease.expiresAt.unixMilliseconds])
                 // Final ones included, with their state: the job is the scope's share of the message.
                 var recipients: [Int64: [StoredRecipient]] = [:]
-                for row in try Row.fetchAll(db, sql: """
+                let rows = try Row.fetchCursor(db, sql: """
                     SELECT r.message_id, \(StoredRecipient.columns) FROM recipient r
                     WHERE r.message_id IN (\(rowIDs)) AND \(scoped.sql) \(notPaused)
                     ORDER BY r.message_id, r.position
-                    """, arguments: scoped.arguments) {
+                    """, arguments: scoped.arguments)
+                while let row = try rows.next() {
                     recipients[row[0], default: []].append(try StoredRecipient(row: row, from: 1))
                 }
-                return try claimable.map { message in
-                    try StoredEnvelope(messageRow: message, recipients: recipients[message[0]] ?? [])
+                return claimable.map { claimed in
+                    var message = claimed.message
+                    let theirs = recipients[claimed.id] ?? []
+                    message.recipients = theirs
+                    message.envelope.recipients = theirs.map(\.recipient)
+                    return message
                 }
             }
         }
@@ -121,30 +132,37 @@ extension Spool: DeliveryLedger {
             // One statement reads one snapshot, so it needs no transaction around it. The
             // message row comes back even without chunks: no row at all means it is gone.
             try await pool.unsafeRead { db in
-                // substr() copies out only the slice asked for, not the whole 1 MiB chunk.
-                let slices = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT c.seq, substr(c.data, CASE WHEN c.seq = :first THEN :start ELSE 1 END, :length),
-                           m.state = 'active' AND m.lease_owner IS :owner
+                // substr() copies out only the slice asked for, not the whole 1 MiB chunk. Rows are
+                // decoded where the cursor stands, and each slice is copied once, from SQLite's
+                // buffer into `content`. Arguments by position: ?1 first chunk, ?2 its start,
+                // ?3 length, ?4 last chunk, ?5 queue ID, ?6 lease owner.
+                let slices = try Row.fetchCursor(db.cachedStatement(sql: """
+                    SELECT c.seq, substr(c.data, CASE WHEN c.seq = ?1 THEN ?2 ELSE 1 END, ?3),
+                           m.state = 'active' AND m.lease_owner IS ?6
                     FROM message m
-                    LEFT JOIN message_chunk c ON c.message_id = m.id AND c.seq BETWEEN :first AND :last
-                    WHERE m.queue_id = :queueID
+                    LEFT JOIN message_chunk c ON c.message_id = m.id AND c.seq BETWEEN ?1 AND ?4
+                    WHERE m.queue_id = ?5
                     ORDER BY c.seq
-                    """), arguments: ["first": firstSeq, "start": start + 1, "length": min(maxLength, chunkSize),
-                                      "last": lastSeq, "queueID": queueID.rawValue, "owner": leaseOwner])
-                guard let first = slices.first else { return nil }
+                    """), arguments: [firstSeq, start + 1, min(maxLength, chunkSize), lastSeq, queueID.rawValue, leaseOwner])
+                var deliverable: Bool?
                 var content: [UInt8] = []
                 var expectedSeq = firstSeq
                 // Chunk after chunk while each is whole: a short one is the message's last.
-                for slice in slices {
-                    guard content.count < maxLength, slice.optional(0) == expectedSeq,
-                          let piece: Data = slice.optional(1), !piece.isEmpty
-                    else { break }
+                while let slice = try slices.next() {
+                    if deliverable == nil { deliverable = slice[2] as Bool }
+                    guard content.count < maxLength, slice.optional(0) == expectedSeq else { break }
                     let wanted = min(chunkSize - (expectedSeq == firstSeq ? start : 0), maxLength - content.count)
-                    content.append(contentsOf: piece.prefix(wanted))
-                    guard piece.count >= wanted else { break }
+                    let whole = try slice.withUnsafeData(atIndex: 1) { piece -> Bool in
+                        guard let piece, !piece.isEmpty else { return false }
+                        content.append(contentsOf: piece.prefix(wanted))
+                        return piece.count >= wanted
+                    }
+                    guard whole else { break }
                     expectedSeq += 1
                 }
-                return (content, first[2] as Bool)
+                // No row at all: the message is gone.
+                guard let deliverable else { return nil }
+                return (content, deliverable)
             }
         }
     }

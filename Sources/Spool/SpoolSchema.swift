@@ -21,6 +21,7 @@ enum SpoolSchema {
         migrator.registerMigration("v11-drop-due-indexes", migrate: v11DropDueIndexes)
         migrator.registerMigration("v12-journal-copies", migrate: v12JournalCopies)
         migrator.registerMigration("v13-greylist", migrate: v13Greylist)
+        migrator.registerMigration("v14-delivery-log-outcome-check", migrate: v14DeliveryLogOutcomeCheck)
         return migrator
     }()
 

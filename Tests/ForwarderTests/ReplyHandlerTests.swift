@@ -119,4 +119,80 @@ struct ReplyHandlerTests {
         for _ in 0..<202 { _ = try handler.nextReply(step: .rcpt, timeout: .seconds(1)).wait() }
         #expect(try handler.nextReply(step: .data, timeout: .seconds(1)).wait().code == 354)
     }
+
+    @Test("a write into a channel with room goes on at once")
+    func writableChannelCompletesAtOnce() throws {
+        let (_, handler) = try setUp()
+        var outcome: ConnectionFailure?? = .none
+        handler.awaitWritable(step: .dataBlock, timeout: .seconds(1)) { outcome = .some($0) }
+        #expect(outcome == .some(nil))
+    }
+
+    @Test("a write into a full channel waits until it drains, under one timer")
+    func fullChannelWaitsForRoom() throws {
+        let (channel, handler) = try setUp()
+        channel.isWritable = false
+        var outcome: ConnectionFailure?? = .none
+        handler.awaitWritable(step: .dataBlock, timeout: .seconds(180)) { outcome = .some($0) }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(179))
+        #expect(outcome == .none, "still full, and within the timeout")
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(outcome == .some(nil))
+        // The timer armed for the write must not fire at 180 s on the reader after it.
+        let reply = handler.nextReply(step: .dataEnd, timeout: .seconds(600))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(channel.isActive)
+        try channel.writeInbound(ByteBuffer(string: "250 queued\r\n"))
+        #expect(try reply.wait().code == 250)
+    }
+
+    @Test("a channel that stays full past the timeout fails the write with the step and closes")
+    func fullChannelTimesOut() throws {
+        let (channel, handler) = try setUp()
+        channel.isWritable = false
+        var outcome: ConnectionFailure?? = .none
+        handler.awaitWritable(step: .dataBlock, timeout: .seconds(180)) { outcome = .some($0) }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(180))
+        #expect(outcome == .some(.timeout(.dataBlock)))
+        #expect(!channel.isActive)
+    }
+
+    @Test("a write after the connection closed fails with the step")
+    func writeAfterCloseFails() throws {
+        let (channel, handler) = try setUp()
+        try channel.close().wait()
+        var outcome: ConnectionFailure?? = .none
+        handler.awaitWritable(step: .dataBlock, timeout: .seconds(1)) { outcome = .some($0) }
+        #expect(outcome == .some(.closed(.dataBlock)))
+    }
+
+    @Test("a pipelined group's replies come back in order, queued or not, each under its own timeout")
+    func pipelinedGroupInOrder() throws {
+        let (channel, handler) = try setUp()
+        for _ in 0..<3 { handler.expectReply() }
+        try channel.writeInbound(ByteBuffer(string: "220 mx\r\n250 sender ok\r\n"))
+        _ = try handler.nextReply(step: .greeting, timeout: .seconds(1)).wait()
+        var result: Result<[SMTPReply], ConnectionFailure>?
+        handler.nextReplies([(.mail, .seconds(300)), (.rcpt, .seconds(300)), (.data, .seconds(300))]) { result = $0 }
+        #expect(result == nil)
+        try channel.writeInbound(ByteBuffer(string: "250 rcpt ok\r\n"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(299))
+        #expect(result == nil)
+        try channel.writeInbound(ByteBuffer(string: "354 go ahead\r\n"))
+        #expect(try result?.get().map(\.code) == [250, 250, 354])
+    }
+
+    @Test("a pipelined group ends at the first timeout, naming its step")
+    func pipelinedGroupTimesOut() throws {
+        let (channel, handler) = try setUp()
+        for _ in 0..<2 { handler.expectReply() }
+        try channel.writeInbound(ByteBuffer(string: "220 mx\r\n250 sender ok\r\n"))
+        _ = try handler.nextReply(step: .greeting, timeout: .seconds(1)).wait()
+        var result: Result<[SMTPReply], ConnectionFailure>?
+        handler.nextReplies([(.mail, .seconds(300)), (.rcpt, .seconds(300))]) { result = $0 }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(300))
+        #expect(result == .failure(.timeout(.rcpt)))
+        #expect(!channel.isActive)
+    }
 }

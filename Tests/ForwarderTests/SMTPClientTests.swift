@@ -154,6 +154,22 @@ struct SMTPClientTests {
         #expect(result.outcomes.map(\.disposition) == [.deferred(.connection(.timeout(.dataEnd)), at: session)])
     }
 
+    @Test("a primary that stops reading the content: the connection fills, and the write times out")
+    func stallDuringContentTimesOutTheWrite() async throws {
+        var script = FakePrimary.Script()
+        script.stall = .content
+        let primary = try await FakePrimary.start(script)
+        defer { Task { await primary.stop() } }
+        // Far more than the socket buffers and the channel's high-water mark hold.
+        let line = String(repeating: "x", count: 998) + "\r\n"
+        let content = "Subject: big\r\n\r\n" + String(repeating: line, count: 32 * 1024)
+        let session = try await Fixtures.client(timeout: .seconds(15)).connect(to: Fixtures.local(primary.port))
+        let result = await session.deliver(Fixtures.job(content: content), content: Fixtures.reader(content))
+        await session.quit()
+        #expect(result.outcomes.map(\.disposition) == [.deferred(.connection(.timeout(.dataBlock)), at: session)])
+        #expect(result.connectionFailure == .timeout(.dataBlock))
+    }
+
     private func connectFailure(_ client: SMTPClient, port: Int) async -> ConnectionFailure? {
         do {
             let session = try await client.connect(to: Fixtures.local(port))

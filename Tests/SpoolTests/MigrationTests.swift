@@ -66,7 +66,7 @@ struct MigrationTests {
             let migrations = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history", "v8-claim-indexes", "v9-inbox-users", "v10-primary-capabilities", "v11-drop-due-indexes", "v12-journal-copies", "v13-greylist"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history", "v8-claim-indexes", "v9-inbox-users", "v10-primary-capabilities", "v11-drop-due-indexes", "v12-journal-copies", "v13-greylist", "v14-delivery-log-outcome-check"])
             let stored = try await spool.pool.read { db in
                 try String.fetchAll(db, sql: "SELECT domain FROM recipient ORDER BY position")
             }
@@ -121,7 +121,7 @@ struct MigrationTests {
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
             }
             #expect(migrations == SpoolSchema.migrator.migrations)
-            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history", "v8-claim-indexes", "v9-inbox-users", "v10-primary-capabilities", "v11-drop-due-indexes", "v12-journal-copies", "v13-greylist"])
+            #expect(migrations == ["v1", "v2", "v3", "v4", "v5", "v6-recipient-verified", "v7-content-digest-and-history", "v8-claim-indexes", "v9-inbox-users", "v10-primary-capabilities", "v11-drop-due-indexes", "v12-journal-copies", "v13-greylist", "v14-delivery-log-outcome-check"])
         }
     }
 

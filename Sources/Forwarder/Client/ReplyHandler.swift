@@ -14,8 +14,18 @@ import SMTPProtocol
 final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
+    /// Told the reply, or the failure that ended the dialogue, exactly once.
+    typealias ReplyCompletion = (Result<SMTPReply, ConnectionFailure>) -> Void
+
     private struct Waiter {
-        let promise: EventLoopPromise<SMTPReply>
+        let completion: ReplyCompletion
+        let step: SMTPStep
+        let deadline: NIODeadline
+    }
+
+    /// A write that left the channel full, waiting for it to drain.
+    private struct WriteWaiter {
+        let completion: (ConnectionFailure?) -> Void
         let step: SMTPStep
         let deadline: NIODeadline
     }
@@ -34,7 +44,8 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A few spare replies are tolerated (a 421 before closing, a server counting differently).
     static let maxUnexpectedQueued = 8
     private var waiter: Waiter?
-    /// One timer serves every reader in turn (see `armReplyTimer`).
+    private var writeWaiter: WriteWaiter?
+    /// One timer serves every reader and writer in turn (see `armReplyTimer`).
     private var replyTimer: (deadline: NIODeadline, task: Scheduled<Void>)?
     private var failure: ConnectionFailure?
     private var isClosed = false
@@ -54,34 +65,98 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The next reply, failing with `.timeout(step)` when none completes within `timeout`.
     func nextReply(step: SMTPStep, timeout: TimeAmount) -> EventLoopFuture<SMTPReply> {
-        let loop = eventLoop
-        precondition(waiter == nil, "one reader at a time")
-        if let queued = replies.popFirst() {
-            if !queued.expected { unexpectedQueued -= 1 }
-            return loop.makeSucceededFuture(queued.reply)
+        let promise = eventLoop.makePromise(of: SMTPReply.self)
+        nextReply(step: step, timeout: timeout) { result in
+            switch result {
+            case .success(let reply): promise.succeed(reply)
+            case .failure(let failure): promise.fail(failure)
+            }
         }
-        if let terminal = terminalFailure(at: step) { return loop.makeFailedFuture(terminal) }
-        let promise = loop.makePromise(of: SMTPReply.self)
-        let deadline = loop.now + timeout
-        waiter = Waiter(promise: promise, step: step, deadline: deadline)
-        armReplyTimer(for: deadline)
         return promise.futureResult
     }
 
-    /// A timer per reply cost a scheduled task, its future and a cancel, several times per
-    /// message. Readers follow one another with about the same timeout, so a timer already due
-    /// no later than `deadline` is kept: when it fires it looks at the reader waiting then, and
-    /// fails it or waits again until that reader's own deadline.
+    /// The next reply, handed to `completion` (at once when one is queued), or `.timeout(step)`
+    /// when none completes within `timeout`. Without futures: replay reads several replies per
+    /// message, and each future cost an allocation and runtime generic-metadata lookups.
+    func nextReply(step: SMTPStep, timeout: TimeAmount, completion: @escaping ReplyCompletion) {
+        precondition(waiter == nil, "one reader at a time")
+        if let queued = popQueuedReply() { return completion(.success(queued)) }
+        if let terminal = terminalFailure(at: step) { return completion(.failure(terminal)) }
+        let deadline = eventLoop.now + timeout
+        waiter = Waiter(completion: completion, step: step, deadline: deadline)
+        armReplyTimer(for: deadline)
+    }
+
+    /// Replies to a pipelined group (RFC 2920), in order: each under its own timeout, started
+    /// when the one before it is in; the first failure ends the read.
+    func nextReplies(_ steps: [(step: SMTPStep, timeout: TimeAmount)],
+                     completion: @escaping (Result<[SMTPReply], ConnectionFailure>) -> Void) {
+        collectReplies(steps, from: 0, collected: [], completion: completion)
+    }
+
+    private func collectReplies(_ steps: [(step: SMTPStep, timeout: TimeAmount)], from first: Int, collected: [SMTPReply],
+                                completion: @escaping (Result<[SMTPReply], ConnectionFailure>) -> Void) {
+        var collected = collected
+        var index = first
+        // Replies already queued are taken in a loop, so a large group does not recurse.
+        while index < steps.count, let queued = popQueuedReply() {
+            collected.append(queued)
+            index += 1
+        }
+        guard index < steps.count else { return completion(.success(collected)) }
+        let soFar = collected
+        nextReply(step: steps[index].step, timeout: steps[index].timeout) { [self] result in
+            switch result {
+            case .success(let reply): collectReplies(steps, from: index + 1, collected: soFar + [reply], completion: completion)
+            case .failure(let failure): completion(.failure(failure))
+            }
+        }
+    }
+
+    /// After a write: `completion(nil)` once the channel can take more (at once when it can),
+    /// so content streams at the primary's pace; the failure when the connection is gone, or
+    /// `.timeout(step)` (and the connection closed) when it stays full for `timeout`.
+    func awaitWritable(step: SMTPStep, timeout: TimeAmount, completion: @escaping (ConnectionFailure?) -> Void) {
+        precondition(writeWaiter == nil, "one writer at a time")
+        if let terminal = terminalFailure(at: step) { return completion(terminal) }
+        guard let channel = context?.channel, channel.isActive else { return completion(.closed(step)) }
+        if channel.isWritable { return completion(nil) }
+        let deadline = eventLoop.now + timeout
+        writeWaiter = WriteWaiter(completion: completion, step: step, deadline: deadline)
+        armReplyTimer(for: deadline)
+    }
+
+    private func popQueuedReply() -> SMTPReply? {
+        guard let queued = replies.popFirst() else { return nil }
+        if !queued.expected { unexpectedQueued -= 1 }
+        return queued.reply
+    }
+
+    /// The deadline the timer watches: the reader's or the writer's, whichever is waiting.
+    private var pendingDeadline: (deadline: NIODeadline, step: SMTPStep)? {
+        switch (waiter, writeWaiter) {
+        case (let reader?, let writer?):
+            reader.deadline <= writer.deadline ? (reader.deadline, reader.step) : (writer.deadline, writer.step)
+        case (let reader?, nil): (reader.deadline, reader.step)
+        case (nil, let writer?): (writer.deadline, writer.step)
+        case (nil, nil): nil
+        }
+    }
+
+    /// A timer per reply or write cost a scheduled task, its future and a cancel, several times
+    /// per message. Readers and writers follow one another with about the same timeout, so a
+    /// timer already due no later than `deadline` is kept: when it fires it looks at who is
+    /// waiting then, and fails them or waits again until their own deadline.
     private func armReplyTimer(for deadline: NIODeadline) {
         if let armed = replyTimer, armed.deadline <= deadline { return }
         replyTimer?.task.cancel()
         let task = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             replyTimer = nil
-            guard let waiter else { return }
-            if waiter.deadline <= eventLoop.now {
-                fail(.timeout(waiter.step))
+            guard let pending = pendingDeadline else { return }
+            if pending.deadline <= eventLoop.now {
+                fail(.timeout(pending.step))
             } else {
-                armReplyTimer(for: waiter.deadline)
+                armReplyTimer(for: pending.deadline)
             }
         }
         replyTimer = (deadline, task)
@@ -90,11 +165,6 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A command that the server answers was sent (or is about to be).
     func expectReply() {
         owed += 1
-    }
-
-    /// The failure a write at `step` ran into, once the channel refused it.
-    func failureAfterWrite(at step: SMTPStep) -> ConnectionFailure {
-        terminalFailure(at: step) ?? .closed(step)
     }
 
     /// True when the primary sent anything not yet read: after a STARTTLS 220 that is an attempt
@@ -124,7 +194,11 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
         replyTimer = nil
         if let waiter {
             self.waiter = nil
-            waiter.promise.fail(terminal)
+            waiter.completion(.failure(terminal))
+        }
+        if let writeWaiter {
+            self.writeWaiter = nil
+            writeWaiter.completion(terminal)
         }
         if let handshake {
             self.handshake = nil
@@ -162,12 +236,20 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isClosed = true
         if handshake != nil, failure == nil { failure = .tlsFailed("the primary closed the connection during the handshake") }
-        fail(failure ?? .closed(waiter?.step ?? .connect))
+        fail(failure ?? .closed(waiter?.step ?? writeWaiter?.step ?? .connect))
         context.fireChannelInactive()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let writeWaiter {
+            self.writeWaiter = nil
+            writeWaiter.completion(nil)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let step = waiter?.step ?? .connect
+        let step = waiter?.step ?? writeWaiter?.step ?? .connect
         if handshake != nil {
             fail(.tlsFailed(Self.describeTLSError(error)))
         } else if let failure = error as? ConnectionFailure {
@@ -196,7 +278,7 @@ final class ReplyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if expected { owed -= 1 }
         if let waiter {
             self.waiter = nil
-            waiter.promise.succeed(reply)
+            waiter.completion(.success(reply))
             return
         }
         guard failure == nil else { return }

@@ -7,7 +7,6 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMTPProtocol
-import Synchronization
 
 /// One TCP connection to a primary, seen from async code: commands out, replies in, each step
 /// under its timeout. It knows nothing of SMTP's sequence; `SMTPClient` and `SMTPSession` do.
@@ -46,33 +45,19 @@ final class SMTPConnection: Sendable {
 
     func readReply(_ step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) -> SMTPReply {
         let handler = self.handler
-        do {
-            return try await channel.eventLoop.flatSubmit {
-                handler.value.nextReply(step: step, timeout: TimeAmount(timeout))
-            }.get()
-        } catch {
-            throw error as? ConnectionFailure ?? .closed(step)
-        }
+        return try await onLoop { resume in
+            handler.value.nextReply(step: step, timeout: TimeAmount(timeout), completion: resume)
+        }.get()
     }
 
     /// Replies to a pipelined group (RFC 2920), read in one trip to the event loop: each under
     /// its own timeout, started when the one before it is in; the first failure ends the read.
     func readReplies(_ steps: [(step: SMTPStep, timeout: Duration)]) async throws(ConnectionFailure) -> [SMTPReply] {
         let handler = self.handler
-        let loop = channel.eventLoop
-        do {
-            return try await loop.flatSubmit {
-                var replies = loop.makeSucceededFuture([SMTPReply]())
-                for (step, timeout) in steps {
-                    replies = replies.flatMap { earlier in
-                        handler.value.nextReply(step: step, timeout: TimeAmount(timeout)).map { earlier + [$0] }
-                    }
-                }
-                return replies
-            }.get()
-        } catch {
-            throw error as? ConnectionFailure ?? .closed(steps.first?.step ?? .connect)
-        }
+        let timed = steps.map { (step: $0.step, timeout: TimeAmount($0.timeout)) }
+        return try await onLoop { resume in
+            handler.value.nextReplies(timed, completion: resume)
+        }.get()
     }
 
     /// Writes and flushes a command line; a failed write shows up at the next read.
@@ -97,28 +82,48 @@ final class SMTPConnection: Sendable {
         }
     }
 
-    /// Writes and flushes `buffer`, waiting until the socket took it, so content streams at the
-    /// primary's pace. A write that does not complete in time closes the connection. With
+    /// Writes and flushes `buffer`, then waits while the channel is full, so content streams at
+    /// the primary's pace. A channel that stays full for `timeout` is closed. With
     /// `expectingReply` (the end of DATA) a reply is owed to what is written.
     func write(_ buffer: ByteBuffer, expectingReply: Bool, step: SMTPStep, timeout: Duration) async throws(ConnectionFailure) {
-        let timedOut = TimeoutFlag()
         let handler = self.handler
         let channel = self.channel
-        do {
-            // One trip to the event loop: the reply owed, the timeout and the write.
-            try await channel.eventLoop.flatSubmit {
-                if expectingReply { handler.value.expectReply() }
-                let scheduled = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                    timedOut.set()
-                    channel.close(promise: nil)
-                }
-                let written = channel.writeAndFlush(buffer)
-                written.whenComplete { _ in scheduled.cancel() }
-                return written
-            }.get()
-        } catch {
-            if timedOut.isSet { throw .timeout(step) }
-            throw await failureAfterWrite(at: step)
+        // One trip to the event loop: the reply owed, the write and the wait for room.
+        let failure = await onLoop { resume in
+            let replyHandler = handler.value
+            if expectingReply { replyHandler.expectReply() }
+            channel.writeAndFlush(buffer, promise: nil)
+            replyHandler.awaitWritable(step: step, timeout: TimeAmount(timeout), completion: resume)
+        }
+        if let failure { throw failure }
+    }
+
+    /// The end of DATA: writes the last of the content (ending in the final dot) as `write`
+    /// does, then reads the reply to it under `replyTimeout`, in one trip to the event loop.
+    func finishData(_ buffer: ByteBuffer, step: SMTPStep, timeout: Duration,
+                    replyStep: SMTPStep, replyTimeout: Duration) async throws(ConnectionFailure) -> SMTPReply {
+        let handler = self.handler
+        let channel = self.channel
+        return try await onLoop { (resume: @escaping (Result<SMTPReply, ConnectionFailure>) -> Void) in
+            let replyHandler = handler.value
+            replyHandler.expectReply()
+            channel.writeAndFlush(buffer, promise: nil)
+            replyHandler.awaitWritable(step: step, timeout: TimeAmount(timeout)) { failure in
+                if let failure { return resume(.failure(failure)) }
+                replyHandler.nextReply(step: replyStep, timeout: TimeAmount(replyTimeout), completion: resume)
+            }
+        }.get()
+    }
+
+    /// Runs `body` on the channel's event loop and waits for the value it hands to its
+    /// argument. The handler calls that exactly once (a value, a failure or a timeout), which
+    /// is what an unsafe continuation asks; a future per step cost more than the step.
+    private func onLoop<Value: Sendable>(
+        _ body: @escaping @Sendable (_ resume: @escaping (Value) -> Void) -> Void
+    ) async -> Value {
+        let loop = channel.eventLoop
+        return await withUnsafeContinuation { continuation in
+            loop.execute { body { continuation.resume(returning: $0) } }
         }
     }
 
@@ -151,11 +156,6 @@ final class SMTPConnection: Sendable {
         try? await channel.close()
     }
 
-    private func failureAfterWrite(at step: SMTPStep) async -> ConnectionFailure {
-        let handler = self.handler
-        return (try? await channel.eventLoop.submit { handler.value.failureAfterWrite(at: step) }.get()) ?? .closed(step)
-    }
-
     private static func classifyConnectError(_ error: Error) -> ConnectionFailure {
         switch error {
         case let error as NIOConnectionError:
@@ -176,14 +176,6 @@ final class SMTPConnection: Sendable {
             return .unreachable("\(error)")
         }
     }
-}
-
-/// Set once from the event loop when a write's timeout fires, read by the waiting task.
-private final class TimeoutFlag: Sendable {
-    private let fired = Atomic(false)
-
-    func set() { fired.store(true, ordering: .releasing) }
-    var isSet: Bool { fired.load(ordering: .acquiring) }
 }
 
 extension TimeAmount {

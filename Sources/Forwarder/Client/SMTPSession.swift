@@ -194,8 +194,7 @@ public final class SMTPSession {
             if let dataReply { transaction.settleRemaining(transaction.rejected(dataReply, at: .data)) }
             return
         }
-        try await sendContent(of: job, content: content, transaction: &transaction)
-        let final = try await connection.readReply(.dataEnd, timeout: timeouts.dataTermination)
+        let final = try await sendContent(of: job, content: content, transaction: &transaction)
         transaction.note(final, at: .dataEnd)
         needsReset = false
         let outcome = final.code / 100 == 2 ? RecipientDisposition.delivered(final) : transaction.rejected(final, at: .dataEnd)
@@ -210,7 +209,9 @@ public final class SMTPSession {
         _ = try await connection.readReply(.dataEnd, timeout: timeouts.dataTermination)
     }
 
-    private func sendContent(of job: DeliveryJob, content: ContentReader, transaction: inout Transaction) async throws(ConnectionFailure) {
+    /// Sends the content and the final dot; returns the reply to them.
+    private func sendContent(of job: DeliveryJob, content: ContentReader,
+                             transaction: inout Transaction) async throws(ConnectionFailure) -> SMTPReply {
         var stuffer = DotStuffer()
         var offset = 0
         while true {
@@ -227,8 +228,7 @@ public final class SMTPSession {
             var buffer = connection.channel.allocator.buffer(capacity: chunk.count + chunk.count / 64 + 5)
             if chunk.isEmpty {
                 stuffer.finish(into: &buffer)
-                try await connection.write(buffer, expectingReply: true, step: .dataBlock, timeout: timeouts.dataBlock)
-                return
+                return try await finishData(buffer)
             }
             stuffer.stuff(chunk, into: &buffer)
             offset += chunk.count
@@ -236,10 +236,15 @@ public final class SMTPSession {
             // in the same write, saving a spool read and a write per message that fits a chunk.
             if chunk.count < Self.chunkSize {
                 stuffer.finish(into: &buffer)
-                try await connection.write(buffer, expectingReply: true, step: .dataBlock, timeout: timeouts.dataBlock)
-                return
+                return try await finishData(buffer)
             }
             try await connection.write(buffer, expectingReply: false, step: .dataBlock, timeout: timeouts.dataBlock)
         }
+    }
+
+    /// The last write, ending in the final dot, and the reply to it: one trip to the event loop.
+    private func finishData(_ buffer: ByteBuffer) async throws(ConnectionFailure) -> SMTPReply {
+        try await connection.finishData(buffer, step: .dataBlock, timeout: timeouts.dataBlock,
+                                        replyStep: .dataEnd, replyTimeout: timeouts.dataTermination)
     }
 }

@@ -11,7 +11,8 @@ import Glibc
 /// script and records what it received, so tests assert on the envelope and the exact bytes.
 final class FakePrimary: Sendable {
     /// Where the server stops answering, so the client's timeout for that step fires.
-    enum Stall: Sendable { case greeting, ehlo, mail, rcpt, data, dataEnd }
+    /// `content`: after its 354 it stops reading, so the client's writes fill the connection.
+    enum Stall: Sendable { case greeting, ehlo, mail, rcpt, data, content, dataEnd }
 
     struct Script: Sendable {
         var hostname = "primary.example.net"

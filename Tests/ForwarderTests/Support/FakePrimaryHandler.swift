@@ -110,6 +110,7 @@ final class FakePrimaryHandler: ChannelInboundHandler {
             inData = true
             framer.beginData()
             reply(SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>"), context)
+            if script.stall == .content { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
         case "RSET":
             transaction = nil
             reply(SMTPReply(250, .init(2, 0, 0), "Reset"), context)
