@@ -46,8 +46,6 @@ final class MessageAssembler {
     }
 
     var needsBackpressure: Bool { bytesInFlight > Self.maxBytesInFlight }
-    /// True once the body goes to a file rather than staying in memory.
-    var hasSpilled: Bool { spill != nil }
 
     func append(_ content: ByteBuffer) {
         size += content.readableBytes
