@@ -69,10 +69,7 @@ struct PostgresSpoolTests {
                 var options = BackstopOptions.forwarding(to: primary.address, spoolURL: database.url)
                 let adminPort = try freeLoopbackPort()
                 options.addAdmin(port: adminPort)
-                // Open defect, as in ClusterTakeoverTests.restartDuringAccept: after the restart the
-                // forwarder can stall, and serve then outlasts its stop grace.
-                try await withBackstop(options, in: directory,
-                                       knownStopIssue: "the forwarder can stall after a PostgreSQL restart, and then not stop within its grace") { server in
+                try await withBackstop(options, in: directory) { server in
                     #expect(try await deliverOne(TestMail("outage", 0), to: server.port).code == 250)
                     #expect(try await adminGet(adminPort, "/readyz").status == 200)
 
