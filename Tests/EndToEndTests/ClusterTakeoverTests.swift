@@ -107,14 +107,8 @@ struct ClusterTakeoverTests {
                 for node in [directoryA, directoryB] {
                     try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
                 }
-                // Open defect: after the restart, a node's default route can stop looking for work (it
-                // logs neither an error nor "route resumed" once the primary is up; the other node
-                // delivers everything) and that node then outlasts its stop grace.
-                let stall: Comment = "a node's forwarder can stall after a PostgreSQL restart, and then not stop within its grace"
-                try await withBackstop(options(node: "node-a", primary: primary, database: database), in: directoryA,
-                                       knownStopIssue: stall) { nodeA in
-                    try await withBackstop(options(node: "node-b", primary: primary, database: database), in: directoryB,
-                                           knownStopIssue: stall) { nodeB in
+                try await withBackstop(options(node: "node-a", primary: primary, database: database), in: directoryA) { nodeA in
+                    try await withBackstop(options(node: "node-b", primary: primary, database: database), in: directoryB) { nodeB in
                         try await nodeA.waitForTransition(of: primary.address, to: "down")
                         try await nodeB.waitForTransition(of: primary.address, to: "down")
                         let mailsA = (0..<200).map { TestMail("restart-a", $0) }

@@ -107,18 +107,16 @@ final class BackstopInstance: Sendable {
 }
 
 /// Runs `body` against a fresh backstop in `directory` (a new one when nil) and stops it
-/// afterwards however `body` ends. A backstop still running then must stop cleanly (exit 0);
-/// `knownStopIssue` names an open defect that can keep it from that, reported as a known issue.
+/// afterwards however `body` ends. A backstop still running then must stop cleanly (exit 0).
 func withBackstop<T>(_ options: BackstopOptions = BackstopOptions(), in directory: URL? = nil,
-                     knownStopIssue: Comment? = nil,
                      _ body: (BackstopInstance) async throws -> T) async throws -> T {
     if let directory {
-        return try await run(options, in: directory, knownStopIssue, body)
+        return try await run(options, in: directory, body)
     }
-    return try await withTestDirectory { directory in try await run(options, in: directory, knownStopIssue, body) }
+    return try await withTestDirectory { directory in try await run(options, in: directory, body) }
 }
 
-private func run<T>(_ options: BackstopOptions, in directory: URL, _ knownStopIssue: Comment?,
+private func run<T>(_ options: BackstopOptions, in directory: URL,
                     _ body: (BackstopInstance) async throws -> T) async throws -> T {
     let server = try await BackstopInstance.start(in: directory, options: options)
     let result: T
@@ -130,11 +128,7 @@ private func run<T>(_ options: BackstopOptions, in directory: URL, _ knownStopIs
     }
     let wasRunning = server.process.isRunning
     let status = await server.stop()
-    if wasRunning, let knownStopIssue {
-        withKnownIssue(knownStopIssue, isIntermittent: true) {
-            #expect(status == .exited(0), "backstop should stop cleanly on SIGTERM; log:\n\(server.log)")
-        }
-    } else if wasRunning {
+    if wasRunning {
         #expect(status == .exited(0), "backstop should stop cleanly on SIGTERM; log:\n\(server.log)")
     }
     return result
