@@ -19,6 +19,8 @@ enum PostgresBatchWriter {
         let content: [UInt8]
         /// SHA-256 of the message as received, without the `Received:` header Backstop prepended.
         let contentDigest: [UInt8]
+        /// What its copies share besides the content; nil without a Message-ID.
+        let duplicateKey: DuplicateKey?
 
         /// Nil for a message that must go through `PostgresMessageWriter`: a spilled body, no
         /// recipient (which it refuses with the reason), or more rows than one statement binds.
@@ -27,6 +29,7 @@ enum PostgresBatchWriter {
             self.message = message
             content = message.receivedHeader + body
             contentDigest = Array(SHA256.hash(data: body))
+            duplicateKey = DuplicateKey(message.envelope)
             guard parameterCount <= SQLText.maxParameters else { return nil }
         }
 

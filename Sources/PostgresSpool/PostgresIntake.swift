@@ -126,11 +126,7 @@ final class PostgresIntake: Sendable {
                                                    chunkCount: prepared.chunkCount, committedAt: Date(), batchSize: 0),
                                      false))
                 }
-                logger.info("duplicate message acknowledged, stored once", metadata: [
-                    "queue_id": "\(queueID)", "original": "\(original)",
-                ])
-                return .success((StoredReceipt(queueID: original, size: 0, chunkCount: 0, committedAt: Date(),
-                                               batchSize: 0, isDuplicate: true), true))
+                return duplicate(queueID, of: original, logger)
             }
         } catch {
             logger.notice("batch refused, writing its messages one by one", metadata: [
@@ -140,6 +136,15 @@ final class PostgresIntake: Sendable {
             try await connection.query("BEGIN", logger: logger)
             return nil
         }
+    }
+
+    /// A copy acknowledged with its original's queue ID, and not stored.
+    private static func duplicate(_ queueID: QueueID, of original: QueueID, _ logger: Logger) -> Written {
+        logger.info("duplicate message acknowledged, stored once", metadata: [
+            "queue_id": "\(queueID)", "original": "\(original)",
+        ])
+        return .success((StoredReceipt(queueID: original, size: 0, chunkCount: 0, committedAt: Date(), batchSize: 0,
+                                       isDuplicate: true), true))
     }
 
     private static func writeInSavepoint(_ message: IncomingMessage, _ dedup: RecentMessageWindow,
@@ -156,11 +161,7 @@ final class PostgresIntake: Sendable {
                                                        connection, logger) {
                 try await connection.query("ROLLBACK TO SAVEPOINT message", logger: logger)
                 try await connection.query("RELEASE SAVEPOINT message", logger: logger)
-                logger.info("duplicate message acknowledged, stored once", metadata: [
-                    "queue_id": "\(message.envelope.queueID)", "original": "\(original)",
-                ])
-                return .success((StoredReceipt(queueID: original, size: 0, chunkCount: 0, committedAt: Date(),
-                                               batchSize: 0, isDuplicate: true), true))
+                return duplicate(message.envelope.queueID, of: original, logger)
             }
             try await dedup.remember(message.envelope, contentDigest: stored.contentDigest, connection, logger)
             try await connection.query("RELEASE SAVEPOINT message", logger: logger)

@@ -47,7 +47,7 @@ struct RecentMessageWindow: Sendable {
     func originals(in batch: [PostgresBatchWriter.Prepared], _ connection: PostgresConnection,
                    _ logger: Logger) async throws -> [QueueID?] {
         guard milliseconds > 0 else { return batch.map { _ in nil } }
-        let keys = batch.map { DuplicateKey($0.envelope) }
+        let keys = batch.map(\.duplicateKey)
         let stored = try await storedOriginals(of: batch, keys, connection, logger)
         var earlierInBatch: [BatchKey: (queueID: QueueID, receivedAt: Date)] = [:]
         return batch.indices.map { index in
@@ -131,7 +131,7 @@ struct RecentMessageWindow: Sendable {
             sql.add(",\nold_recent AS (DELETE FROM recent_message WHERE received_at < \(windowBefore))")
         }
         guard milliseconds > 0 else { return }
-        let keyed = batch.compactMap { prepared in DuplicateKey(prepared.envelope).map { (key: $0, prepared: prepared) } }
+        let keyed = batch.compactMap { prepared in prepared.duplicateKey.map { (key: $0, prepared: prepared) } }
         guard !keyed.isEmpty else { return }
         sql.add(",\nd AS (INSERT INTO recent_message (message_id_header, sender, recipients_hash, content_digest, queue_id, received_at) VALUES ")
         sql.addRows(keyed) { sql, entry in
