@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "BackstopDefaults", "BackstopSync", "MailCore", "MailNames", "SpoolContract",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 of message content, for duplicate suppression.
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -53,13 +53,13 @@ struct PooledConnections: Sendable {
     /// Runs `body` in a transaction on a pooled connection.
     func withTransaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.statement("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.statement("COMMIT", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.statement("ROLLBACK", logger: logger)
                 throw error
             }
         }
@@ -68,11 +68,7 @@ struct PooledConnections: Sendable {
     /// Runs one statement and returns its rows, read whole before the connection goes back.
     @discardableResult
     func query(_ query: PostgresQuery, logger: Logger) async throws -> FetchedRows {
-        try await withConnection { connection in
-            var rows: [PostgresRow] = []
-            for try await row in try await connection.query(query, logger: logger) { rows.append(row) }
-            return FetchedRows(rows: rows)
-        }
+        try await withConnection { connection in try await connection.statement(query, logger: logger) }
     }
 }
 

@@ -19,7 +19,7 @@ enum PostgresAttemptWriter {
     static func write(_ attempt: DeliveryAttempt, _ connection: PostgresConnection, _ logger: Logger) async throws {
         let queueID = attempt.queueID.rawValue
         var message: (id: Int64, leaseOwner: String?)?
-        for try await (id, owner) in try await connection.query("""
+        for try await (id, owner) in try await connection.statement("""
             SELECT id, lease_owner FROM message WHERE queue_id = \(queueID) FOR UPDATE
             """, logger: logger).decode((Int64, String?).self) {
             message = (id, owner)
@@ -27,7 +27,7 @@ enum PostgresAttemptWriter {
         // Gone: an operator removed it, or final outcomes from an earlier holder completed it.
         guard let message else { return }
         var pending: [String] = []
-        for try await address in try await connection.query("""
+        for try await address in try await connection.statement("""
             SELECT address FROM recipient WHERE message_id = \(message.id) AND state IN ('queued', 'deferred')
             """, logger: logger).decode(String.self) {
             pending.append(address)
@@ -56,13 +56,13 @@ enum PostgresAttemptWriter {
             if let report = attempt.report, !pending.isEmpty {
                 try await spool(report, connection, logger)
             }
-            try await connection.query("DELETE FROM message WHERE id = \(message.id)", logger: logger)
+            try await connection.statement("DELETE FROM message WHERE id = \(message.id)", logger: logger)
             return
         }
         var recipientsChanged = 0
         let counted = attempt.countsAsAttempt ? 1 : 0
         for outcome in outcomes {
-            for try await _ in try await connection.query("""
+            for try await _ in try await connection.statement("""
                 UPDATE recipient SET state = \(outcome.state), last_reply = \(outcome.reply),
                        next_attempt_at = \(outcome.retryAt), updated_at = \(at), attempts = attempts + \(counted)
                 WHERE message_id = \(message.id) AND address = \(outcome.address) AND state IN ('queued', 'deferred')
@@ -78,13 +78,13 @@ enum PostgresAttemptWriter {
             try await spool(report, connection, logger)
         }
         var stillPending = 0
-        for try await count in try await connection.query("""
+        for try await count in try await connection.statement("""
             SELECT count(*) FROM recipient WHERE message_id = \(message.id) AND state IN ('queued', 'deferred')
             """, logger: logger).decode(Int.self) {
             stillPending = count
         }
         if stillPending == 0 {
-            try await connection.query("DELETE FROM message WHERE id = \(message.id)", logger: logger)
+            try await connection.statement("DELETE FROM message WHERE id = \(message.id)", logger: logger)
             return
         }
         // The backoff and the lease belong to the holder; a late worker leaves them alone.
@@ -93,7 +93,7 @@ enum PostgresAttemptWriter {
             if case .deferred = outcome.disposition { outcome.disposition.storedText } else { nil }
         }.first
         // Due again at the earliest pending recipient; at once if one has no time yet.
-        try await connection.query("""
+        try await connection.statement("""
             UPDATE message SET lease_owner = NULL, lease_expires_at = NULL, attempts = attempts + \(counted),
                    next_attempt_at = (SELECT CASE WHEN count(*) > count(next_attempt_at) THEN NULL
                                                   ELSE min(next_attempt_at) END
@@ -106,7 +106,7 @@ enum PostgresAttemptWriter {
 
     private static func log(_ outcome: Written, of attempt: DeliveryAttempt, at: Int64, _ connection: PostgresConnection,
                             _ logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.statement("""
             INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply)
             VALUES (\(attempt.queueID.rawValue), \(outcome.address), \(at), \(attempt.host), \(outcome.state), \(outcome.reply))
             """, logger: logger)

@@ -51,7 +51,7 @@ enum PostgresBatchWriter {
                       logger: Logger) async throws {
         for (statement, count) in statements(for: batch, remembering: window, now: Date()) {
             var written = 0
-            for try await rows in try await connection.query(statement.query, logger: logger).decode(Int.self) {
+            for try await rows in try await connection.statement(statement.query, logger: logger).decode(Int.self) {
                 written = rows
             }
             guard written == count else {

@@ -52,7 +52,7 @@ final class PostgresIntake: Sendable {
                                    logger: Logger) async -> [Outcome] {
         do {
             return try await pool.withConnection { connection in
-                try await connection.query("BEGIN", logger: logger)
+                try await connection.statement("BEGIN", logger: logger)
                 do {
                     let (written, oneByOne) = try await writeAll(messages, dedup, connection, logger)
                     // The statement that writes messages together prunes and notifies too; one by one,
@@ -62,9 +62,9 @@ final class PostgresIntake: Sendable {
                     }
                     // Delivered to the listening nodes at COMMIT, and only if it commits.
                     if oneByOne.contains(where: { (try? written[$0].get())?.isDuplicate == false }) {
-                        try await connection.query("NOTIFY \(unescaped: mailChannel)", logger: logger)
+                        try await connection.statement("NOTIFY \(unescaped: mailChannel)", logger: logger)
                     }
-                    try await connection.query("COMMIT", logger: logger)
+                    try await connection.statement("COMMIT", logger: logger)
                     let committedAt = Date()
                     // The messages that shared the COMMIT, duplicates included, failures not.
                     let shared = written.count { (try? $0.get()) != nil }
@@ -77,7 +77,7 @@ final class PostgresIntake: Sendable {
                         }
                     }
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.statement("ROLLBACK", logger: logger)
                     throw error
                 }
             }
@@ -132,8 +132,8 @@ final class PostgresIntake: Sendable {
             logger.notice("batch refused, writing its messages one by one", metadata: [
                 "messages": "\(batch.count)", "error": "\(SpoolError(postgres: error))",
             ])
-            try await connection.query("ROLLBACK", logger: logger)
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.statement("ROLLBACK", logger: logger)
+            try await connection.statement("BEGIN", logger: logger)
             return nil
         }
     }
@@ -151,7 +151,7 @@ final class PostgresIntake: Sendable {
                                          _ connection: PostgresConnection,
                                          _ logger: Logger) async -> Written {
         do {
-            try await connection.query("SAVEPOINT message", logger: logger)
+            try await connection.statement("SAVEPOINT message", logger: logger)
         } catch {
             return .failure(SpoolError(postgres: error))
         }
@@ -159,12 +159,12 @@ final class PostgresIntake: Sendable {
             let stored = try await PostgresMessageWriter.write(message, on: connection, logger: logger)
             if let original = try await dedup.original(of: message.envelope, contentDigest: stored.contentDigest,
                                                        connection, logger) {
-                try await connection.query("ROLLBACK TO SAVEPOINT message", logger: logger)
-                try await connection.query("RELEASE SAVEPOINT message", logger: logger)
+                try await connection.statement("ROLLBACK TO SAVEPOINT message", logger: logger)
+                try await connection.statement("RELEASE SAVEPOINT message", logger: logger)
                 return duplicate(message.envelope.queueID, of: original, logger)
             }
             try await dedup.remember(message.envelope, contentDigest: stored.contentDigest, connection, logger)
-            try await connection.query("RELEASE SAVEPOINT message", logger: logger)
+            try await connection.statement("RELEASE SAVEPOINT message", logger: logger)
             return .success((StoredReceipt(queueID: stored.queueID, size: stored.size, chunkCount: stored.chunkCount,
                                            committedAt: Date(), batchSize: 0), false))
         } catch {
@@ -172,8 +172,8 @@ final class PostgresIntake: Sendable {
             logger.error("message not stored", metadata: ["queue_id": "\(message.envelope.queueID)", "error": "\(failure)"])
             // Leaves the transaction usable for the rest of the batch; if even that fails, the
             // COMMIT fails and so does every message of the batch.
-            _ = try? await connection.query("ROLLBACK TO SAVEPOINT message", logger: logger)
-            _ = try? await connection.query("RELEASE SAVEPOINT message", logger: logger)
+            _ = try? await connection.statement("ROLLBACK TO SAVEPOINT message", logger: logger)
+            _ = try? await connection.statement("RELEASE SAVEPOINT message", logger: logger)
             return .failure(failure)
         }
     }

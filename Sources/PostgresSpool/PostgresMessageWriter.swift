@@ -28,7 +28,7 @@ enum PostgresMessageWriter {
         }
         let now = Date().unixMilliseconds
         let receivedAt = envelope.receivedAt.unixMilliseconds
-        let rows = try await connection.query("""
+        let rows = try await connection.statement("""
             INSERT INTO message (queue_id, received_at, sender, body_type, smtputf8, dsn_ret, envid,
                                  client_address, client_helo, message_id_header, size, kind, state)
             VALUES (\(envelope.queueID.rawValue), \(receivedAt), \(envelope.sender), \(envelope.bodyType.rawValue),
@@ -40,16 +40,16 @@ enum PostgresMessageWriter {
         var messageRowID: Int64 = 0
         for try await id in rows.decode(Int64.self) { messageRowID = id }
         if let until = message.journalCopyUntil {
-            try await connection.query("INSERT INTO journal_copy (message_id, expires_at) VALUES (\(messageRowID), \(until.unixMilliseconds))",
+            try await connection.statement("INSERT INTO journal_copy (message_id, expires_at) VALUES (\(messageRowID), \(until.unixMilliseconds))",
                                        logger: logger)
         }
         if kind == "relay" {
             // `status` counts arrivals of the last hour, delivered ones included; kept two days.
-            try await connection.query("INSERT INTO arrival_log (at) VALUES (\(receivedAt))", logger: logger)
-            try await connection.query("DELETE FROM arrival_log WHERE at < \(receivedAt - 2 * 86_400_000)", logger: logger)
+            try await connection.statement("INSERT INTO arrival_log (at) VALUES (\(receivedAt))", logger: logger)
+            try await connection.statement("DELETE FROM arrival_log WHERE at < \(receivedAt - 2 * 86_400_000)", logger: logger)
         }
         for (position, recipient) in envelope.recipients.enumerated() {
-            try await connection.query("""
+            try await connection.statement("""
                 INSERT INTO recipient (message_id, position, address, orcpt, notify, updated_at, domain, verified)
                 VALUES (\(messageRowID), \(position), \(recipient.address), \(recipient.orcpt),
                         \(recipient.notify.rfc3461), \(now), \(AddressText.comparableDomain(of: recipient.address)),
@@ -75,7 +75,7 @@ enum PostgresMessageWriter {
             }
         }
         try await chunks.finish(connection, logger)
-        try await connection.query("UPDATE message SET size = \(chunks.size) WHERE id = \(messageRowID)", logger: logger)
+        try await connection.statement("UPDATE message SET size = \(chunks.size) WHERE id = \(messageRowID)", logger: logger)
         return Written(queueID: envelope.queueID, size: chunks.size, chunkCount: chunks.count,
                        contentDigest: Array(digest.finalize()))
     }
@@ -110,7 +110,7 @@ private struct ChunkWriter {
     }
 
     private mutating func flush(_ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.statement("""
             INSERT INTO message_chunk (message_id, seq, data) VALUES (\(messageRowID), \(count), \(pending))
             """, logger: logger)
         count += 1

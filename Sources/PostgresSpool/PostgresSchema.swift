@@ -35,22 +35,22 @@ enum PostgresSchema {
     /// Brings the schema up to date on one connection, holding the migration lock meanwhile.
     /// Throws `SpoolError.newerSchema` when the database has migrations this build does not know.
     static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_lock(\(migrationLock))", logger: logger)
+        try await connection.statement("SELECT pg_advisory_lock(\(migrationLock))", logger: logger)
         do {
             try await applyMissing(connection, logger: logger)
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
+            _ = try? await connection.statement("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
             throw error
         }
-        try await connection.query("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
+        try await connection.statement("SELECT pg_advisory_unlock(\(migrationLock))", logger: logger)
     }
 
     private static func applyMissing(_ connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
+        try await connection.statement("""
             CREATE TABLE IF NOT EXISTS backstop_migration (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
             """, logger: logger)
         var applied: Set<String> = []
-        for try await id in try await connection.query("SELECT id FROM backstop_migration", logger: logger)
+        for try await id in try await connection.statement("SELECT id FROM backstop_migration", logger: logger)
             .decode(String.self) {
             applied.insert(id)
         }
@@ -59,11 +59,18 @@ enum PostgresSchema {
             throw SpoolError.newerSchema(found: unknown.sorted().joined(separator: ", "))
         }
         for migration in migrations where !applied.contains(migration.id) {
-            try await connection.withTransaction(logger: logger) { connection in
+            // BEGIN and COMMIT as statements: postgres-nio's own transaction can wait forever on
+            // a connection that closes (see `PostgresConnection.statement`).
+            try await connection.statement("BEGIN", logger: logger)
+            do {
                 for statement in migration.sql {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await connection.statement(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
-                try await connection.query("INSERT INTO backstop_migration (id) VALUES (\(migration.id))", logger: logger)
+                try await connection.statement("INSERT INTO backstop_migration (id) VALUES (\(migration.id))", logger: logger)
+                try await connection.statement("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.statement("ROLLBACK", logger: logger)
+                throw error
             }
             logger.info("spool schema migrated", metadata: ["migration": "\(migration.id)"])
         }

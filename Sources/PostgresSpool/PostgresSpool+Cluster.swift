@@ -10,12 +10,12 @@ extension PostgresSpool: ClusterMembership {
         let nowValue = now.unixMilliseconds
         let until = now.unixMilliseconds + Int64(term.components.seconds * 1000 + term.components.attoseconds / 1_000_000_000_000_000)
         return try await transaction { connection in
-            try await connection.query("""
+            try await connection.statement("""
                 INSERT INTO cluster_node (name, last_heartbeat) VALUES (\(node), \(nowValue))
                 ON CONFLICT (name) DO UPDATE SET last_heartbeat = excluded.last_heartbeat
                 """, logger: logger)
             var leads = false
-            for try await _ in try await connection.query("""
+            for try await _ in try await connection.statement("""
                 INSERT INTO cluster_leader (id, node, expires_at) VALUES (1, \(node), \(until))
                 ON CONFLICT (id) DO UPDATE SET node = excluded.node, expires_at = excluded.expires_at
                 WHERE cluster_leader.node = excluded.node OR cluster_leader.expires_at <= \(nowValue)

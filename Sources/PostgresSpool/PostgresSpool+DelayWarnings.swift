@@ -12,7 +12,7 @@ extension PostgresSpool {
                              now: Date) async throws -> [StoredEnvelope] {
         guard limit > 0 else { return [] }
         return try await transaction { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.statement("""
                 WITH claimable AS (
                     SELECT m.id FROM message m
                     WHERE m.kind = 'relay' AND m.state = 'active' AND m.sender <> '' AND m.warned_at IS NULL
@@ -44,7 +44,7 @@ extension PostgresSpool {
     public func recordDelayWarning(_ queueID: QueueID, leaseOwner: String, at: Date, report: GeneratedMessage?) async throws {
         try await transaction { connection in
             var marked = false
-            for try await _ in try await connection.query("""
+            for try await _ in try await connection.statement("""
                 UPDATE message SET warned_at = \(at.unixMilliseconds), lease_owner = NULL, lease_expires_at = NULL
                 WHERE queue_id = \(queueID.rawValue) AND lease_owner = \(leaseOwner) AND warned_at IS NULL
                 RETURNING id

@@ -61,7 +61,7 @@ extension PostgresSpool: DeliveryLedger {
             RETURNING \(StoredEnvelope.messageColumns)
             """)
         return try await transaction { connection in
-            let rows = try await connection.query(statement.query, logger: logger)
+            let rows = try await connection.statement(statement.query, logger: logger)
             var messageRows: [(id: Int64, row: PostgresRow)] = []
             for try await row in rows {
                 messageRows.append((try row.makeRandomAccess()[0].decode(Int64.self), row))

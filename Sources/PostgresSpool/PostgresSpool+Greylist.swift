@@ -11,7 +11,7 @@ extension PostgresSpool: GreylistTriples {
         let recipient = AddressText.matchingKey(triple.recipient)
         let at = now.unixMilliseconds
         return try await mappingErrors {
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 INSERT INTO greylist_triple (client_network, sender, recipient, first_seen, last_seen)
                 VALUES (\(triple.clientNetwork), \(sender), \(recipient), \(at), \(at))
                 ON CONFLICT (client_network, sender, recipient) DO UPDATE
@@ -27,7 +27,7 @@ extension PostgresSpool: GreylistTriples {
     public func forgetGreylistTriples(lastSeenBefore: Date) async throws -> Int {
         try await mappingErrors {
             var forgotten = 0
-            for try await _ in try await client.query("""
+            for try await _ in try await pool.query("""
                 DELETE FROM greylist_triple WHERE last_seen < \(lastSeenBefore.unixMilliseconds) RETURNING 1
                 """, logger: logger) {
                 forgotten += 1

@@ -14,20 +14,20 @@ extension PostgresSpool {
         let queueID = envelope.queueID.rawValue
         return try await transaction { connection in
             var present = false
-            for try await _ in try await connection.query("SELECT 1 FROM message WHERE queue_id = \(queueID)",
+            for try await _ in try await connection.statement("SELECT 1 FROM message WHERE queue_id = \(queueID)",
                                                           logger: logger) {
                 present = true
             }
             guard !present else { return false }
             _ = try await PostgresMessageWriter.write(IncomingMessage(envelope: envelope, receivedHeader: [], body: .bytes(content)),
                                                       kind: message.kind.rawValue, on: connection, logger: logger)
-            try await connection.query("""
+            try await connection.statement("""
                 UPDATE message SET state = \(stored.state.rawValue), attempts = \(stored.attempts),
                        next_attempt_at = \(stored.nextAttemptAt?.unixMilliseconds), last_error = \(stored.lastError)
                 WHERE queue_id = \(queueID)
                 """, logger: logger)
             for (position, recipient) in stored.recipients.enumerated() {
-                try await connection.query("""
+                try await connection.statement("""
                     UPDATE recipient SET state = \(recipient.state.rawValue), attempts = \(recipient.attempts),
                            next_attempt_at = \(recipient.nextAttemptAt?.unixMilliseconds), last_reply = \(recipient.lastReply),
                            updated_at = \(recipient.updatedAt.unixMilliseconds)
@@ -35,7 +35,7 @@ extension PostgresSpool {
                     """, logger: logger)
             }
             for entry in deliveryLog {
-                try await connection.query("""
+                try await connection.statement("""
                     INSERT INTO delivery_log (queue_id, recipient, at, host, outcome, reply)
                     VALUES (\(queueID), \(entry.recipient), \(entry.at.unixMilliseconds), \(entry.host), \(entry.outcome), \(entry.reply))
                     """, logger: logger)

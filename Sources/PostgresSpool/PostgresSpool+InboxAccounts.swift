@@ -9,12 +9,12 @@ extension PostgresSpool: InboxAccounts {
         try await transaction { connection in
             for address in user.addresses {
                 var taken = false
-                for try await _ in try await connection.query(
+                for try await _ in try await connection.statement(
                     "SELECT 1 FROM inbox_address WHERE address = \(address)", logger: logger) { taken = true }
                 if taken { throw InboxAccountError.exists(address) }
             }
             var userID: Int64 = 0
-            for try await id in try await connection.query("""
+            for try await id in try await connection.statement("""
                 INSERT INTO inbox_user (address, password_hash, totp_secret, created_at)
                 VALUES (\(user.address), \(user.passwordHash), \(user.totpSecret.map { Data($0) }), \(user.createdAt.unixMilliseconds))
                 RETURNING id
@@ -22,7 +22,7 @@ extension PostgresSpool: InboxAccounts {
                 userID = id
             }
             for (position, address) in Self.distinct(user.addresses).enumerated() {
-                try await connection.query("""
+                try await connection.statement("""
                     INSERT INTO inbox_address (address, user_id, position) VALUES (\(address), \(userID), \(position))
                     """, logger: logger)
             }
@@ -101,7 +101,7 @@ extension PostgresSpool: InboxAccounts {
             var countBindings = PostgresBindings()
             countBindings.append(wanted)
             var total = 0
-            for try await count in try await connection.query(
+            for try await count in try await connection.statement(
                 PostgresQuery(unsafeSQL: "SELECT count(*) FROM (\(matching)) AS matching", binds: countBindings),
                 logger: logger).decode(Int.self) {
                 total = count
@@ -110,7 +110,7 @@ extension PostgresSpool: InboxAccounts {
             pageBindings.append(limit)
             pageBindings.append(offset)
             var page: [(queueID: String, isJournalCopy: Bool)] = []
-            for try await row in try await connection.query(PostgresQuery(unsafeSQL: """
+            for try await row in try await connection.statement(PostgresQuery(unsafeSQL: """
                 SELECT queue_id, EXISTS (SELECT 1 FROM journal_copy j WHERE j.message_id = message.id)
                 FROM message WHERE id IN (\(matching))
                 ORDER BY received_at DESC, id DESC LIMIT $2 OFFSET $3
@@ -138,7 +138,7 @@ extension PostgresSpool: InboxAccounts {
             } else {
                 "\(unescaped: columns) ORDER BY address"
             }
-            for try await (id, signIn, hash, secret, created) in try await connection.query(query, logger: logger)
+            for try await (id, signIn, hash, secret, created) in try await connection.statement(query, logger: logger)
                 .decode((Int64, String, String, Data?, Int64).self) {
                 users.append((id, InboxUser(address: signIn, aliases: [], passwordHash: hash,
                                             totpSecret: secret.map { [UInt8]($0) },
@@ -147,7 +147,7 @@ extension PostgresSpool: InboxAccounts {
             var result: [InboxUser] = []
             for (id, user) in users {
                 var user = user
-                for try await alias in try await connection.query("""
+                for try await alias in try await connection.statement("""
                     SELECT address FROM inbox_address WHERE user_id = \(id) AND position > 0 ORDER BY position
                     """, logger: logger).decode(String.self) {
                     user.aliases.append(alias)

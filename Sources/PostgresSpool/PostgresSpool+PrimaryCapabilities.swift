@@ -7,7 +7,7 @@ extension PostgresSpool: PrimaryCapabilityStore {
     public func recordPrimaryCapabilities(_ capabilities: PrimaryCapabilities, host: String, observedAt: Date) async throws {
         let size = capabilities.sizeLimit.map(Int64.init)
         try await mappingErrors {
-            try await client.query("""
+            try await pool.query("""
                 INSERT INTO primary_capability (host, size_limit, smtputf8, eightbitmime, dsn, chunking, observed_at)
                 VALUES (\(host), \(size), \(capabilities.smtpUTF8), \(capabilities.eightBitMIME), \(capabilities.dsn),
                         \(capabilities.chunking), \(observedAt.unixMilliseconds))
@@ -21,7 +21,7 @@ extension PostgresSpool: PrimaryCapabilityStore {
 
     public func primaryCapabilities() async throws -> [String: PrimaryCapabilities] {
         try await mappingErrors {
-            let rows = try await client.query("""
+            let rows = try await pool.query("""
                 SELECT host, size_limit, smtputf8, eightbitmime, dsn, chunking FROM primary_capability
                 """, logger: logger)
             var known: [String: PrimaryCapabilities] = [:]

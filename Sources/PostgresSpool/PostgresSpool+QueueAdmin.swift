@@ -10,7 +10,7 @@ extension PostgresSpool: QueueAdmin {
     public func hold(_ selection: QueueSelection, now: Date) async throws -> [MessageChange] {
         try await change(selection, now: now) { message, connection, logger in
             guard message.state != .held else { return .skipped(.alreadyHeld) }
-            try await connection.query("UPDATE message SET state = 'held' WHERE id = \(message.rowID)", logger: logger)
+            try await connection.statement("UPDATE message SET state = 'held' WHERE id = \(message.rowID)", logger: logger)
             return message.isLeased ? .changedInFlight : .changed
         }
     }
@@ -19,12 +19,12 @@ extension PostgresSpool: QueueAdmin {
         try await change(selection, now: now) { message, connection, logger in
             guard message.state == .held else { return .skipped(.notHeld) }
             var journalCopy = false
-            for try await _ in try await connection.query("SELECT 1 FROM journal_copy WHERE message_id = \(message.rowID)",
+            for try await _ in try await connection.statement("SELECT 1 FROM journal_copy WHERE message_id = \(message.rowID)",
                                                           logger: logger) {
                 journalCopy = true
             }
             if journalCopy { return .skipped(.journalCopy) }
-            try await connection.query("UPDATE message SET state = 'active' WHERE id = \(message.rowID)", logger: logger)
+            try await connection.statement("UPDATE message SET state = 'active' WHERE id = \(message.rowID)", logger: logger)
             return message.isLeased ? .changedInFlight : .changed
         }
     }
@@ -41,9 +41,9 @@ extension PostgresSpool: QueueAdmin {
     /// Removes messages and forgets them for duplicate suppression; the delivery log stays.
     public func delete(_ selection: QueueSelection, now: Date) async throws -> [MessageChange] {
         try await change(selection, now: now) { message, connection, logger in
-            try await connection.query("DELETE FROM recent_message WHERE queue_id = \(message.queueID.rawValue)",
+            try await connection.statement("DELETE FROM recent_message WHERE queue_id = \(message.queueID.rawValue)",
                                        logger: logger)
-            try await connection.query("DELETE FROM message WHERE id = \(message.rowID)", logger: logger)
+            try await connection.statement("DELETE FROM message WHERE id = \(message.rowID)", logger: logger)
             return message.isLeased ? .changedInFlight : .changed
         }
     }
@@ -53,7 +53,7 @@ extension PostgresSpool: QueueAdmin {
         try await transaction { connection in
             let at = now.unixMilliseconds
             var waiting: [Int64] = []
-            for try await id in try await connection.query("""
+            for try await id in try await connection.statement("""
                 SELECT m.id FROM message m
                 WHERE m.state = 'active'
                   AND (m.lease_owner IS NULL OR coalesce(m.lease_expires_at, 0) <= \(at))
@@ -72,8 +72,8 @@ extension PostgresSpool: QueueAdmin {
     }
 
     private static func makeDue(messageRowID: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("UPDATE message SET next_attempt_at = NULL WHERE id = \(messageRowID)", logger: logger)
-        try await connection.query("""
+        try await connection.statement("UPDATE message SET next_attempt_at = NULL WHERE id = \(messageRowID)", logger: logger)
+        try await connection.statement("""
             UPDATE recipient SET next_attempt_at = NULL
             WHERE message_id = \(messageRowID) AND state IN ('queued', 'deferred')
             """, logger: logger)
@@ -104,7 +104,7 @@ extension PostgresSpool: QueueAdmin {
                                _ logger: Logger) async throws -> [SelectedMessage] {
         func selected(_ statement: SQLText) async throws -> [SelectedMessage] {
             var messages: [SelectedMessage] = []
-            for try await (id, queueID, state, leased) in try await connection.query(statement.query, logger: logger)
+            for try await (id, queueID, state, leased) in try await connection.statement(statement.query, logger: logger)
                 .decode((Int64, String, String, Bool).self) {
                 messages.append(SelectedMessage(rowID: id, queueID: QueueID(unchecked: queueID),
                                                 state: try decodeStored(MessageState.self, state, "message.state"),

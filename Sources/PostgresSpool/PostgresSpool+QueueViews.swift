@@ -79,7 +79,7 @@ extension PostgresSpool: QueueViews {
     public func writeMessageData(of queueID: QueueID, to sink: @Sendable ([UInt8]) throws -> Void) async throws -> Bool {
         try await snapshot { connection in
             var rowID: Int64?
-            for try await id in try await connection.query("""
+            for try await id in try await connection.statement("""
                 SELECT id FROM message WHERE queue_id = \(queueID.rawValue)
                 """, logger: logger).decode(Int64.self) {
                 rowID = id
@@ -89,7 +89,7 @@ extension PostgresSpool: QueueViews {
             // One chunk per statement, so memory holds one chunk whatever the message's size.
             while true {
                 var piece: Data?
-                for try await data in try await connection.query("""
+                for try await data in try await connection.statement("""
                     SELECT data FROM message_chunk WHERE message_id = \(rowID) AND seq = \(seq)
                     """, logger: logger).decode(Data.self) {
                     piece = data
@@ -115,13 +115,13 @@ extension PostgresSpool: QueueViews {
     public func counts() async throws -> QueueCounts {
         try await snapshot { connection in
             var counts = QueueCounts()
-            for try await (state, count, bytes) in try await connection.query("""
+            for try await (state, count, bytes) in try await connection.statement("""
                 SELECT state, count(*), coalesce(sum(size), 0)::bigint FROM message GROUP BY state
                 """, logger: logger).decode((String, Int, Int).self) {
                 counts.messages[try Self.decodeStored(MessageState.self, state, "message.state")] = count
                 counts.bytes += bytes
             }
-            for try await (state, count) in try await connection.query("""
+            for try await (state, count) in try await connection.statement("""
                 SELECT state, count(*) FROM recipient GROUP BY state
                 """, logger: logger).decode((String, Int).self) {
                 counts.recipients[try Self.decodeStored(RecipientState.self, state, "recipient.state")] = count
@@ -139,7 +139,7 @@ extension PostgresSpool: QueueViews {
     /// Runs `body` in a REPEATABLE READ transaction: every statement sees one snapshot.
     func snapshot<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction { connection in
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+            try await connection.statement("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
             return try await body(connection)
         }
     }
@@ -157,7 +157,7 @@ extension PostgresSpool: QueueViews {
     private static func summaries(_ statement: SQLText, _ connection: PostgresConnection,
                                   _ logger: Logger) async throws -> [Summary] {
         var rows: [Summary] = []
-        for try await row in try await connection.query(statement.query, logger: logger)
+        for try await row in try await connection.statement(statement.query, logger: logger)
             .decode((String, String, Int64?, String).self) {
             rows.append(row)
         }
@@ -177,7 +177,7 @@ extension PostgresSpool: QueueViews {
     static func deliveryLog(of queueID: QueueID, _ connection: PostgresConnection,
                             _ logger: Logger) async throws -> [DeliveryLogEntry] {
         var entries: [DeliveryLogEntry] = []
-        for try await (id, recipient, at, host, outcome, reply) in try await connection.query("""
+        for try await (id, recipient, at, host, outcome, reply) in try await connection.statement("""
             SELECT queue_id, recipient, at, host, outcome, reply FROM delivery_log
             WHERE queue_id = \(queueID.rawValue) ORDER BY id
             """, logger: logger).decode((String, String, Int64, String?, String, String?).self) {
@@ -198,7 +198,7 @@ extension PostgresSpool: QueueViews {
             let (seq, start) = bytes.count.quotientAndRemainder(dividingBy: chunkSize)
             let wanted = min(step, chunkSize - start, MessageDetails.headerLimit - bytes.count)
             var piece = Data()
-            for try await data in try await connection.query("""
+            for try await data in try await connection.statement("""
                 SELECT substr(c.data, \(start + 1)::int, \(wanted)::int) FROM message_chunk c
                 JOIN message m ON m.id = c.message_id WHERE m.queue_id = \(queueID.rawValue) AND c.seq = \(seq)
                 """, logger: logger).decode(Data.self) {

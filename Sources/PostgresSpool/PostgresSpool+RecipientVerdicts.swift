@@ -56,7 +56,7 @@ extension PostgresSpool: RecipientVerdicts {
             for address in addresses.map(AddressText.matchingKey) where seen.insert(Array(address.utf8)).inserted {
                 // The latest answer wins: a callout that finishes after a delivery was recorded
                 // (it started earlier) must not overwrite the newer evidence.
-                try await connection.query("""
+                try await connection.statement("""
                     INSERT INTO recipient_verdict (address, verdict, checked_at, reply)
                     VALUES (\(address), \(verdict.rawValue), \(at.unixMilliseconds), \(reply))
                     ON CONFLICT (address) DO UPDATE

@@ -47,7 +47,7 @@ extension PostgresSpool {
 
     static func pausedRoutes(_ connection: PostgresConnection, _ logger: Logger) async throws -> [RoutePause] {
         var routes: [RoutePause] = []
-        for try await (domain, pausedAt) in try await connection.query("""
+        for try await (domain, pausedAt) in try await connection.statement("""
             SELECT domain, paused_at FROM route_pause ORDER BY domain COLLATE "C"
             """, logger: logger).decode((String, Int64).self) {
             routes.append(RoutePause(domain: domain, pausedAt: Date(unixMilliseconds: pausedAt)))

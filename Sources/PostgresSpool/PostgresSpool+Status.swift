@@ -19,13 +19,13 @@ extension PostgresSpool {
                 FROM message m WHERE NOT EXISTS (SELECT 1 FROM journal_copy j WHERE j.message_id = m.id)) s
                 GROUP BY queue_state
                 """)
-            for try await (state, count) in try await connection.query(statement.query, logger: logger)
+            for try await (state, count) in try await connection.statement(statement.query, logger: logger)
                 .decode((String, Int).self) {
                 messages[try Self.decodeStored(QueueState.self, state, "message state")] = count
             }
             var bytes = 0
             var oldest: Int64?
-            for try await (sum, minimum) in try await connection.query("""
+            for try await (sum, minimum) in try await connection.statement("""
                 SELECT coalesce(sum(size), 0)::bigint, min(received_at) FROM message m
                 WHERE NOT EXISTS (SELECT 1 FROM journal_copy j WHERE j.message_id = m.id)
                 """, logger: logger).decode((Int, Int64?).self) {
@@ -56,7 +56,7 @@ extension PostgresSpool {
 
     private static func count(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int {
         var count = 0
-        for try await value in try await connection.query(query, logger: logger).decode(Int.self) { count = value }
+        for try await value in try await connection.statement(query, logger: logger).decode(Int.self) { count = value }
         return count
     }
 
@@ -64,7 +64,7 @@ extension PostgresSpool {
     static func transitions(_ query: PostgresQuery, _ connection: PostgresConnection,
                             _ logger: Logger) async throws -> [HealthTransition] {
         var transitions: [HealthTransition] = []
-        for try await (host, from, to, at, reason) in try await connection.query(query, logger: logger)
+        for try await (host, from, to, at, reason) in try await connection.statement(query, logger: logger)
             .decode((String, String, String, Int64, String).self) {
             transitions.append(HealthTransition(
                 host: host, from: HostState(rawValue: from) ?? .unknown, to: HostState(rawValue: to) ?? .unknown,

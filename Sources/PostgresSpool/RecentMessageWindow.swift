@@ -20,7 +20,7 @@ struct RecentMessageWindow: Sendable {
     /// Forgets what arrived more than one window before the oldest message of a batch.
     func prune(forBatch messages: [IncomingMessage], _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard let oldest = messages.map(\.envelope.receivedAt).min() else { return }
-        try await connection.query("DELETE FROM recent_message WHERE received_at < \(oldest.unixMilliseconds - milliseconds)",
+        try await connection.statement("DELETE FROM recent_message WHERE received_at < \(oldest.unixMilliseconds - milliseconds)",
                                    logger: logger)
     }
 
@@ -28,7 +28,7 @@ struct RecentMessageWindow: Sendable {
     func original(of envelope: Envelope, contentDigest: [UInt8], _ connection: PostgresConnection,
                   _ logger: Logger) async throws -> QueueID? {
         guard milliseconds > 0, let key = DuplicateKey(envelope) else { return nil }
-        let rows = try await connection.query("""
+        let rows = try await connection.statement("""
             SELECT queue_id FROM recent_message
             WHERE message_id_header = \(key.messageID) AND sender = \(key.sender)
               AND recipients_hash = \(key.recipientsHash) AND content_digest = \(Data(contentDigest))
@@ -113,7 +113,7 @@ struct RecentMessageWindow: Sendable {
                   AND r.received_at >= k.since
                 ORDER BY k.position, r.received_at DESC, r.id DESC
                 """)
-            let rows = try await connection.query(lookup.query, logger: logger).decode((Int, String).self)
+            let rows = try await connection.statement(lookup.query, logger: logger).decode((Int, String).self)
             for try await (position, queueID) in rows {
                 originals[position] = QueueID(unchecked: queueID)
             }
@@ -146,7 +146,7 @@ struct RecentMessageWindow: Sendable {
     func remember(_ envelope: Envelope, contentDigest: [UInt8], _ connection: PostgresConnection,
                   _ logger: Logger) async throws {
         guard milliseconds > 0, let key = DuplicateKey(envelope) else { return }
-        try await connection.query("""
+        try await connection.statement("""
             INSERT INTO recent_message (message_id_header, sender, recipients_hash, content_digest, queue_id, received_at)
             VALUES (\(key.messageID), \(key.sender), \(key.recipientsHash), \(Data(contentDigest)),
                     \(envelope.queueID.rawValue), \(envelope.receivedAt.unixMilliseconds))

@@ -77,7 +77,7 @@ extension StoredEnvelope {
 
     /// The message `queueID` with every recipient, read on `connection`.
     static func fetch(_ queueID: QueueID, _ connection: PostgresConnection, _ logger: Logger) async throws -> StoredEnvelope? {
-        let rows = try await connection.query("""
+        let rows = try await connection.statement("""
             SELECT \(unescaped: messageColumns) FROM message m WHERE m.queue_id = \(queueID.rawValue)
             """, logger: logger)
         var messageRow: PostgresRow?
@@ -124,7 +124,7 @@ extension StoredRecipient {
         filter(&statement)
         statement.add(" ORDER BY r.message_id, r.position")
         var recipients: [Int64: [StoredRecipient]] = [:]
-        for try await row in try await connection.query(statement.query, logger: logger) {
+        for try await row in try await connection.statement(statement.query, logger: logger) {
             var columns = ColumnReader(row)
             let messageRowID = try columns.next(Int64.self)
             recipients[messageRowID, default: []].append(try StoredRecipient(columns: &columns))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,14 +7,19 @@ import Glibc
 /// A TCP port on 127.0.0.1 that was free a moment ago, below Linux's ephemeral range
 /// (32768–60999): a port from there is what the kernel gives the tests' own clients as their
 /// source port, and one such connection keeps a server from binding it. Another process may
-/// still take the port before the server binds it, so the fixtures retry.
+/// still take the port before the server binds it, so the fixtures retry. Within this process a
+/// port is handed out once: two tests running at once that drew the same free port would both
+/// be told it was free, and the second server to start could not bind it.
 func freeLoopbackPort() throws -> Int {
     for _ in 0..<64 {
         let port = Int.random(in: 20_000..<32_768)
+        guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
         if try canBind(port) { return port }
     }
     return try boundPort(0)
 }
+
+private let handedOutPorts = Mutex<Set<Int>>([])
 
 private func canBind(_ port: Int) throws -> Bool {
     do {
