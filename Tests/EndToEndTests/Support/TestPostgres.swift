@@ -34,9 +34,22 @@ final class TestPostgres: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         let asPostgres = getuid() == 0
         if asPostgres { try await check(runToCompletion("/bin/chown", ["-R", "postgres:postgres", directory])) }
-        let server = TestPostgres(directory: directory, port: try freeLoopbackPort(), asPostgres: asPostgres)
+        var server = TestPostgres(directory: directory, port: try freeLoopbackPort(), asPostgres: asPostgres)
         try await server.run("initdb", ["-D", server.dataDirectory, "-U", "postgres", "-A", "trust",
                                         "--encoding=UTF8", "--locale=C"])
+        // Another process may take the port between our probe and the postmaster's bind: then
+        // the same cluster starts on another one.
+        for _ in 0..<4 {
+            do {
+                try await server.start()
+                return server
+            } catch {
+                let log = (try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? ""
+                guard log.contains("Address already in use") else { throw error }
+                try? FileManager.default.removeItem(atPath: "\(directory)/log")
+                server = TestPostgres(directory: directory, port: try freeLoopbackPort(), asPostgres: asPostgres)
+            }
+        }
         try await server.start()
         return server
     }
