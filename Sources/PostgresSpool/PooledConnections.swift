@@ -52,17 +52,7 @@ struct PooledConnections: Sendable {
 
     /// Runs `body` in a transaction on a pooled connection.
     func withTransaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try await connection.statement("BEGIN", logger: logger)
-            do {
-                let result = try await body(connection)
-                try await connection.statement("COMMIT", logger: logger)
-                return result
-            } catch {
-                _ = try? await connection.statement("ROLLBACK", logger: logger)
-                throw error
-            }
-        }
+        try await withConnection { connection in try await connection.inTransaction(logger: logger, body) }
     }
 
     /// Runs one statement and returns its rows, read whole before the connection goes back.

@@ -23,4 +23,19 @@ extension PostgresConnection {
         }.get()
         return FetchedRows(rows: Array(result))
     }
+
+    /// Runs `body` between `BEGIN` and `COMMIT`, each a `statement`; a throw (or a failed COMMIT)
+    /// rolls back. Not postgres-nio's `withTransaction`, whose statements can wait forever on a
+    /// connection that closes.
+    func inTransaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await statement("BEGIN", logger: logger)
+        do {
+            let result = try await body(self)
+            try await statement("COMMIT", logger: logger)
+            return result
+        } catch {
+            _ = try? await statement("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
 }

@@ -51,34 +51,28 @@ final class PostgresIntake: Sendable {
     private static func writeBatch(_ messages: [IncomingMessage], pool: PooledConnections, dedup: RecentMessageWindow,
                                    logger: Logger) async -> [Outcome] {
         do {
-            return try await pool.withConnection { connection in
-                try await connection.statement("BEGIN", logger: logger)
-                do {
-                    let (written, oneByOne) = try await writeAll(messages, dedup, connection, logger)
-                    // The statement that writes messages together prunes and notifies too; one by one,
-                    // each is a statement more.
-                    if !oneByOne.isEmpty {
-                        try await dedup.prune(forBatch: messages, connection, logger)
-                    }
-                    // Delivered to the listening nodes at COMMIT, and only if it commits.
-                    if oneByOne.contains(where: { (try? written[$0].get())?.isDuplicate == false }) {
-                        try await connection.statement("NOTIFY \(unescaped: mailChannel)", logger: logger)
-                    }
-                    try await connection.statement("COMMIT", logger: logger)
-                    let committedAt = Date()
-                    // The messages that shared the COMMIT, duplicates included, failures not.
-                    let shared = written.count { (try? $0.get()) != nil }
-                    return written.map { result in
-                        result.map { entry in
-                            var receipt = entry.receipt
-                            receipt.committedAt = committedAt
-                            receipt.batchSize = shared
-                            return receipt
-                        }
-                    }
-                } catch {
-                    _ = try? await connection.statement("ROLLBACK", logger: logger)
-                    throw error
+            let written = try await pool.withTransaction(logger: logger) { connection in
+                let (written, oneByOne) = try await writeAll(messages, dedup, connection, logger)
+                // The statement that writes messages together prunes and notifies too; one by one,
+                // each is a statement more.
+                if !oneByOne.isEmpty {
+                    try await dedup.prune(forBatch: messages, connection, logger)
+                }
+                // Delivered to the listening nodes at COMMIT, and only if it commits.
+                if oneByOne.contains(where: { (try? written[$0].get())?.isDuplicate == false }) {
+                    try await connection.statement("NOTIFY \(unescaped: mailChannel)", logger: logger)
+                }
+                return written
+            }
+            let committedAt = Date()
+            // The messages that shared the COMMIT, duplicates included, failures not.
+            let shared = written.count { (try? $0.get()) != nil }
+            return written.map { result in
+                result.map { entry in
+                    var receipt = entry.receipt
+                    receipt.committedAt = committedAt
+                    receipt.batchSize = shared
+                    return receipt
                 }
             }
         } catch {

@@ -59,18 +59,11 @@ enum PostgresSchema {
             throw SpoolError.newerSchema(found: unknown.sorted().joined(separator: ", "))
         }
         for migration in migrations where !applied.contains(migration.id) {
-            // BEGIN and COMMIT as statements: postgres-nio's own transaction can wait forever on
-            // a connection that closes (see `PostgresConnection.statement`).
-            try await connection.statement("BEGIN", logger: logger)
-            do {
+            try await connection.inTransaction(logger: logger) { connection in
                 for statement in migration.sql {
                     try await connection.statement(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.statement("INSERT INTO backstop_migration (id) VALUES (\(migration.id))", logger: logger)
-                try await connection.statement("COMMIT", logger: logger)
-            } catch {
-                _ = try? await connection.statement("ROLLBACK", logger: logger)
-                throw error
             }
             logger.info("spool schema migrated", metadata: ["migration": "\(migration.id)"])
         }
